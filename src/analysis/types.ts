@@ -1,0 +1,75 @@
+/**
+ * What an analysis leaves behind, under outputs/<id>/ (written to a temp folder, then renamed):
+ *   input.csv        the uploaded file, as uploaded (source of the reports' original values)
+ *   summary.json     AnalysisSummary (below): what the page and /analyze show
+ *   anomalies.json   AnomalyRow[] for every anomalous row, most severe first (page table, paginated)
+ *   points.json      ChartPoints: a sample of rows for the interactive chart in the browser
+ *   anomalies.csv    the anomaly report (GET /download/<id>)
+ *   results.csv      every row with score, severity and label (GET /download/<id>/results)
+ *   model.json       the fitted AnomalyModel (toJSON), for later reuse
+ *   scatter.png  distribution.png  timeline.png
+ */
+import type { FeatureContribution, FeatureStats } from '../detection/types.ts';
+import type { AttackType, Incident, LegacyRecommendation, TimeAnalysis } from '../findings/types.ts';
+
+export const ANALYSIS_ID_PATTERN = /^\d{8}_\d{6}_[0-9a-f]{6}$/;
+
+export interface AnalysisParameters {
+  readonly features: readonly string[];
+  readonly contamination: 'auto' | number;
+  readonly nEstimators: number;
+  readonly randomState: number;
+}
+
+export interface AnomalyRow {
+  readonly row: number; // 0-based data row index
+  readonly line: number; // 1-based line in the uploaded file
+  readonly score: number;
+  readonly severity: number; // 0..100
+  /** The row's values for the features and the canonical context columns present (ips, ports, protocol, timestamp as written). */
+  readonly values: Readonly<Record<string, number | string | null>>;
+  readonly explanation: readonly FeatureContribution[];
+  readonly type: AttackType;
+  readonly confidence: number;
+  readonly reason: string;
+  readonly technique: string | null;
+  readonly incidentId: string | null;
+  readonly recommendation: string;
+}
+
+export interface ChartPoints {
+  readonly x: string; // feature on the x axis
+  readonly y: string;
+  /** [x, y, isAnomaly (0|1), row, severity] per point; every anomaly plus a sample of normal rows. */
+  readonly points: readonly (readonly [number, number, number, number, number])[];
+  readonly normalShown: number;
+  readonly normalTotal: number;
+}
+
+export interface AnalysisSummary {
+  readonly id: string;
+  readonly createdAt: string; // ISO 8601
+  readonly fileName: string; // the user's file name, for display only (never a path)
+  readonly fileBytes: number;
+  readonly durationMs: number;
+  readonly parameters: AnalysisParameters;
+  readonly statistics: {
+    readonly total_records: number;
+    readonly anomaly_count: number;
+    readonly anomaly_percentage: number;
+  };
+  readonly offset: number;
+  readonly warnings: readonly string[];
+  readonly featureStats: readonly FeatureStats[];
+  /** The most severe anomalies (at most 20) for quick views; all of them are in anomalies.json. */
+  readonly topAnomalies: readonly AnomalyRow[];
+  /** Incidents with `rows` cut to at most 200 evidence rows each (flowCount keeps the true count). */
+  readonly incidents: readonly Incident[];
+  readonly time: TimeAnalysis;
+  readonly recommendations: readonly LegacyRecommendation[];
+  readonly charts: {
+    readonly scatter: { readonly x: string; readonly y: string; readonly normalShown: number; readonly normalTotal: number };
+    readonly distribution: { readonly bins: number };
+    readonly timeline: { readonly available: boolean };
+  };
+}
