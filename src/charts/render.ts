@@ -1,0 +1,551 @@
+/**
+ * Server-side PNG charts with chart.js 4 through chartjs-node-canvas. One ChartJSNodeCanvas per
+ * size is kept (building one loads a fresh Chart.js and is slow). Sizes are figsize × 100 px.
+ */
+import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
+import type { ChartConfiguration, Plugin, Chart } from 'chart.js';
+import type { ChartPoints } from '../analysis/types.ts';
+import type { Incident, TimeAnalysis } from '../findings/types.ts';
+import { PX_PER_INCH, type ChartSettings } from './types.ts';
+import { useLogScale } from './sample.ts';
+
+const FONT = 'DejaVu Sans';
+const TEXT = '#212529';
+const MUTED = '#6c757d';
+const GRID = 'rgba(0,0,0,0.08)';
+
+const canvases = new Map<string, ChartJSNodeCanvas>();
+
+function canvasFor(figsize: readonly [number, number]): ChartJSNodeCanvas {
+  const width = Math.round(figsize[0] * PX_PER_INCH);
+  const height = Math.round(figsize[1] * PX_PER_INCH);
+  if (!(width > 0 && height > 0 && width <= 10_000 && height <= 10_000)) {
+    throw new RangeError(`chart figsize must give 1..10000 px per side, got ${figsize[0]}×${figsize[1]} in`);
+  }
+  const key = `${width}x${height}`;
+  let c = canvases.get(key);
+  if (!c) {
+    c = new ChartJSNodeCanvas({
+      width,
+      height,
+      backgroundColour: '#ffffff',
+      chartCallback: (ChartJS) => {
+        ChartJS.defaults.font.family = FONT;
+        ChartJS.defaults.font.size = 13;
+        ChartJS.defaults.color = TEXT;
+        ChartJS.defaults.animation = false;
+        ChartJS.defaults.responsive = false;
+        ChartJS.defaults.devicePixelRatio = 1;
+      },
+    });
+    canvases.set(key, c);
+  }
+  return c;
+}
+
+async function render(figsize: readonly [number, number], config: ChartConfiguration): Promise<Buffer> {
+  // chartjs-node-canvas types its configuration against its own copy of chart.js' types.
+  return canvasFor(figsize).renderToBuffer(config as never, 'image/png');
+}
+
+/** '#rrggbb' (or '#rgb') plus alpha → 'rgba(r,g,b,a)'; other CSS colours pass through unchanged. */
+export function withAlpha(color: string, alpha: number): string {
+  let m = /^#([0-9a-f]{6})$/i.exec(color);
+  let hex = m?.[1];
+  if (!hex) {
+    m = /^#([0-9a-f]{3})$/i.exec(color);
+    if (m) hex = m[1].split('').map((ch) => ch + ch).join('');
+  }
+  if (!hex) return color;
+  const r = parseInt(hex.slice(0, 2), 16);
+  const g = parseInt(hex.slice(2, 4), 16);
+  const b = parseInt(hex.slice(4, 6), 16);
+  return `rgba(${r},${g},${b},${Math.max(0, Math.min(1, alpha))})`;
+}
+
+export function formatCount(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+/** The sentence under the scatter title saying what was sampled. */
+export function scatterSubtitle(points: ChartPoints): string {
+  let anomalyShown = 0;
+  for (const p of points.points) if (p[2] === 1) anomalyShown++;
+  const extra = points as Partial<{ anomalyTotal: number }>;
+  const anomalyTotal = typeof extra.anomalyTotal === 'number' ? extra.anomalyTotal : anomalyShown;
+  const a =
+    anomalyShown < anomalyTotal
+      ? `the ${formatCount(anomalyShown)} most severe of ${formatCount(anomalyTotal)} anomalies`
+      : `all ${formatCount(anomalyTotal)} ${anomalyTotal === 1 ? 'anomaly' : 'anomalies'}`;
+  const nrm =
+    points.normalShown < points.normalTotal
+      ? `a stratified sample of ${formatCount(points.normalShown)} of ${formatCount(points.normalTotal)} normal flows`
+      : `all ${formatCount(points.normalTotal)} normal flows`;
+  return `Showing ${a} and ${nrm}`;
+}
+
+function clampForLog(v: number, floor: number): number {
+  return v > 0 ? v : floor;
+}
+
+export async function renderScatter(points: ChartPoints, settings: ChartSettings): Promise<Buffer> {
+  const { alpha, colors, figsize } = settings.scatter;
+  const xs = points.points.map((p) => p[0]);
+  const ys = points.points.map((p) => p[1]);
+  const hinted = points as Partial<{ logX: boolean; logY: boolean }>;
+  const logX = typeof hinted.logX === 'boolean' ? hinted.logX : useLogScale(xs);
+  const logY = typeof hinted.logY === 'boolean' ? hinted.logY : useLogScale(ys);
+  const minPositive = (vals: number[]) => vals.reduce((m, v) => (v > 0 && v < m ? v : m), Infinity);
+  const floorX = minPositive(xs) / 2;
+  const floorY = minPositive(ys) / 2;
+  const normal: { x: number; y: number }[] = [];
+  const anomalous: { x: number; y: number }[] = [];
+  for (const p of points.points) {
+    const pt = { x: logX ? clampForLog(p[0], floorX) : p[0], y: logY ? clampForLog(p[1], floorY) : p[1] };
+    (p[2] === 1 ? anomalous : normal).push(pt);
+  }
+  const many = points.points.length > 5000;
+  const axis = (title: string, log: boolean) => ({
+    type: log ? ('logarithmic' as const) : ('linear' as const),
+    title: { display: true, text: log ? `${title} (log scale)` : title, font: { size: 14, weight: 'bold' as const } },
+    grid: { color: GRID },
+    ticks: { color: MUTED, maxTicksLimit: 12, callback: (v: number | string) => shortNumber(Number(v)) },
+  });
+  const config: ChartConfiguration<'scatter'> = {
+    type: 'scatter',
+    data: {
+      datasets: [
+        {
+          label: `Anomalies (${formatCount(anomalous.length)})`,
+          data: anomalous,
+          order: 0,
+          backgroundColor: withAlpha(colors.anomaly, Math.min(1, alpha + 0.25)),
+          borderColor: withAlpha(colors.anomaly, 1),
+          borderWidth: 0.75,
+          pointRadius: 3.5,
+          pointStyle: 'triangle',
+        },
+        {
+          label: `Normal (${formatCount(normal.length)} shown)`,
+          data: normal,
+          order: 1,
+          backgroundColor: withAlpha(colors.normal, many ? alpha * 0.6 : alpha),
+          borderWidth: 0,
+          pointRadius: many ? 1.6 : 2.5,
+        },
+      ],
+    },
+    options: {
+      parsing: false,
+      normalized: true,
+      events: [],
+      layout: { padding: 12 },
+      plugins: {
+        title: { display: true, text: `${points.y} vs ${points.x}`, font: { size: 18, weight: 'bold' } },
+        subtitle: { display: true, text: scatterSubtitle(points), color: MUTED, padding: { bottom: 8 } },
+        legend: { position: 'top', labels: { usePointStyle: true } },
+        tooltip: { enabled: false },
+      },
+      scales: { x: axis(points.x, logX), y: axis(points.y, logY) },
+    },
+  };
+  return render(figsize, config as ChartConfiguration);
+}
+
+/** Compact axis labels: 1.2k, 3.4M, 0.05. */
+export function shortNumber(v: number): string {
+  if (!Number.isFinite(v)) return '';
+  const a = Math.abs(v);
+  if (a >= 1e9) return `${trim(v / 1e9)}G`;
+  if (a >= 1e6) return `${trim(v / 1e6)}M`;
+  if (a >= 1e4) return `${trim(v / 1e3)}k`;
+  if (a === 0) return '0';
+  if (a < 0.001) return v.toExponential(0);
+  return trim(v);
+}
+function trim(v: number): string {
+  return String(Number(v.toPrecision(3)));
+}
+
+/** Histogram counts over [lo, hi] with `bins` equal bins (the last bin includes hi). */
+export function histogram(values: Float64Array, mask: Uint8Array, want: 0 | 1, lo: number, hi: number, bins: number): number[] {
+  const counts = new Array<number>(bins).fill(0);
+  const width = (hi - lo) / bins;
+  for (let i = 0; i < values.length; i++) {
+    if ((mask[i] ? 1 : 0) !== want) continue;
+    const v = values[i];
+    if (!Number.isFinite(v)) continue;
+    let b = width > 0 ? Math.floor((v - lo) / width) : 0;
+    if (b >= bins) b = bins - 1;
+    if (b < 0) b = 0;
+    counts[b]++;
+  }
+  return counts;
+}
+
+interface VLine {
+  readonly value: number;
+  readonly label: string;
+  readonly color: string;
+}
+
+const verticalLinePlugin: Plugin = {
+  id: 'fsVerticalLine',
+  afterDatasetsDraw(chart: Chart, _args, opts: { lines?: VLine[] }) {
+    const x = chart.scales.x;
+    const { top, bottom } = chart.chartArea;
+    const ctx = chart.ctx;
+    for (const line of opts.lines ?? []) {
+      const px = x.getPixelForValue(line.value);
+      ctx.save();
+      ctx.strokeStyle = line.color;
+      ctx.lineWidth = 2;
+      ctx.setLineDash([8, 5]);
+      ctx.beginPath();
+      ctx.moveTo(px, top);
+      ctx.lineTo(px, bottom);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.font = `bold 13px "${FONT}"`;
+      const w = ctx.measureText(line.label).width;
+      const right = px + 8 + w < chart.chartArea.right;
+      const tx = right ? px + 8 : px - 8 - w;
+      ctx.fillStyle = 'rgba(255,255,255,0.9)';
+      ctx.fillRect(tx - 4, top + 6, w + 8, 22);
+      ctx.fillStyle = line.color;
+      ctx.textBaseline = 'middle';
+      ctx.fillText(line.label, tx, top + 17);
+      ctx.restore();
+    }
+  },
+};
+
+export async function renderDistribution(
+  scores: Float64Array,
+  isAnomaly: Uint8Array,
+  offset: number,
+  settings: ChartSettings,
+): Promise<Buffer> {
+  const bins = Math.max(1, Math.floor(settings.distribution.bins));
+  const { colors, alpha } = settings.scatter;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let nAnom = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i];
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    if (isAnomaly[i]) nAnom++;
+  }
+  if (Number.isFinite(offset)) {
+    lo = Math.min(lo, offset);
+    hi = Math.max(hi, offset);
+  }
+  if (!Number.isFinite(lo)) {
+    lo = -1;
+    hi = 0;
+  }
+  if (hi === lo) {
+    lo -= 0.01;
+    hi += 0.01;
+  }
+  const pad = (hi - lo) * 0.02;
+  lo -= pad;
+  hi += pad;
+  const width = (hi - lo) / bins;
+  const normal = histogram(scores, isAnomaly, 0, lo, hi, bins);
+  const anomalous = histogram(scores, isAnomaly, 1, lo, hi, bins);
+  const centre = (b: number) => lo + (b + 0.5) * width;
+  const config: ChartConfiguration<'bar'> = {
+    type: 'bar',
+    data: {
+      datasets: [
+        {
+          label: `Normal (${formatCount(scores.length - nAnom)})`,
+          data: normal.map((y, b) => ({ x: centre(b), y })) as unknown as number[],
+          backgroundColor: withAlpha(colors.normal, Math.max(alpha, 0.7)),
+          borderColor: withAlpha(colors.normal, 1),
+          borderWidth: 0.5,
+          barPercentage: 1,
+          categoryPercentage: 0.98,
+        },
+        {
+          label: `Anomalies (${formatCount(nAnom)})`,
+          data: anomalous.map((y, b) => ({ x: centre(b), y })) as unknown as number[],
+          backgroundColor: withAlpha(colors.anomaly, 0.85),
+          borderColor: withAlpha(colors.anomaly, 1),
+          borderWidth: 0.5,
+          barPercentage: 1,
+          categoryPercentage: 0.98,
+        },
+      ],
+    },
+    options: {
+      parsing: false,
+      events: [],
+      layout: { padding: 12 },
+      plugins: {
+        title: { display: true, text: 'Anomaly score distribution', font: { size: 18, weight: 'bold' } },
+        subtitle: {
+          display: true,
+          text: `${bins} bins · lower score = more anomalous · flows left of the threshold are flagged`,
+          color: MUTED,
+          padding: { bottom: 8 },
+        },
+        legend: { position: 'top' },
+        tooltip: { enabled: false },
+        // @ts-expect-error our own plugin's options
+        fsVerticalLine: { lines: [{ value: offset, label: `threshold ${offset.toFixed(3)}`, color: '#212529' }] },
+      },
+      scales: {
+        x: {
+          type: 'linear',
+          min: lo,
+          max: hi,
+          stacked: true,
+          offset: false,
+          title: { display: true, text: 'anomaly score (score_samples)', font: { size: 14, weight: 'bold' } },
+          grid: { color: GRID },
+          ticks: { color: MUTED, maxTicksLimit: 14, callback: (v) => Number(v).toFixed(2) },
+        },
+        y: {
+          stacked: true,
+          beginAtZero: true,
+          title: { display: true, text: 'flows', font: { size: 14, weight: 'bold' } },
+          grid: { color: GRID },
+          ticks: { color: MUTED, callback: (v) => shortNumber(Number(v)) },
+        },
+      },
+    },
+    plugins: [verticalLinePlugin],
+  };
+  return render(settings.distribution.figsize, config as ChartConfiguration);
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const STEPS = [MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY];
+
+export function timeStep(spanMs: number, maxTicks = 12): number {
+  for (const s of STEPS) if (spanMs / s <= maxTicks) return s;
+  return Math.ceil(spanMs / maxTicks / DAY) * DAY;
+}
+
+export function formatTick(ms: number, step: number): string {
+  const iso = new Date(ms).toISOString();
+  if (step >= DAY) return iso.slice(0, 10);
+  return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+}
+
+interface Band {
+  readonly start: number;
+  readonly end: number;
+  readonly label: string;
+  readonly fill: string;
+  readonly stroke: string;
+  readonly row: number;
+}
+
+const bandsPlugin: Plugin = {
+  id: 'fsBands',
+  beforeDatasetsDraw(chart: Chart, _args, opts: { bands?: Band[] }) {
+    const x = chart.scales.x;
+    const { top, bottom, left, right } = chart.chartArea;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(left, top, right - left, bottom - top);
+    ctx.clip();
+    for (const b of opts.bands ?? []) {
+      let x0 = x.getPixelForValue(b.start);
+      let x1 = x.getPixelForValue(b.end);
+      if (x1 - x0 < 3) {
+        const mid = (x0 + x1) / 2;
+        x0 = mid - 1.5;
+        x1 = mid + 1.5;
+      }
+      ctx.fillStyle = b.fill;
+      ctx.fillRect(x0, top, x1 - x0, bottom - top);
+      ctx.strokeStyle = b.stroke;
+      ctx.lineWidth = 1;
+      ctx.strokeRect(x0, top, x1 - x0, bottom - top);
+      if (b.label) {
+        ctx.font = `bold 11px "${FONT}"`;
+        ctx.fillStyle = b.stroke;
+        ctx.textBaseline = 'top';
+        ctx.fillText(b.label, Math.min(x0 + 3, right - ctx.measureText(b.label).width - 2), top + 4 + b.row * 14);
+      }
+    }
+    ctx.restore();
+  },
+};
+
+const messagePlugin: Plugin = {
+  id: 'fsMessage',
+  afterDraw(chart: Chart, _args, opts: { lines?: string[] }) {
+    const lines = opts.lines ?? [];
+    if (lines.length === 0) return;
+    const ctx = chart.ctx;
+    const cx = chart.width / 2;
+    const cy = chart.height / 2;
+    ctx.save();
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillStyle = TEXT;
+    ctx.font = `bold 26px "${FONT}"`;
+    ctx.fillText(lines[0], cx, cy - 18);
+    ctx.fillStyle = MUTED;
+    ctx.font = `16px "${FONT}"`;
+    lines.slice(1).forEach((l, k) => ctx.fillText(l, cx, cy + 20 + k * 24));
+    ctx.restore();
+  },
+};
+
+async function renderMessage(figsize: readonly [number, number], lines: string[]): Promise<Buffer> {
+  const config: ChartConfiguration<'line'> = {
+    type: 'line',
+    data: { datasets: [] },
+    options: {
+      events: [],
+      plugins: {
+        legend: { display: false },
+        tooltip: { enabled: false },
+        // @ts-expect-error our own plugin's options
+        fsMessage: { lines },
+      },
+      scales: { x: { display: false }, y: { display: false } },
+    },
+    plugins: [messagePlugin],
+  };
+  return render(figsize, config as ChartConfiguration);
+}
+
+/**
+ * Flows and anomalies per time bucket. Anomalies go on a second axis when their scale is much
+ * smaller than the flows'. Incidents are shaded red (labelled with their id), bursts amber.
+ * Drawn at the distribution figsize. Without timestamps, an image that says so.
+ */
+export async function renderTimeline(time: TimeAnalysis, incidents: readonly Incident[], settings: ChartSettings): Promise<Buffer> {
+  const figsize = settings.distribution.figsize;
+  if (!time.available || time.buckets.length === 0) {
+    return renderMessage(figsize, [
+      'No timestamps in this data',
+      'The file has no usable timestamp column, so there is no timeline.',
+      'Add a "timestamp" column (ISO 8601 or epoch seconds) to see traffic over time.',
+    ]);
+  }
+  const { colors } = settings.scatter;
+  const buckets = time.buckets;
+  const first = buckets[0].start;
+  const last = buckets[buckets.length - 1].start + time.bucketMs;
+  const span = Math.max(last - first, time.bucketMs);
+  const step = timeStep(span);
+  let maxFlows = 0;
+  let maxAnom = 0;
+  for (const b of buckets) {
+    if (b.flows > maxFlows) maxFlows = b.flows;
+    if (b.anomalies > maxAnom) maxAnom = b.anomalies;
+  }
+  const secondAxis = maxAnom > 0 && maxFlows / maxAnom > 4;
+  const half = time.bucketMs / 2;
+  const bands: Band[] = [];
+  for (const b of time.bursts) {
+    bands.push({ start: b.start, end: b.end, label: '', fill: 'rgba(255,193,7,0.22)', stroke: 'rgba(204,143,0,0.9)', row: 0 });
+  }
+  incidents
+    .filter((inc) => inc.firstSeen !== null && inc.lastSeen !== null)
+    .slice(0, 12)
+    .forEach((inc, k) =>
+      bands.push({
+        start: inc.firstSeen as number,
+        end: inc.lastSeen as number,
+        label: inc.id,
+        fill: 'rgba(220,53,69,0.10)',
+        stroke: 'rgba(176,42,55,0.9)',
+        row: k % 4,
+      }),
+    );
+  const subtitleBits = [`${formatCount(buckets.length)} buckets of ${formatDuration(time.bucketMs)} (UTC)`];
+  if (incidents.some((i) => i.firstSeen !== null)) subtitleBits.push('red bands: incidents');
+  if (time.bursts.length > 0) subtitleBits.push(`amber bands: ${time.bursts.length} burst${time.bursts.length === 1 ? '' : 's'}`);
+  const config: ChartConfiguration<'line'> = {
+    type: 'line',
+    data: {
+      datasets: [
+        {
+          label: 'Anomalies per bucket',
+          data: buckets.map((b) => ({ x: b.start + half, y: b.anomalies })),
+          borderColor: withAlpha(colors.anomaly, 1),
+          backgroundColor: withAlpha(colors.anomaly, 0.85),
+          borderWidth: 2,
+          pointRadius: buckets.length > 200 ? 0 : 2.5,
+          yAxisID: secondAxis ? 'y1' : 'y',
+          order: 0,
+        },
+        {
+          label: 'Flows per bucket',
+          data: buckets.map((b) => ({ x: b.start + half, y: b.flows })),
+          borderColor: withAlpha(colors.normal, 1),
+          backgroundColor: withAlpha(colors.normal, 0.18),
+          fill: 'origin',
+          borderWidth: 1.5,
+          pointRadius: 0,
+          yAxisID: 'y',
+          order: 1,
+        },
+      ],
+    },
+    options: {
+      parsing: false,
+      events: [],
+      layout: { padding: 12 },
+      plugins: {
+        title: { display: true, text: 'Traffic over time', font: { size: 18, weight: 'bold' } },
+        subtitle: { display: true, text: subtitleBits.join(' · '), color: MUTED, padding: { bottom: 8 } },
+        legend: { position: 'top' },
+        tooltip: { enabled: false },
+        // @ts-expect-error our own plugin's options
+        fsBands: { bands },
+      },
+      scales: {
+        x: {
+          type: 'linear',
+          min: first,
+          max: last,
+          grid: { color: GRID },
+          title: { display: true, text: 'time (UTC)', font: { size: 14, weight: 'bold' } },
+          ticks: { color: MUTED, stepSize: step, maxRotation: 0, autoSkip: true, callback: (v) => formatTick(Number(v), step) },
+        },
+        y: {
+          beginAtZero: true,
+          position: 'left',
+          grid: { color: GRID },
+          title: { display: true, text: secondAxis ? 'flows' : 'flows / anomalies', font: { size: 14, weight: 'bold' } },
+          ticks: { color: MUTED, precision: 0, callback: (v) => shortNumber(Number(v)) },
+        },
+        ...(secondAxis
+          ? {
+              y1: {
+                beginAtZero: true,
+                position: 'right' as const,
+                grid: { drawOnChartArea: false },
+                title: { display: true, text: 'anomalies', color: withAlpha(colors.anomaly, 1), font: { size: 14, weight: 'bold' as const } },
+                ticks: { color: withAlpha(colors.anomaly, 1), precision: 0 },
+              },
+            }
+          : {}),
+      },
+    },
+    plugins: [bandsPlugin],
+  };
+  return render(figsize, config as ChartConfiguration);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms % DAY === 0) return `${ms / DAY} d`;
+  if (ms % HOUR === 0) return `${ms / HOUR} h`;
+  if (ms % MINUTE === 0) return `${ms / MINUTE} min`;
+  return `${ms / 1000} s`;
+}
