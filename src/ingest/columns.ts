@@ -1,0 +1,246 @@
+/**
+ * Column builders: one per header column, filled row by row straight from field bytes.
+ *
+ * A column starts as what its name suggests (known text names → category, known time names →
+ * time, forced numeric → numeric, anything else → numeric) and is demoted when a value does not
+ * fit: time → numeric (small plain numbers) or category; numeric (not forced) → category. Earlier
+ * rows of a demoted column are re-read from the source at the end (`pendingUntil`), so a category
+ * keeps every value's original text.
+ */
+import { ByteDictionary } from './dictionary.ts';
+import {
+  type DecodeResult,
+  decodeNumber,
+  decodeTime,
+  ST_INVALID,
+  ST_MISSING,
+  ST_NONFINITE,
+  ST_OK,
+} from './values.ts';
+import { type Column, CsvFormatError } from './types.ts';
+
+export const K_NUMERIC = 0;
+export const K_CATEGORY = 1;
+export const K_TIME = 2;
+
+/** Epoch numbers at or above this are milliseconds; below, seconds (1e11 s is the year 5138). */
+const EPOCH_MILLIS_FROM = 1e11;
+/** Epoch seconds below this (1973-03-03) are not taken as times: the column is numeric. */
+const EPOCH_SECONDS_FROM = 1e8;
+
+const TEXT_NAMES = new Set([
+  'sourceip', 'destinationip', 'srcip', 'dstip', 'srcaddr', 'dstaddr', 'sourceaddress',
+  'destinationaddress', 'sa', 'da', 'idorigh', 'idresph', 'protocol', 'proto', 'pr', 'label',
+  'attacktype', 'flowid', 'service', 'connstate', 'uid', 'flags', 'flg', 'history', 'srcmac', 'dstmac',
+]);
+const TIME_NAMES = new Set([
+  'timestamp', 'time', 'ts', 'te', 'tr', 'date', 'datetime', 'starttime', 'endtime', 'stime', 'ltime',
+  'firstseen', 'lastseen', 'flowstart', 'flowend', 'eventtime', 'receivedtime', 'timestart', 'timeend',
+]);
+
+/** 'Src IP' → 'srcip': names compared without case, spaces, dots, dashes or underscores. */
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+export function isTextName(name: string): boolean {
+  return TEXT_NAMES.has(normalizeName(name));
+}
+
+export function isTimeName(name: string): boolean {
+  return TIME_NAMES.has(normalizeName(name));
+}
+
+/** At most 40 characters of a value, for messages. */
+export function shorten(value: string, max = 40): string {
+  return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
+}
+
+export class ColumnBuilder {
+  kind: number;
+  values: Float64Array;
+  codes: Int32Array | null = null;
+  dict: ByteDictionary | null = null;
+  missing = 0;
+  /** Rows [0, pendingUntil) are to be re-read from the source into the current kind. */
+  pendingUntil = 0;
+  nonFinite = 0;
+  sawIso = false;
+  epochScale = 0; // 0 undecided, 1 millis, 1000 seconds
+  timeFormat: 'iso' | 'epoch-seconds' | 'epoch-millis' | null = null;
+  /** Why the column was demoted, for the warnings. */
+  demotion: string | null = null;
+  private readonly res: DecodeResult = { status: ST_OK, epoch: false };
+
+  constructor(
+    readonly name: string,
+    readonly position: number, // 1-based
+    readonly forced: boolean,
+    capacity: number,
+  ) {
+    if (forced) this.kind = K_NUMERIC;
+    else if (isTextName(name)) this.kind = K_CATEGORY;
+    else if (isTimeName(name)) this.kind = K_TIME;
+    else this.kind = K_NUMERIC;
+    if (this.kind === K_CATEGORY) {
+      this.values = new Float64Array(0);
+      this.codes = new Int32Array(capacity);
+      this.dict = new ByteDictionary();
+    } else {
+      this.values = new Float64Array(capacity);
+    }
+  }
+
+  grow(capacity: number): void {
+    if (this.codes !== null) {
+      const c = new Int32Array(capacity);
+      c.set(this.codes.subarray(0, Math.min(this.codes.length, capacity)));
+      this.codes = c;
+    } else {
+      const v = new Float64Array(capacity);
+      v.set(this.values.subarray(0, Math.min(this.values.length, capacity)));
+      this.values = v;
+    }
+  }
+
+  add(buf: Buffer, s: number, e: number, row: number, line: number): void {
+    const kind = this.kind;
+    if (kind === K_NUMERIC) {
+      const v = decodeNumber(buf, s, e, this.res);
+      const st = this.res.status;
+      if (st === ST_OK) {
+        this.values[row] = v;
+        return;
+      }
+      if (st === ST_MISSING) {
+        this.values[row] = NaN;
+        this.missing++;
+        return;
+      }
+      if (this.forced) this.fail(buf, s, e, line, st === ST_NONFINITE);
+      if (st === ST_NONFINITE) {
+        this.values[row] = NaN;
+        this.missing++;
+        this.nonFinite++;
+        return;
+      }
+      this.toCategory(row, `has a value that is not a number at line ${line} (${JSON.stringify(shorten(buf.toString('utf8', s, e)))})`);
+      this.addCategory(buf, s, e, row);
+      return;
+    }
+    if (kind === K_CATEGORY) {
+      this.addCategory(buf, s, e, row);
+      return;
+    }
+    this.addTime(buf, s, e, row, line);
+  }
+
+  private addCategory(buf: Buffer, s: number, e: number, row: number): void {
+    (this.codes as Int32Array)[row] = s === e ? -1 : (this.dict as ByteDictionary).code(buf, s, e);
+  }
+
+  private addTime(buf: Buffer, s: number, e: number, row: number, line: number): void {
+    const v = decodeTime(buf, s, e, this.res);
+    const st = this.res.status;
+    if (st === ST_OK) {
+      if (!this.res.epoch) {
+        this.sawIso = true;
+        if (this.timeFormat === null) this.timeFormat = 'iso';
+        this.values[row] = v;
+        return;
+      }
+      if (this.epochScale === 0) {
+        const a = Math.abs(v);
+        if (a >= EPOCH_MILLIS_FROM) this.epochScale = 1;
+        else if (a >= EPOCH_SECONDS_FROM) this.epochScale = 1000;
+        else {
+          this.demoteTime(buf, s, e, row, line);
+          return;
+        }
+        if (this.timeFormat === null) this.timeFormat = this.epochScale === 1 ? 'epoch-millis' : 'epoch-seconds';
+      }
+      this.values[row] = v * this.epochScale;
+      return;
+    }
+    if (st === ST_MISSING) {
+      this.values[row] = NaN;
+      this.missing++;
+      return;
+    }
+    this.demoteTime(buf, s, e, row, line);
+  }
+
+  private demoteTime(buf: Buffer, s: number, e: number, row: number, line: number): void {
+    const text = JSON.stringify(shorten(buf.toString('utf8', s, e)));
+    decodeNumber(buf, s, e, this.res);
+    if (!this.sawIso && this.res.status === ST_OK) {
+      this.kind = K_NUMERIC;
+      this.pendingUntil = row;
+      this.missing = 0;
+      this.epochScale = 0;
+      this.demotion = `looks like a time column but holds plain numbers (line ${line}: ${text}), so it is numeric`;
+      this.add(buf, s, e, row, line);
+      return;
+    }
+    this.toCategory(row, `looks like a time column but has a value that is not a time at line ${line} (${text})`);
+    this.addCategory(buf, s, e, row);
+  }
+
+  private toCategory(row: number, why: string): void {
+    this.kind = K_CATEGORY;
+    this.codes = new Int32Array(this.values.length);
+    this.values = new Float64Array(0);
+    this.dict = new ByteDictionary();
+    this.pendingUntil = row;
+    this.missing = 0;
+    this.nonFinite = 0;
+    this.demotion = `${why}, so it is treated as text`;
+  }
+
+  private fail(buf: Buffer, s: number, e: number, line: number, nonFinite: boolean): never {
+    const text = shorten(buf.toString('utf8', s, e));
+    throw new CsvFormatError(
+      `Line ${line}, column ${this.position} (${this.name}): expected a number, got ${JSON.stringify(text)}${nonFinite ? ' (not a finite number)' : ''}`,
+      line,
+      this.position,
+      this.name,
+    );
+  }
+
+  /** Re-reads a row below `pendingUntil` from the source, into the column's final kind. */
+  refill(buf: Buffer, s: number, e: number, row: number): void {
+    if (this.kind === K_CATEGORY) {
+      this.addCategory(buf, s, e, row);
+      return;
+    }
+    // Only time → numeric reaches here: every earlier value was a number or missing.
+    const v = decodeNumber(buf, s, e, this.res);
+    const st = this.res.status;
+    this.values[row] = st === ST_OK ? v : NaN;
+    if (st !== ST_OK) this.missing++;
+    if (st === ST_NONFINITE) this.nonFinite++;
+  }
+
+  build(rowCount: number): Column {
+    const trim = <T extends Float64Array | Int32Array>(a: T): T =>
+      (a.length - rowCount > rowCount / 20 ? a.slice(0, rowCount) : a.subarray(0, rowCount)) as T;
+    if (this.kind === K_CATEGORY) {
+      return {
+        kind: 'category',
+        name: this.name,
+        codes: trim(this.codes as Int32Array),
+        dictionary: (this.dict as ByteDictionary).strings,
+      };
+    }
+    if (this.kind === K_TIME) {
+      return {
+        kind: 'time',
+        name: this.name,
+        values: trim(this.values),
+        missing: this.missing,
+        format: this.timeFormat ?? 'iso',
+      };
+    }
+    return { kind: 'numeric', name: this.name, values: trim(this.values), missing: this.missing };
+  }
+}
