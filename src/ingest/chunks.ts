@@ -30,21 +30,21 @@ export async function streamFileChunks(
     let leftover: Buffer | null = null;
     let base = from;
     for (;;) {
-      const lenLeft = leftover === null ? 0 : leftover.length;
+      const lenLeft: number = leftover === null ? 0 : leftover.length;
       if (lenLeft > MAX_RECORD_BYTES) {
         throw new CsvFormatError(`A single record is longer than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`, 0, null);
       }
       const want = Math.max(0, Math.min(chunkBytes, stop - pos));
       const buf = Buffer.allocUnsafe(lenLeft + want);
       if (leftover !== null) leftover.copy(buf, 0);
-      let filled = lenLeft;
+      let filled: number = lenLeft;
       while (filled < buf.length) {
         const { bytesRead } = await fh.read(buf, filled, buf.length - filled, pos);
         if (bytesRead === 0) break;
         filled += bytesRead;
         pos += bytesRead;
       }
-      const data = filled < buf.length ? buf.subarray(0, filled) : buf;
+      const data: Buffer = filled < buf.length ? buf.subarray(0, filled) : buf;
       const isLast = pos >= stop || filled < buf.length;
       const used = consume(data, base, isLast);
       if (isLast) return;

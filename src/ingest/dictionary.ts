@@ -78,7 +78,7 @@ export class ByteDictionary {
   }
 }
 
-function growInt(a: Int32Array): Int32Array {
+function growInt(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
   const b = new Int32Array(a.length * 2);
   b.set(a);
   return b;
