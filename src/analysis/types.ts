@@ -72,4 +72,11 @@ export interface AnalysisSummary {
     readonly distribution: { readonly bins: number };
     readonly timeline: { readonly available: boolean };
   };
+  /** Milliseconds per pipeline step (move, parse, fit, explain, findings, rows, charts, reports, write, commit). */
+  readonly timings: Readonly<Record<string, number>>;
+  /** Behaviour-detector hits that the Isolation Forest did not flag (typed in findings, not in anomalies.json). */
+  readonly behaviourOnly: number;
 }
+
+/** Analysis steps in the order they run; `timings` uses these keys. */
+export const ANALYSIS_STEPS = ['move', 'parse', 'fit', 'explain', 'findings', 'rows', 'charts', 'reports', 'write', 'commit'] as const;

@@ -1,0 +1,304 @@
+/**
+ * The analysis pipeline, callable without HTTP (web, CLI and benchmarks use it):
+ * ingest → feature columns → Isolation Forest → explanations → findings → anomaly rows → charts →
+ * reports → JSON artifacts, all written into outputs/.tmp-<id>/ and renamed to outputs/<id>/ at the
+ * end. Any failure removes the temp folder: nothing half-written is left behind.
+ */
+import { copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config/index.ts';
+import type { Explanation } from '../detection/types.ts';
+import { AnomalyModel } from '../detection/index.ts';
+import { analyzeFindings } from '../findings/index.ts';
+import type { AttackType, Findings, Incident } from '../findings/types.ts';
+import { columnValueAsText, numericColumn, parseCsvFile } from '../ingest/index.ts';
+import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
+import { renderDistribution, renderScatter, renderTimeline, sampleChartPoints } from '../charts/index.ts';
+import { writeAnomalyReport, writeScoredDataset } from '../reports/index.ts';
+import type { Logger } from '../logging/index.ts';
+import { AnalysisStore } from '../storage/index.ts';
+import type { AnalysisParameters, AnalysisSummary, AnomalyRow, ChartPoints } from './types.ts';
+
+export interface RunAnalysisOptions {
+  /** The file to analyse. Moved into the analysis folder (or copied when `keepInput`). */
+  readonly inputPath: string;
+  /** The user's file name, for display only. */
+  readonly fileName: string;
+  readonly parameters: AnalysisParameters;
+  /** Chart settings come from here. */
+  readonly config: Pick<Config, 'charts'>;
+  readonly outputsDir: string;
+  /** Use this store (shares its id reservations); default a store over `outputsDir`. */
+  readonly store?: AnalysisStore;
+  readonly logger?: Logger;
+  /** Copy the input instead of moving it (CLI / bench on a file the caller keeps). */
+  readonly keepInput?: boolean;
+  /** Detector worker threads (default 2). */
+  readonly workers?: number;
+  /** Normal rows shown in the scatter (default 5000). */
+  readonly maxNormalPoints?: number;
+}
+
+/** Context columns shown with each anomaly, when the file has them. */
+const CONTEXT_COLUMNS = [
+  CANONICAL.timestamp,
+  CANONICAL.sourceIp,
+  CANONICAL.sourcePort,
+  CANONICAL.destinationIp,
+  CANONICAL.destinationPort,
+  CANONICAL.protocol,
+] as const;
+
+/** First advice for an anomaly that no incident covers, by type. */
+export const TYPE_ADVICE: Readonly<Record<AttackType, string>> = {
+  ddos: 'Rate-limit or block the flooding sources upstream and confirm the target service stays reachable.',
+  port_scan: 'Block the scanning source at the perimeter and check which of the probed ports answered.',
+  brute_force: 'Lock out or rate-limit the source on the targeted login service and review its authentication logs.',
+  data_exfiltration: 'Inspect the large outbound transfer: identify the host and process, and block the destination if it is not expected.',
+  beaconing: 'Check the host for malware calling home at regular intervals and block the destination if unknown.',
+  protocol_misuse: 'Verify the protocol is expected on this port; block or inspect traffic that does not match the service.',
+  untyped: 'Review this flow: compare it with the host’s usual traffic and the features that made it unusual.',
+};
+
+const MAX_INCIDENT_ROWS = 200;
+const TOP_ANOMALIES = 20;
+
+function round(x: number, digits = 4): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+class StepTimer {
+  readonly timings: Record<string, number> = {};
+  private last = performance.now();
+  constructor(private readonly logger: Logger | undefined) {}
+  mark(step: string, detail?: Record<string, unknown>): void {
+    const now = performance.now();
+    const ms = round(now - this.last, 1);
+    this.timings[step] = ms;
+    this.last = now;
+    this.logger?.debug(`step ${step} ${ms}ms`, { step, ms, ...detail });
+  }
+}
+
+async function moveFile(from: string, to: string, keep: boolean): Promise<void> {
+  if (keep) {
+    await copyFile(from, to);
+    return;
+  }
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await copyFile(from, to);
+    await rm(from, { force: true });
+  }
+}
+
+/** Picks the scatter axes: the two features with the highest mean explanation weight among anomalies. */
+export function chooseAxes(features: readonly string[], explanations: Iterable<Explanation>): [string, string] {
+  const sums = new Map<string, number>(features.map((f) => [f, 0]));
+  let n = 0;
+  for (const e of explanations) {
+    n++;
+    for (const c of e.contributions) if (sums.has(c.feature)) sums.set(c.feature, sums.get(c.feature)! + c.weight);
+  }
+  if (features.length < 2) return [features[0], features[0]];
+  if (n === 0) return [features[0], features[1]];
+  const ranked = [...features].sort((a, b) => sums.get(b)! - sums.get(a)! || features.indexOf(a) - features.indexOf(b));
+  return [ranked[0], ranked[1]];
+}
+
+function rowValues(table: FlowTable, features: readonly string[], row: number): Record<string, number | string | null> {
+  const values: Record<string, number | string | null> = {};
+  const names = [...features, ...CONTEXT_COLUMNS.filter((c) => !features.includes(c))];
+  for (const name of names) {
+    const col = table.columns.find((c) => c.name === name);
+    if (!col) continue;
+    if (col.kind === 'numeric') {
+      const v = col.values[row];
+      values[name] = Number.isFinite(v) ? v : null;
+    } else {
+      const text = columnValueAsText(table, col, row);
+      values[name] = text === '' ? null : text;
+    }
+  }
+  return values;
+}
+
+function cutIncident(incident: Incident): Incident {
+  return incident.rows.length > MAX_INCIDENT_ROWS ? { ...incident, rows: incident.rows.slice(0, MAX_INCIDENT_ROWS) } : incident;
+}
+
+/** Runs one analysis end to end and returns its summary (also written as summary.json). */
+export async function runAnalysis(options: RunAnalysisOptions): Promise<AnalysisSummary> {
+  const started = performance.now();
+  const store = options.store ?? new AnalysisStore(options.outputsDir);
+  const { id, dir } = await store.begin();
+  const logger = options.logger?.child({ analysisId: id });
+  const timer = new StepTimer(logger);
+  const { features, contamination, nEstimators, randomState } = options.parameters;
+  const file = (name: string) => path.join(dir, name);
+  logger?.info(`analysis started: ${options.fileName}`, { fileName: options.fileName, features, contamination, nEstimators, randomState });
+
+  try {
+    const inputPath = file('input.csv');
+    await moveFile(options.inputPath, inputPath, options.keepInput ?? false);
+    const fileBytes = (await stat(inputPath)).size;
+    timer.mark('move', { bytes: fileBytes });
+
+    const table = await parseCsvFile(inputPath, { requiredColumns: features, numericColumns: features });
+    if (table.rowCount === 0) {
+      throw new CsvFormatError('The file has a header but no data rows.', 2, null);
+    }
+    const columns = features.map((f) => {
+      const col = numericColumn(table, f);
+      if (!col) throw new CsvFormatError(`Missing required column "${f}".`, 1, null, f);
+      return col.values;
+    });
+    timer.mark('parse', { rows: table.rowCount });
+
+    const fit = await AnomalyModel.fit(features, columns, { contamination, nEstimators, randomState }, { workers: options.workers ?? 2 });
+    const { model, scores, isAnomaly, severity } = fit;
+    timer.mark('fit');
+
+    const anomalous: number[] = [];
+    for (let i = 0; i < isAnomaly.length; i++) if (isAnomaly[i] === 1) anomalous.push(i);
+    anomalous.sort((a, b) => severity[b] - severity[a] || scores[a] - scores[b] || a - b);
+    const explanationList = model.explain(columns, anomalous);
+    const explanations = new Map<number, Explanation>();
+    for (const e of explanationList) explanations.set(e.row, e);
+    timer.mark('explain', { anomalies: anomalous.length });
+
+    const findings: Findings = analyzeFindings({ table, features, scores, isAnomaly, severity, explanations });
+    timer.mark('findings', { incidents: findings.incidents.length });
+
+    const incidentById = new Map(findings.incidents.map((inc) => [inc.id, inc]));
+    const recommendationFor = (row: number): string => {
+      const finding = findings.flows.get(row);
+      const incident = finding?.incidentId ? incidentById.get(finding.incidentId) : undefined;
+      return incident?.mitigation.summary ?? TYPE_ADVICE[finding?.type ?? 'untyped'];
+    };
+    const rows: AnomalyRow[] = anomalous.map((row) => {
+      const finding = findings.flows.get(row);
+      return {
+        row,
+        line: table.lineNumbers[row],
+        score: scores[row],
+        severity: round(severity[row], 2),
+        values: rowValues(table, features, row),
+        explanation: explanations.get(row)?.contributions ?? [],
+        type: finding?.type ?? 'untyped',
+        confidence: finding?.confidence ?? 0,
+        reason: finding?.reason ?? '',
+        technique: finding?.technique ?? null,
+        incidentId: finding?.incidentId ?? null,
+        recommendation: recommendationFor(row),
+      };
+    });
+    let behaviourOnly = 0;
+    for (const [row] of findings.flows) if (isAnomaly[row] !== 1) behaviourOnly++;
+    timer.mark('rows');
+
+    const [xName, yName] = chooseAxes(features, explanationList);
+    const xValues = columns[features.indexOf(xName)];
+    const sameAxis = xName === yName;
+    const points: ChartPoints = sampleChartPoints(xValues, sameAxis ? scores : columns[features.indexOf(yName)], isAnomaly, severity, {
+      maxNormal: options.maxNormalPoints ?? 5000,
+      seed: randomState,
+      xName,
+      yName: sameAxis ? 'anomaly_score' : yName,
+    });
+    const settings = options.config.charts;
+    const [scatterPng, distributionPng, timelinePng] = await Promise.all([
+      renderScatter(points, settings),
+      renderDistribution(scores, isAnomaly, model.offset, settings),
+      renderTimeline(findings.time, findings.incidents, settings),
+    ]);
+    await Promise.all([
+      writeFile(file('scatter.png'), scatterPng),
+      writeFile(file('distribution.png'), distributionPng),
+      writeFile(file('timeline.png'), timelinePng),
+    ]);
+    timer.mark('charts', { points: points.points.length });
+
+    await Promise.all([
+      writeAnomalyReport({
+        sourcePath: inputPath,
+        table,
+        outPath: file('anomalies.csv'),
+        rows: anomalous,
+        scores,
+        severity,
+        explanations,
+        flowFindings: findings.flows,
+        recommendationFor,
+      }),
+      writeScoredDataset({
+        sourcePath: inputPath,
+        table,
+        outPath: file('results.csv'),
+        scores,
+        severity,
+        isAnomaly,
+        flowFindings: findings.flows,
+      }),
+    ]);
+    timer.mark('reports');
+
+    const total = table.rowCount;
+    const warnings = [...table.warnings, ...fit.warnings.map((w) => w.message)];
+    const summary: AnalysisSummary = {
+      id,
+      createdAt: new Date().toISOString(),
+      fileName: options.fileName,
+      fileBytes,
+      durationMs: 0,
+      parameters: { features: [...features], contamination, nEstimators, randomState },
+      statistics: {
+        total_records: total,
+        anomaly_count: anomalous.length,
+        anomaly_percentage: total ? round((anomalous.length / total) * 100, 2) : 0,
+      },
+      offset: model.offset,
+      warnings,
+      featureStats: model.stats,
+      topAnomalies: rows.slice(0, TOP_ANOMALIES),
+      incidents: findings.incidents.map(cutIncident),
+      time: findings.time,
+      recommendations: findings.recommendations,
+      charts: {
+        scatter: { x: points.x, y: points.y, normalShown: points.normalShown, normalTotal: points.normalTotal },
+        distribution: { bins: settings.distribution.bins },
+        timeline: { available: findings.time.available },
+      },
+      timings: timer.timings,
+      behaviourOnly,
+    };
+    await Promise.all([
+      writeFile(file('anomalies.json'), JSON.stringify(rows)),
+      writeFile(file('points.json'), JSON.stringify(points)),
+      writeFile(file('model.json'), JSON.stringify(model.toJSON())),
+    ]);
+    timer.mark('write');
+    const durationMs = round(performance.now() - started, 1);
+    const final: AnalysisSummary = { ...summary, durationMs, timings: { ...timer.timings } };
+    await writeFile(file('summary.json'), JSON.stringify(final));
+    await store.commit(id);
+    timer.mark('commit');
+    const done: AnalysisSummary = { ...final, timings: { ...timer.timings } };
+    logger?.info(`analysis finished: ${total} rows, ${anomalous.length} anomalies, ${findings.incidents.length} incidents in ${durationMs}ms`, {
+      rows: total,
+      anomalies: anomalous.length,
+      incidents: findings.incidents.length,
+      durationMs,
+      timings: done.timings,
+    });
+    return done;
+  } catch (err) {
+    await store.abort(id).catch(() => undefined);
+    if (!(options.keepInput ?? false)) await rm(options.inputPath, { force: true }).catch(() => undefined);
+    logger?.warn(`analysis failed: ${(err as Error).message}`, { error: (err as Error).name });
+    throw err;
+  }
+}

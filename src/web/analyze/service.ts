@@ -1,0 +1,81 @@
+/** Runs an uploaded CSV through the analysis pipeline, one at a time per process (the queue). */
+import { rm } from 'node:fs/promises';
+import { runAnalysis } from '../../analysis/pipeline.ts';
+import type { AnalysisQueue } from '../../analysis/queue.ts';
+import type { AnalysisParameters, AnalysisSummary } from '../../analysis/types.ts';
+import type { Config } from '../../config/index.ts';
+import type { Logger } from '../../logging/index.ts';
+import type { AnalysisStore } from '../../storage/index.ts';
+
+export interface AnalyzeServiceDeps {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly store: AnalysisStore;
+  readonly queue: AnalysisQueue;
+  /** Detector worker threads per analysis. */
+  readonly workers?: number;
+}
+
+export class AnalyzeService {
+  constructor(private readonly deps: AnalyzeServiceDeps) {}
+
+  /** Analyses the uploaded file (moved into the analysis folder); the upload is gone afterwards either way. */
+  async analyze(upload: { path: string; fileName: string }, parameters: AnalysisParameters): Promise<AnalysisSummary> {
+    const { config, logger, store, queue } = this.deps;
+    try {
+      return await queue.run(() =>
+        runAnalysis({
+          inputPath: upload.path,
+          fileName: upload.fileName,
+          parameters,
+          config,
+          outputsDir: store.outputsDir,
+          store,
+          logger,
+          workers: this.deps.workers,
+        }),
+      );
+    } finally {
+      await rm(upload.path, { force: true }).catch(() => undefined);
+    }
+  }
+}
+
+export function analysisLinks(id: string) {
+  return {
+    page: `/analysis/${id}`,
+    report: `/download/${id}`,
+    results: `/download/${id}/results`,
+    summary: `/download/${id}/summary`,
+    model: `/download/${id}/model`,
+    scatter: `/visualization/${id}/scatter`,
+    distribution: `/visualization/${id}/distribution`,
+    timeline: `/visualization/${id}/timeline`,
+    points: `/analysis/${id}/points.json`,
+    anomalies: `/analysis/${id}/anomalies.json`,
+  };
+}
+
+/** The JSON answer of POST /analyze (keeps the original app's keys, adds ours). */
+export function analyzeResponse(summary: AnalysisSummary) {
+  const links = analysisLinks(summary.id);
+  return {
+    success: true as const,
+    timestamp: summary.id,
+    id: summary.id,
+    fileName: summary.fileName,
+    createdAt: summary.createdAt,
+    durationMs: summary.durationMs,
+    parameters: summary.parameters,
+    statistics: summary.statistics,
+    recommendations: summary.recommendations,
+    incidents: summary.incidents,
+    top_anomalies: summary.topAnomalies,
+    warnings: summary.warnings,
+    links,
+    visualization_urls: { scatter: links.scatter, distribution: links.distribution, timeline: links.timeline },
+    download_url: links.report,
+    results_url: links.results,
+    analysis_url: links.page,
+  };
+}

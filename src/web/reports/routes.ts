@@ -1,0 +1,51 @@
+/** Downloads, chart images and the JSON the analysis page's script reads. */
+import { Router, type Request, type Response } from 'express';
+import { validate } from '../validate.ts';
+import { chartParams, idParams, pageQuery, type ChartParams, type IdParams, type PageQuery } from './schema.ts';
+import type { ReportsService } from './service.ts';
+
+/** Stored analyses never change: let browsers keep them a while. */
+const CACHE = 'private, max-age=3600';
+
+export function reportsRoutes(deps: { service: ReportsService }): Router {
+  const router = Router();
+  const { service } = deps;
+  const id = validate('params', idParams, 'params');
+
+  router.get('/download/:id', id, async (_req: Request, res: Response) => {
+    const { id } = res.locals.params as IdParams;
+    res.download(await service.file(id, 'anomalies.csv'), `anomalies_${id}.csv`, { headers: { 'Content-Type': 'text/csv; charset=utf-8' } });
+  });
+  router.get('/download/:id/results', id, async (_req: Request, res: Response) => {
+    const { id } = res.locals.params as IdParams;
+    res.download(await service.file(id, 'results.csv'), `results_${id}.csv`, { headers: { 'Content-Type': 'text/csv; charset=utf-8' } });
+  });
+  router.get('/download/:id/summary', id, async (_req: Request, res: Response) => {
+    const { id } = res.locals.params as IdParams;
+    res.download(await service.file(id, 'summary.json'), `summary_${id}.json`, { headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+  });
+  router.get('/download/:id/model', id, async (_req: Request, res: Response) => {
+    const { id } = res.locals.params as IdParams;
+    res.download(await service.file(id, 'model.json'), `model_${id}.json`, { headers: { 'Content-Type': 'application/json; charset=utf-8' } });
+  });
+
+  router.get('/visualization/:id/:kind', validate('params', chartParams, 'params'), async (_req: Request, res: Response) => {
+    const { id, kind } = res.locals.params as ChartParams;
+    const file = await service.file(id, `${kind}.png`);
+    res.set('Cache-Control', CACHE);
+    res.type('png').sendFile(file);
+  });
+
+  router.get('/analysis/:id/points.json', id, async (_req: Request, res: Response) => {
+    const { id } = res.locals.params as IdParams;
+    res.set('Cache-Control', CACHE).json(await service.points(id));
+  });
+
+  router.get('/analysis/:id/anomalies.json', id, validate('query', pageQuery, 'query'), async (_req: Request, res: Response) => {
+    const { id } = res.locals.params as IdParams;
+    const { page, size } = res.locals.query as PageQuery;
+    const result = await service.anomalyPage(id, page, size);
+    res.json({ total: result.total, page: result.page, pageSize: result.pageSize, pageCount: result.pageCount, rows: result.rows });
+  });
+  return router;
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { ANALYSIS_ID_PATTERN } from '../../analysis/types.ts';
+
+export const PAGE_SIZES = [25, 50, 100] as const;
+
+export const idParams = z.object({ id: z.string().regex(ANALYSIS_ID_PATTERN, 'an analysis id (YYYYMMDD_HHMMSS_xxxxxx)') });
+export const chartParams = idParams.extend({ kind: z.enum(['scatter', 'distribution', 'timeline']) });
+
+const blank = (v: unknown) => (v === '' ? undefined : v);
+export const pageQuery = z.object({
+  page: z.preprocess(blank, z.coerce.number().int().min(1).max(1_000_000).default(1)),
+  size: z.preprocess(
+    blank,
+    z.coerce
+      .number()
+      .refine((n) => (PAGE_SIZES as readonly number[]).includes(n), 'one of 25, 50, 100')
+      .default(25),
+  ),
+});
+
+export type IdParams = z.infer<typeof idParams>;
+export type ChartParams = z.infer<typeof chartParams>;
+export type PageQuery = z.infer<typeof pageQuery>;
