@@ -30,6 +30,8 @@ export interface AppDeps {
   readonly queue?: AnalysisQueue;
   /** Folder holding views/, public/ and node_modules/ (default: the project root). */
   readonly rootDir?: string;
+  /** Views folder (default <rootDir>/views). */
+  readonly viewsDir?: string;
   /** Detector worker threads per analysis (default 2). */
   readonly detectorWorkers?: number;
 }
@@ -62,10 +64,10 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('view engine', 'ejs');
-  app.set('views', path.join(root, 'views'));
+  app.set('views', deps.viewsDir ?? path.join(root, 'views'));
   app.set('env', config.env);
   if (config.env === 'production') app.set('view cache', true);
-  (app.locals as Record<string, unknown>).services = { store, queue } satisfies AppServices;
+  servicesByApp.set(app, { store, queue });
 
   app.use(securityHeaders);
   app.use(accessLog(logger));
@@ -110,5 +112,9 @@ export function createApp(deps: AppDeps): Express {
 
 /** The store and queue createApp used (for server.ts and tests). */
 export function appServices(app: Express): AppServices {
-  return (app.locals as Record<string, unknown>).services as AppServices;
+  const services = servicesByApp.get(app);
+  if (!services) throw new Error('not an app built by createApp');
+  return services;
 }
+
+const servicesByApp = new WeakMap<Express, AppServices>();
