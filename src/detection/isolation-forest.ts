@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_CHUNK_ROWS, packForest, scoreRange, type PackedForest } from './kernel.ts';
+import { foldDuplicates, unfold } from './dedupe.ts';
 import { maxDepthFor, quantileSorted } from './math.ts';
 import { DEFAULT_PARAMS, paramsSchema, resolveMaxFeatures, resolveMaxSamples, validateParams } from './params.ts';
 import { defaultWorkers, scoreParallel, sharedFloat64, toSharedFloat32 } from './pool.ts';
@@ -43,6 +44,8 @@ export interface AsyncScoreOptions {
   readonly workers?: number;
   /** Rows per inner scoring block (results do not depend on it). */
   readonly chunkRows?: number;
+  /** Score each distinct row once (exact; default true, skipped when rows are mostly distinct). */
+  readonly foldDuplicates?: boolean;
 }
 
 interface Fitted {
@@ -79,6 +82,10 @@ export class IsolationForest {
   get offset(): number {
     return this.need().offset;
   }
+  /** The validated parameters of the fitted forest. */
+  get fittedParams(): IsolationForestParams {
+    return this.need().params;
+  }
   /** sklearn's max_samples_. */
   get maxSamples(): number {
     return this.need().maxSamples;
@@ -100,11 +107,7 @@ export class IsolationForest {
 
   /** Fit on X (rows × cols); returns this. */
   fit(X: Matrix): this {
-    const rows = toFloat32Rows(X, this.featureNames);
-    const scores = this.fitRows(rows);
-    if (scores === null && this.need().params.contamination !== 'auto') {
-      throw new Error('unreachable');
-    }
+    this.fitRows(toFloat32Rows(X, this.featureNames));
     return this;
   }
 
@@ -113,6 +116,20 @@ export class IsolationForest {
    * scored once to set the offset, and those scores are returned; otherwise returns null.
    */
   fitRows(rows: Float32Rows): Float64Array | null {
+    this.fitTrees(rows);
+    const f = this.need();
+    if (f.params.contamination === 'auto') return null;
+    const scores = new Float64Array(rows.rows);
+    scoreRange(f.packed, rows.data, 0, rows.rows, scores);
+    this.setOffsetFromScores(scores);
+    return scores;
+  }
+
+  /**
+   * Grow the trees on validated float32 rows, leaving the offset at -0.5: the caller then sets it
+   * from the training scores with setOffsetFromScores (so they are computed once, possibly in workers).
+   */
+  fitTrees(rows: Float32Rows): void {
     const params = validateParams(this.params);
     const { data, rows: n, cols } = rows;
     if (n < 1) throw new InputError('Found array with 0 sample(s) (shape=(0, ' + cols + ')) while a minimum of 1 is required');
@@ -135,11 +152,6 @@ export class IsolationForest {
     this.fitWarnings = warnings;
     const packed = packForest(trees, cols, maxSamples);
     this.fitted = { trees, nFeatures: cols, maxSamples, offset: -0.5, packed, params };
-    if (params.contamination === 'auto') return null;
-    const scores = new Float64Array(n);
-    scoreRange(packed, data, 0, n, scores);
-    this.setOffsetFromScores(scores);
-    return scores;
   }
 
   /** Offset from training scores: -0.5 for 'auto', else numpy's linear percentile at 100·contamination. */
@@ -155,11 +167,18 @@ export class IsolationForest {
   }
 
   /** sklearn's score_samples: the opposite of the paper's anomaly score; lower = more abnormal. */
-  scoreSamples(X: Matrix, options: { chunkRows?: number } = {}): Float64Array {
+  scoreSamples(X: Matrix, options: { chunkRows?: number; foldDuplicates?: boolean } = {}): Float64Array {
     const f = this.need();
     const rows = toFloat32Rows(X, this.featureNames, f.nFeatures, false);
+    const chunk = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
+    const folded = options.foldDuplicates === false ? null : foldDuplicates(rows.data, rows.rows, rows.cols, false);
+    if (folded) {
+      const u = new Float64Array(folded.uniqueCount);
+      scoreRange(f.packed, folded.unique, 0, folded.uniqueCount, u, chunk);
+      return unfold(u, folded.index, new Float64Array(rows.rows));
+    }
     const out = new Float64Array(rows.rows);
-    scoreRange(f.packed, rows.data, 0, rows.rows, out, options.chunkRows ?? DEFAULT_CHUNK_ROWS);
+    scoreRange(f.packed, rows.data, 0, rows.rows, out, chunk);
     return out;
   }
 
@@ -167,9 +186,17 @@ export class IsolationForest {
   async scoreRowsAsync(rows: Float32Rows, options: AsyncScoreOptions = {}): Promise<Float64Array> {
     const f = this.need();
     if (rows.cols !== f.nFeatures) throw wrongColumns(rows.cols, f.nFeatures);
-    const n = rows.rows;
     const chunkRows = options.chunkRows ?? DEFAULT_CHUNK_ROWS;
-    const workers = options.workers ?? (n >= PARALLEL_MIN_ROWS ? defaultWorkers() : 1);
+    const workers = options.workers ?? (rows.rows >= PARALLEL_MIN_ROWS ? defaultWorkers() : 1);
+    const folded = options.foldDuplicates === false ? null : foldDuplicates(rows.data, rows.rows, rows.cols, workers > 1);
+    if (folded) {
+      const u = await this.scoreRowsAsync(
+        { data: folded.unique, rows: folded.uniqueCount, cols: rows.cols },
+        { ...options, workers, foldDuplicates: false },
+      );
+      return unfold(u, folded.index, new Float64Array(rows.rows));
+    }
+    const n = rows.rows;
     if (workers > 1 && n > 1) {
       const shared = rows.data.buffer instanceof SharedArrayBuffer ? rows.data : toSharedFloat32(rows.data);
       const out = sharedFloat64(n);

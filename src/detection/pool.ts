@@ -10,7 +10,22 @@ import { fileURLToPath } from 'node:url';
 import type { PackedForest } from './kernel.ts';
 import type { ScoreTask } from './score-worker.ts';
 
-const WORKER_URL = new URL(`./score-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+const EXT = extname(fileURLToPath(import.meta.url));
+const WORKER_URL = new URL(`./score-worker${EXT}`, import.meta.url);
+
+/**
+ * Compiled (dist/…/*.js), the worker file is started directly. Under tsx (`node --import tsx`, .ts
+ * sources), tsx's loader only registers itself on the main thread, so the worker is started from a
+ * small bootstrap that registers tsx's ESM hooks first and then imports score-worker.ts.
+ */
+function startWorker(): Worker {
+  if (EXT !== '.ts') return new Worker(WORKER_URL);
+  const api = import.meta.resolve('tsx/esm/api');
+  const code =
+    "const { workerData } = require('node:worker_threads');" +
+    'import(workerData.api).then((m) => { m.register(); return import(workerData.url); });';
+  return new Worker(code, { eval: true, workerData: { api, url: WORKER_URL.href } });
+}
 
 interface Pending {
   resolve: () => void;
@@ -23,7 +38,7 @@ class PoolWorker {
   private dead: Error | null = null;
 
   constructor() {
-    this.worker = new Worker(WORKER_URL);
+    this.worker = startWorker();
     this.worker.unref();
     this.worker.on('message', (msg: { id: number; ok: boolean; message?: string }) => {
       const p = this.pending.get(msg.id);

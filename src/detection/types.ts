@@ -59,3 +59,74 @@ export interface DetectionWarning {
   readonly code: string;
   readonly message: string;
 }
+
+// ---- Additions by the detector (issue #2) ----
+
+/**
+ * One isolation tree as scikit-learn stores it (`tree_`), in node order, root = 0: leaves have
+ * left = right = -1, feature = -2, threshold = -2. `feature` holds ORIGINAL column indices (a tree
+ * fitted on a column subset has them mapped back). A row goes left when x <= threshold.
+ */
+export interface IsolationTreeArrays {
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  readonly feature: Int32Array;
+  readonly threshold: Float64Array;
+  /** Training rows that reached each node (sklearn's n_node_samples). */
+  readonly nNodeSamples: Int32Array;
+}
+
+/** JSON form of one tree (plain arrays, full float precision). */
+export interface IsolationTreeJSON {
+  readonly left: number[];
+  readonly right: number[];
+  readonly feature: number[];
+  readonly threshold: number[];
+  readonly nNodeSamples: number[];
+}
+
+export interface IsolationForestJSON {
+  readonly name: 'IsolationForest';
+  readonly version: 1;
+  readonly params: IsolationForestParams;
+  readonly nFeatures: number;
+  readonly featureNames: readonly string[] | null;
+  readonly maxSamples: number;
+  readonly offset: number;
+  readonly trees: readonly IsolationTreeJSON[];
+}
+
+/** Standard scaler: z = (x - mean) / scale, scale = std or 1 where std is 0 (as sklearn). */
+export interface ScalerJSON {
+  readonly mean: readonly number[];
+  readonly scale: readonly number[];
+}
+
+export interface AnomalyModelJSON {
+  readonly name: 'AnomalyModel';
+  readonly version: 1;
+  readonly features: readonly string[];
+  readonly scaler: ScalerJSON;
+  readonly stats: readonly FeatureStats[];
+  readonly forest: IsolationForestJSON;
+}
+
+/** Result of scoring rows with a fitted AnomalyModel. */
+export interface ScoreResult {
+  /** sklearn's score_samples: lower = more abnormal, in (-1, 0). */
+  readonly scores: Float64Array;
+  /** 1 where the decision function (score - offset) is < 0. */
+  readonly isAnomaly: Uint8Array;
+  /** 0..100, monotone in score, the offset maps to 50 (see severity.ts). */
+  readonly severity: Float64Array;
+}
+
+export interface FitResult extends ScoreResult {
+  readonly model: import('./model.ts').AnomalyModel;
+  readonly warnings: DetectionWarning[];
+}
+
+export interface ScoreOptions {
+  /** Worker threads to use; 0 or 1 = the calling thread. Default: 2 for large inputs (>= 50,000 rows). */
+  readonly workers?: number;
+}

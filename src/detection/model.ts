@@ -1,0 +1,201 @@
+/**
+ * AnomalyModel: the bundle the pipeline uses — mean imputation + standard scaling + IsolationForest +
+ * per-feature training statistics — with severity, explanations and persistence. Pure (no I/O);
+ * scoring of large inputs runs on the score worker pool.
+ */
+import { z } from 'zod';
+import { isolationCredits, normaliseWeights } from './explain.ts';
+import { forestJsonSchema, InputError, IsolationForest } from './isolation-forest.ts';
+import { featureStats, fitImputeScale, percentileOf, scaleValue, transformColumns, type Scaler } from './preprocess.ts';
+import { severities } from './severity.ts';
+import type {
+  AnomalyModelJSON,
+  DetectionWarning,
+  Explanation,
+  FeatureContribution,
+  FeatureStats,
+  FitResult,
+  IsolationForestParams,
+  ScoreOptions,
+  ScoreResult,
+} from './types.ts';
+
+export const MODEL_FORMAT_VERSION = 1;
+
+export class AnomalyModel {
+  readonly features: readonly string[];
+  readonly stats: readonly FeatureStats[];
+  readonly forest: IsolationForest;
+  private readonly scaler: Scaler;
+
+  private constructor(features: readonly string[], scaler: Scaler, stats: readonly FeatureStats[], forest: IsolationForest) {
+    this.features = Object.freeze([...features]);
+    this.scaler = scaler;
+    this.stats = Object.freeze([...stats]);
+    this.forest = forest;
+  }
+
+  /** sklearn's offset_: rows with score < offset are anomalies. */
+  get offset(): number {
+    return this.forest.offset;
+  }
+  /** The validated parameters the forest was fitted with. */
+  get params(): IsolationForestParams {
+    return this.forest.fittedParams;
+  }
+
+  /**
+   * Impute, scale, fit the forest and score the training rows once (the contamination offset uses
+   * those scores too). `columns` are unscaled, one per feature, NaN = missing.
+   */
+  static async fit(
+    features: readonly string[],
+    columns: readonly Float64Array[],
+    params: Partial<IsolationForestParams> = {},
+    options: ScoreOptions = {},
+  ): Promise<FitResult> {
+    checkColumns(features, columns);
+    const warnings: DetectionWarning[] = [];
+    const forest = new IsolationForest(params);
+    forest.featureNames = features;
+    const { scaler, imputed, std, allMissing } = fitImputeScale(columns);
+    for (const c of allMissing) {
+      warnings.push({ code: 'feature-all-missing', message: `Feature "${features[c]}" has no numeric value; it cannot separate rows` });
+    }
+    for (let c = 0; c < features.length; c++) {
+      if (imputed[c] > 0 && !allMissing.includes(c)) {
+        warnings.push({
+          code: 'missing-imputed',
+          message: `Feature "${features[c]}": ${imputed[c]} missing or non-finite value(s) imputed with the training mean ${scaler.mean[c]}`,
+        });
+      }
+    }
+    const rows = transformColumns(columns, scaler, true);
+    forest.fitTrees(rows);
+    warnings.push(...forest.warnings);
+    // Workers score while this thread computes the training statistics.
+    const scoring = forest.scoreRowsAsync(rows, options);
+    const stats = features.map((name, c) => featureStats(name, columns[c], scaler.mean[c], std[c]));
+    const scores = await scoring;
+    forest.setOffsetFromScores(scores);
+    const model = new AnomalyModel(features, scaler, stats, forest);
+    return { model, warnings, ...model.label(scores) };
+  }
+
+  /** Score new rows (same features, unscaled, NaN imputed with the training mean). */
+  async score(columns: readonly Float64Array[], options: ScoreOptions = {}): Promise<ScoreResult> {
+    checkColumns(this.features, columns);
+    const rows = transformColumns(columns, this.scaler, true);
+    const scores = await this.forest.scoreRowsAsync(rows, options);
+    return this.label(scores);
+  }
+
+  /** isAnomaly (score < offset) and severity for scores. */
+  label(scores: Float64Array): ScoreResult {
+    const offset = this.offset;
+    const isAnomaly = new Uint8Array(scores.length);
+    for (let i = 0; i < scores.length; i++) isAnomaly[i] = scores[i] - offset < 0 ? 1 : 0;
+    return { scores, isAnomaly, severity: severities(scores, offset) };
+  }
+
+  /**
+   * Why each of `rows` is unusual: every feature's share of the isolation the trees achieved on the
+   * row's paths (see explain.ts), ranked, with the row's value (a missing value shows the imputed
+   * mean the model used), the training median, its training percentile and direction.
+   */
+  explain(columns: readonly Float64Array[], rows: readonly number[]): Explanation[] {
+    checkColumns(this.features, columns, true);
+    const k = this.features.length;
+    const n = columns[0].length;
+    const packed = this.forest.packed;
+    const x = new Float64Array(k);
+    const credits = new Float64Array(k);
+    const out: Explanation[] = [];
+    for (const r of rows) {
+      if (!Number.isInteger(r) || r < 0 || r >= n) throw new InputError(`Row ${r} is out of range (0..${n - 1})`);
+      for (let c = 0; c < k; c++) x[c] = scaleValue(this.scaler, c, columns[c][r]);
+      isolationCredits(packed, x, credits);
+      normaliseWeights(credits);
+      const contributions: FeatureContribution[] = [];
+      for (let c = 0; c < k; c++) {
+        const raw = columns[c][r];
+        const value = raw - raw === 0 ? raw : this.scaler.mean[c];
+        const st = this.stats[c];
+        const percentile = percentileOf(st, value);
+        const direction = value > st.median || (value === st.median && percentile >= 50) ? 'high' : 'low';
+        contributions.push({ feature: this.features[c], value, median: st.median, percentile, direction, weight: credits[c] });
+      }
+      contributions.sort((a, b) => b.weight - a.weight);
+      out.push({ row: r, contributions });
+    }
+    return out;
+  }
+
+  toJSON(): AnomalyModelJSON {
+    return {
+      name: 'AnomalyModel',
+      version: MODEL_FORMAT_VERSION,
+      features: [...this.features],
+      scaler: { mean: Array.from(this.scaler.mean), scale: Array.from(this.scaler.scale) },
+      stats: this.stats.map((s) => ({ ...s, quantiles: [...s.quantiles] })),
+      forest: this.forest.toJSON(),
+    };
+  }
+
+  /** Validate with zod and rebuild; rejects a wrong name/version and inconsistent lengths. */
+  static fromJSON(json: unknown): AnomalyModel {
+    const parsed = modelJsonSchema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new InputError(`Invalid AnomalyModel JSON at ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    }
+    const j = parsed.data;
+    const k = j.features.length;
+    if (j.scaler.mean.length !== k || j.scaler.scale.length !== k || j.stats.length !== k || j.forest.nFeatures !== k) {
+      throw new InputError(
+        `Invalid AnomalyModel JSON: ${k} features but scaler ${j.scaler.mean.length}/${j.scaler.scale.length}, stats ${j.stats.length}, forest ${j.forest.nFeatures}`,
+      );
+    }
+    j.stats.forEach((s, c) => {
+      if (s.name !== j.features[c]) throw new InputError(`Invalid AnomalyModel JSON: stats.${c} is "${s.name}", expected "${j.features[c]}"`);
+    });
+    if (j.scaler.scale.some((v) => !(v > 0))) throw new InputError('Invalid AnomalyModel JSON: scaler.scale must be > 0');
+    const forest = IsolationForest.fromJSON(j.forest);
+    forest.featureNames = j.features;
+    const scaler: Scaler = { mean: Float64Array.from(j.scaler.mean), scale: Float64Array.from(j.scaler.scale) };
+    return new AnomalyModel(j.features, scaler, j.stats as FeatureStats[], forest);
+  }
+}
+
+function checkColumns(features: readonly string[], columns: readonly Float64Array[], allowEmpty = false): void {
+  if (features.length === 0) throw new InputError('No features given: at least one feature is required');
+  if (new Set(features).size !== features.length) throw new InputError(`Feature names must be unique, given ${features.join(', ')}`);
+  if (columns.length !== features.length) {
+    throw new InputError(`Expected ${features.length} columns (${features.join(', ')}), given ${columns.length}`);
+  }
+  const n = columns[0].length;
+  columns.forEach((col, c) => {
+    if (col.length !== n) throw new InputError(`Column "${features[c]}" has ${col.length} rows, expected ${n} like "${features[0]}"`);
+  });
+  if (n === 0 && !allowEmpty) throw new InputError('No rows: at least one row is required');
+}
+
+const statsSchema = z.object({
+  name: z.string(),
+  mean: z.number(),
+  std: z.number().min(0),
+  min: z.number(),
+  max: z.number(),
+  median: z.number(),
+  quantiles: z.array(z.number()).min(2),
+  imputed: z.number().int().min(0),
+});
+
+const modelJsonSchema = z.object({
+  name: z.literal('AnomalyModel'),
+  version: z.literal(MODEL_FORMAT_VERSION),
+  features: z.array(z.string()).min(1),
+  scaler: z.object({ mean: z.array(z.number()), scale: z.array(z.number()) }),
+  stats: z.array(statsSchema),
+  forest: forestJsonSchema,
+});
