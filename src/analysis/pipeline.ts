@@ -14,7 +14,7 @@ import type { AttackType, Findings, Incident } from '../findings/types.ts';
 import { columnValueAsText, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
 import { renderDistribution, renderScatter, renderTimeline, sampleChartPoints } from '../charts/index.ts';
-import { writeAnomalyReport, writeScoredDataset } from '../reports/index.ts';
+import { DEFAULT_RECOMMENDATIONS, writeAnomalyReport, writeScoredDataset } from '../reports/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { AnalysisStore } from '../storage/index.ts';
 import type { AnalysisParameters, AnalysisSummary, AnomalyRow, ChartPoints } from './types.ts';
@@ -49,16 +49,8 @@ const CONTEXT_COLUMNS = [
   CANONICAL.protocol,
 ] as const;
 
-/** First advice for an anomaly that no incident covers, by type. */
-export const TYPE_ADVICE: Readonly<Record<AttackType, string>> = {
-  ddos: 'Rate-limit or block the flooding sources upstream and confirm the target service stays reachable.',
-  port_scan: 'Block the scanning source at the perimeter and check which of the probed ports answered.',
-  brute_force: 'Lock out or rate-limit the source on the targeted login service and review its authentication logs.',
-  data_exfiltration: 'Inspect the large outbound transfer: identify the host and process, and block the destination if it is not expected.',
-  beaconing: 'Check the host for malware calling home at regular intervals and block the destination if unknown.',
-  protocol_misuse: 'Verify the protocol is expected on this port; block or inspect traffic that does not match the service.',
-  untyped: 'Review this flow: compare it with the host’s usual traffic and the features that made it unusual.',
-};
+/** First advice for an anomaly that no incident covers, by type (the reports' defaults). */
+export const TYPE_ADVICE: Readonly<Record<AttackType, string>> = DEFAULT_RECOMMENDATIONS;
 
 const MAX_INCIDENT_ROWS = 200;
 const TOP_ANOMALIES = 20;

@@ -1,0 +1,276 @@
+/** POST /analyze: the happy path, every bad input, concurrency, and what is left on disk and logged. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { AnalysisSummary, AnomalyRow } from '../../src/analysis/types.ts';
+import { ANALYSIS_ID_PATTERN } from '../../src/analysis/types.ts';
+import { getJson, postCsv, startTestApp, type TestApp } from '../helpers/app.ts';
+import { flowCsv } from '../helpers/csv.ts';
+
+let t: TestApp;
+/** A small app (10 KB upload limit) for the size test. */
+let small: TestApp;
+
+before(async () => {
+  t = await startTestApp();
+  small = await startTestApp({ overrides: { server: { max_upload_mb: 0.01 } } });
+});
+after(async () => {
+  await t.close();
+  await small.close();
+});
+
+async function assertClean(app: TestApp): Promise<void> {
+  const { uploads, temp } = await app.leftovers();
+  assert.deepEqual(uploads, [], 'no file left in uploads/');
+  assert.deepEqual(temp, [], 'no temp folder left in outputs/');
+}
+
+async function assertStillServing(app: TestApp): Promise<void> {
+  const health = await getJson(`${app.url}/health`);
+  assert.equal(health.status, 200);
+}
+
+async function errorOf(res: Response): Promise<{ error: string; details?: Record<string, unknown> }> {
+  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+  return (await res.json()) as { error: string; details?: Record<string, unknown> };
+}
+
+describe('POST /analyze', () => {
+  it('when a valid CSV is uploaded, then it answers the analysis and writes every artifact', async () => {
+    const csv = flowCsv({ rows: 300, anomalies: 6 });
+    const res = await postCsv(t.url, csv, { fileName: 'my flows.csv', fields: { contamination: '0.02', n_estimators: '50', random_state: '3' } });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as Record<string, unknown> & { id: string; statistics: Record<string, number>; top_anomalies: AnomalyRow[] };
+    const id = body.id;
+    assert.match(id, ANALYSIS_ID_PATTERN);
+    assert.equal(body.success, true);
+    assert.equal(body.timestamp, id);
+    assert.equal(body.fileName, 'my flows.csv');
+    assert.deepEqual(body.parameters, {
+      features: ['bytes_transferred', 'packet_count', 'connection_duration', 'bytes_per_packet', 'packets_per_second', 'retransmission_rate'],
+      contamination: 0.02,
+      nEstimators: 50,
+      randomState: 3,
+    });
+    assert.equal(body.statistics.total_records, 306);
+    assert.ok(body.statistics.anomaly_count >= 6 && body.statistics.anomaly_count <= 8, `anomalies: ${body.statistics.anomaly_count}`);
+    assert.equal(body.statistics.anomaly_percentage, Math.round((body.statistics.anomaly_count / 306) * 10000) / 100);
+    // The six planted flows are the most severe, with their context values.
+    const planted = body.top_anomalies.slice(0, 6);
+    assert.deepEqual(planted.map((r) => r.row).sort((a, b) => a - b), [300, 301, 302, 303, 304, 305]);
+    assert.equal(planted[0].values.source_ip, '10.0.0.66');
+    assert.equal(planted[0].values.destination_port, 4444);
+    assert.equal(planted[0].line, planted[0].row + 2);
+    assert.ok(planted[0].recommendation.length > 10);
+    assert.ok(planted.every((r, i) => i === 0 || r.severity <= planted[i - 1].severity));
+    const links = {
+      page: `/analysis/${id}`,
+      report: `/download/${id}`,
+      results: `/download/${id}/results`,
+      summary: `/download/${id}/summary`,
+      model: `/download/${id}/model`,
+      scatter: `/visualization/${id}/scatter`,
+      distribution: `/visualization/${id}/distribution`,
+      timeline: `/visualization/${id}/timeline`,
+      points: `/analysis/${id}/points.json`,
+      anomalies: `/analysis/${id}/anomalies.json`,
+    };
+    assert.deepEqual(body.links, links);
+    assert.deepEqual(body.visualization_urls, { scatter: links.scatter, distribution: links.distribution, timeline: links.timeline });
+    assert.equal(body.download_url, links.report);
+    assert.equal(body.analysis_url, links.page);
+    assert.ok(Array.isArray(body.recommendations) && Array.isArray(body.incidents));
+
+    // Files on disk.
+    const files = (await readdir(path.join(t.config.paths.outputs, id))).sort();
+    assert.deepEqual(files, [
+      'anomalies.csv',
+      'anomalies.json',
+      'distribution.png',
+      'input.csv',
+      'model.json',
+      'points.json',
+      'results.csv',
+      'scatter.png',
+      'summary.json',
+      'timeline.png',
+    ]);
+    assert.equal(await readFile(path.join(t.config.paths.outputs, id, 'input.csv'), 'utf8'), csv);
+    const summary = JSON.parse(await readFile(path.join(t.config.paths.outputs, id, 'summary.json'), 'utf8')) as AnalysisSummary;
+    assert.equal(summary.id, id);
+    assert.equal(summary.fileBytes, Buffer.byteLength(csv));
+    // summary.json is written before the rename, so it holds every step but the commit.
+    assert.deepEqual(Object.keys(summary.timings), ['move', 'parse', 'fit', 'explain', 'findings', 'rows', 'charts', 'reports', 'write']);
+    const rows = JSON.parse(await readFile(path.join(t.config.paths.outputs, id, 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    assert.equal(rows.length, body.statistics.anomaly_count);
+    const results = (await readFile(path.join(t.config.paths.outputs, id, 'results.csv'), 'utf8')).trim().split('\n');
+    assert.equal(results.length, 307);
+    await assertClean(t);
+
+    // Logged: start and finish lines carry the analysis id, and an access line.
+    const finished = t.memory.find('analysis finished');
+    assert.equal(finished.length, 1);
+    assert.equal(finished[0].analysisId, id);
+    assert.equal(t.memory.find('analysis started')[0].analysisId, id);
+    const access = t.memory.entries.find((e) => e.level === 'http' && e.url === '/analyze');
+    assert.equal(access?.status, 200);
+    assert.equal(access?.analysisId, id);
+  });
+
+  it('when the form gives other features and contamination auto, then they are used', async () => {
+    const res = await postCsv(t.url, flowCsv({ rows: 200 }), { fields: { features: 'bytes_transferred, packet_count', contamination: 'auto' } });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { parameters: { features: string[]; contamination: unknown; nEstimators: number } };
+    assert.deepEqual(body.parameters.features, ['bytes_transferred', 'packet_count']);
+    assert.equal(body.parameters.contamination, 'auto');
+    assert.equal(body.parameters.nEstimators, 100);
+  });
+
+  it('when 3 analyses are posted at once, then each gets a distinct id', async () => {
+    const csv = flowCsv({ rows: 120, anomalies: 3 });
+    const answers = await Promise.all([0, 1, 2].map(() => postCsv(t.url, csv)));
+    const ids = await Promise.all(answers.map(async (r) => ((await r.json()) as { id: string }).id));
+    assert.deepEqual(answers.map((r) => r.status), [200, 200, 200]);
+    assert.equal(new Set(ids).size, 3);
+    for (const id of ids) assert.ok(existsSync(path.join(t.config.paths.outputs, id, 'summary.json')));
+    await assertClean(t);
+  });
+
+  it('when no file is sent, then 400 says to choose a file', async () => {
+    const res = await postCsv(t.url, null, { fields: { contamination: '0.1' } });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await errorOf(res), { error: 'No file uploaded: choose a CSV file (form field "file").' });
+    await assertClean(t);
+  });
+
+  it('when the body is not multipart at all, then 400', async () => {
+    const res = await fetch(`${t.url}/analyze`, { method: 'POST', headers: { Accept: 'application/json', 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(res.status, 400);
+    assert.equal((await errorOf(res)).error, 'No file uploaded: choose a CSV file (form field "file").');
+  });
+
+  it('when the file is not a CSV, then 415 and nothing is stored', async () => {
+    const res = await postCsv(t.url, new Uint8Array([0x89, 0x50, 0x4e, 0x47]), { fileName: 'picture.png', type: 'image/png' });
+    assert.equal(res.status, 415);
+    const body = await errorOf(res);
+    assert.match(body.error, /Unsupported file type: upload a \.csv file/);
+    assert.deepEqual(body.details, { mimeType: 'image/png' });
+    await assertClean(t);
+    await assertStillServing(t);
+  });
+
+  it('when the file goes in another field, then 400 names the field', async () => {
+    const res = await postCsv(t.url, flowCsv({ rows: 10 }), { field: 'upload' });
+    assert.equal(res.status, 400);
+    const body = await errorOf(res);
+    assert.deepEqual(body.details, { code: 'LIMIT_UNEXPECTED_FILE', field: 'upload' });
+    await assertClean(t);
+  });
+
+  it('when the file is empty, then 422 at line 1', async () => {
+    const res = await postCsv(t.url, '');
+    assert.equal(res.status, 422);
+    assert.deepEqual(await errorOf(res), { error: 'The file is empty.', details: { line: 1, column: null, columnName: null } });
+    await assertClean(t);
+  });
+
+  it('when the file has only a header, then 422', async () => {
+    const res = await postCsv(t.url, flowCsv({ rows: 0, anomalies: 0 }));
+    assert.equal(res.status, 422);
+    const body = await errorOf(res);
+    assert.equal(typeof body.details?.line, 'number');
+    await assertClean(t);
+  });
+
+  it('when a required column is missing, then 422 names it', async () => {
+    const header = ['timestamp', 'source_ip', 'bytes_transferred', 'packet_count', 'connection_duration', 'bytes_per_packet', 'packets_per_second'];
+    const res = await postCsv(t.url, flowCsv({ rows: 20, header }));
+    assert.equal(res.status, 422);
+    const body = await errorOf(res);
+    assert.match(body.error, /retransmission_rate/);
+    assert.equal(body.details?.line, 1);
+    await assertClean(t);
+  });
+
+  it('when a value is not numeric, then 422 gives its line and column', async () => {
+    const csv = flowCsv({ rows: 30, cell: (row, col, v) => (row === 9 && col === 'packet_count' ? 'lots' : v) });
+    const res = await postCsv(t.url, csv);
+    assert.equal(res.status, 422);
+    const body = await errorOf(res);
+    assert.deepEqual(body.details, { line: 11, column: 8, columnName: 'packet_count' });
+    assert.match(body.error, /lots/);
+    await assertClean(t);
+    await assertStillServing(t);
+  });
+
+  it('when a row has too many fields, then 422 gives its line', async () => {
+    const lines = flowCsv({ rows: 30 }).split('\n');
+    lines[5] += ',1,2';
+    const res = await postCsv(t.url, lines.join('\n'));
+    assert.equal(res.status, 422);
+    const body = await errorOf(res);
+    assert.equal(body.details?.line, 6);
+    await assertClean(t);
+  });
+
+  it('when the form names a feature the CSV lacks, then 422 names the column', async () => {
+    const res = await postCsv(t.url, flowCsv({ rows: 30 }), { fields: { features: 'bytes_transferred,jitter' } });
+    assert.equal(res.status, 422);
+    assert.match((await errorOf(res)).error, /jitter/);
+    await assertClean(t);
+  });
+
+  for (const [field, value, message] of [
+    ['contamination', '0.7', /Invalid contamination/],
+    ['contamination', 'lots', /Invalid contamination/],
+    ['n_estimators', '0', /Invalid n_estimators/],
+    ['n_estimators', '1001', /Invalid n_estimators/],
+    ['n_estimators', '2.5', /Invalid n_estimators/],
+    ['random_state', '-1', /Invalid random_state/],
+    ['features', 'a,a', /Invalid features: feature columns must be distinct/],
+    ['features', '../etc/passwd', /Invalid features/],
+  ] as const) {
+    it(`when ${field} is ${JSON.stringify(value)}, then 400 names the field`, async () => {
+      const res = await postCsv(t.url, flowCsv({ rows: 20 }), { fields: { [field]: value } });
+      assert.equal(res.status, 400);
+      const body = await errorOf(res);
+      assert.match(body.error, message);
+      assert.equal((body.details?.issues as { field: string }[])[0].field.split('.')[0], field);
+      await assertClean(t);
+    });
+  }
+
+  it('when the file is over the size limit, then 413 and no partial file remains', async () => {
+    const csv = flowCsv({ rows: 400 }); // ~40 KB > 10 KB
+    const res = await postCsv(small.url, csv);
+    assert.equal(res.status, 413);
+    assert.deepEqual(await errorOf(res), {
+      error: 'The file is larger than the upload limit of 0.01 MB.',
+      details: { code: 'LIMIT_FILE_SIZE', limitMb: 0.01 },
+    });
+    await assertClean(small);
+    await assertStillServing(small);
+    const ok = await postCsv(small.url, flowCsv({ rows: 60, anomalies: 2 }));
+    assert.equal(ok.status, 200);
+  });
+
+  it('when a browser form posts (Accept text/html), then 303 to the analysis page', async () => {
+    const res = await postCsv(t.url, flowCsv({ rows: 100 }), { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' });
+    assert.equal(res.status, 303);
+    assert.match(res.headers.get('location') ?? '', /^\/analysis\/\d{8}_\d{6}_[0-9a-f]{6}$/);
+  });
+
+  it('when a browser form post fails, then the home page is shown again with the error', async () => {
+    const res = await postCsv(t.url, '', { accept: 'text/html' });
+    assert.equal(res.status, 422);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    const locals = JSON.parse(await res.text()) as Record<string, unknown>;
+    assert.equal(locals.view, 'home');
+    assert.equal(locals.error, 'The file is empty.');
+    assert.equal(locals.currentPath, '/');
+    await assertClean(t);
+  });
+});
