@@ -14,13 +14,17 @@ export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 /** Consumes complete records of `buf` (whose byte 0 is at file offset `base`); returns bytes used. */
 export type ChunkConsumer = (buf: Buffer, base: number, isLast: boolean) => number;
 
-/** Reads file bytes [from, to) (to defaults to the end) in chunks and feeds `consume`. */
+/**
+ * Reads file bytes [from, to) (to defaults to the end) in chunks and feeds `consume`; awaits
+ * `afterChunk` (e.g. flushing output made from the chunk) before reading on.
+ */
 export async function streamFileChunks(
   path: string,
   consume: ChunkConsumer,
   from = 0,
   to = Infinity,
   chunkBytes = DEFAULT_CHUNK_BYTES,
+  afterChunk?: () => Promise<void>,
 ): Promise<void> {
   const fh = await open(path, 'r');
   try {
@@ -47,6 +51,7 @@ export async function streamFileChunks(
       const data: Buffer = filled < buf.length ? buf.subarray(0, filled) : buf;
       const isLast = pos >= stop || filled < buf.length;
       const used = consume(data, base, isLast);
+      if (afterChunk !== undefined) await afterChunk();
       if (isLast) return;
       leftover = data.subarray(used);
       base += used;
@@ -66,6 +71,7 @@ export async function scanFileRecords(
   to: number,
   onRecord: (buf: Buffer, tok: CsvTokenizer, start: number) => void,
   chunkBytes = DEFAULT_CHUNK_BYTES,
+  afterChunk?: () => Promise<void>,
 ): Promise<void> {
   const tok = new CsvTokenizer();
   await streamFileChunks(
@@ -74,6 +80,7 @@ export async function scanFileRecords(
     from,
     to,
     chunkBytes,
+    afterChunk,
   );
 }
 

@@ -124,7 +124,12 @@ export class ColumnBuilder {
         this.nonFinite++;
         return;
       }
-      this.toCategory(row, `has a value that is not a number at line ${line} (${JSON.stringify(shorten(buf.toString('utf8', s, e)))})`);
+      // Only worth a warning when earlier values were numbers: a plain text column is no news.
+      const numbers = row - this.missing - this.pendingUntil;
+      this.toCategory(
+        row,
+        numbers > 0 ? `has a value that is not a number at line ${line} (${JSON.stringify(shorten(buf.toString('utf8', s, e)))})` : null,
+      );
       this.addCategory(buf, s, e, row);
       return;
     }
@@ -186,7 +191,7 @@ export class ColumnBuilder {
     this.addCategory(buf, s, e, row);
   }
 
-  private toCategory(row: number, why: string): void {
+  private toCategory(row: number, why: string | null): void {
     this.kind = K_CATEGORY;
     this.codes = new Int32Array(this.values.length);
     this.values = new Float64Array(0);
@@ -194,7 +199,7 @@ export class ColumnBuilder {
     this.pendingUntil = row;
     this.missing = 0;
     this.nonFinite = 0;
-    this.demotion = `${why}, so it is treated as text`;
+    this.demotion = why === null ? null : `${why}, so it is treated as text`;
   }
 
   private fail(buf: Buffer, s: number, e: number, line: number, nonFinite: boolean): never {

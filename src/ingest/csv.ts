@@ -16,7 +16,7 @@
  * (test/ingest/differential.test.ts).
  */
 import { stat } from 'node:fs/promises';
-import { scanBufferRecords, scanFileRecords, streamFileChunks } from './chunks.ts';
+import { DEFAULT_CHUNK_BYTES, scanBufferRecords, scanFileRecords, streamFileChunks } from './chunks.ts';
 import { ColumnBuilder, K_CATEGORY, K_NUMERIC, K_TIME, shorten } from './columns.ts';
 import { CsvTokenizer, FIELD_ESCAPED } from './tokenizer.ts';
 import { type Column, CsvFormatError, type FlowTable } from './types.ts';
@@ -28,6 +28,8 @@ export interface CsvOptions {
   readonly numericColumns?: readonly string[];
   /** More data rows than this → CsvFormatError at the first row over the limit. */
   readonly maxRows?: number;
+  /** parseCsvFile's read size in bytes (default 4 MiB); tests use tiny chunks to cross every boundary. */
+  readonly chunkBytes?: number;
 }
 
 const INITIAL_ROWS = 65536;
@@ -259,9 +261,12 @@ export function parseCsvBuffer(input: Buffer | string, options: CsvOptions = {})
 export async function parseCsvFile(path: string, options: CsvOptions = {}): Promise<FlowTable> {
   const size = (await stat(path)).size;
   const parser = new TableParser(options, size);
-  await streamFileChunks(path, (buf, base, isLast) => parser.feed(buf, base, isLast));
+  const chunk = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  await streamFileChunks(path, (buf, base, isLast) => parser.feed(buf, base, isLast), 0, Infinity, chunk);
   const pending = parser.end();
-  if (pending > 0) await scanFileRecords(path, parser.rowOffsets[0], parser.rowOffsets[pending], parser.refiller());
+  if (pending > 0) {
+    await scanFileRecords(path, parser.rowOffsets[0], parser.rowOffsets[pending], parser.refiller(), chunk);
+  }
   return parser.table();
 }
 

@@ -5,9 +5,9 @@ import type { CategoryColumn, Column, FlowTable, NumericColumn, TimeColumn } fro
 
 export * from './types.ts';
 export { type CsvOptions, parseCsvBuffer, parseCsvFile } from './csv.ts';
-export { CsvTokenizer, recordFields, tokenizeCsv } from './tokenizer.ts';
+export { CsvTokenizer, FIELD_ESCAPED, FIELD_PLAIN, FIELD_QUOTED, recordFields, tokenizeCsv } from './tokenizer.ts';
 export { scanBufferRecords, scanFileRecords, streamFileChunks } from './chunks.ts';
-export { isNumberText } from './values.ts';
+export { decodeNumber, type DecodeResult, isNumberText, ST_INVALID, ST_MISSING, ST_NONFINITE, ST_OK } from './values.ts';
 export { isTextName, isTimeName, normalizeName } from './columns.ts';
 
 /** The column called `name`, whatever its kind. */

@@ -21,6 +21,8 @@ const POW10 = [
   1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
+/** 2^53: every integer up to here is a double, so the mantissa stays exact. */
+const MAX_EXACT = 9007199254740992;
 const D0 = 48;
 const D9 = 57;
 
@@ -34,16 +36,15 @@ function lowerAscii(buf: Uint8Array, s: number, e: number): string {
 }
 
 function latin1(buf: Uint8Array, s: number, e: number): string {
-  let out = '';
-  for (let i = s; i < e; i++) out += String.fromCharCode(buf[i]);
-  return out;
+  return Buffer.prototype.latin1Slice.call(buf, s, e) as string;
 }
 
 /**
  * Decodes a decimal number (optional sign, digits, optional fraction, optional exponent) from
  * buf[s, e). Empty, 'nan' → Missing; 'inf'/'infinity' (any case, signed) → NonFinite with ±Infinity;
  * anything else that is not a number → Invalid. The result equals `Number(text)` bit for bit:
- * the fast path is exact (Clinger: an integer mantissa < 2^53 times an exact power of ten), every
+ * the fast path is exact (Clinger: an integer mantissa <= 2^53 times or divided by an exact power of
+ * ten is one correctly rounded operation), every
  * other case falls back to the engine's own correctly rounded conversion.
  */
 export function decodeNumber(buf: Uint8Array, s: number, e: number, out: DecodeResult): number {
@@ -59,7 +60,6 @@ export function decodeNumber(buf: Uint8Array, s: number, e: number, out: DecodeR
     p++;
   }
   let mant = 0;
-  let sig = 0; // significant digits accumulated in mant
   let digits = 0; // all mantissa digits seen
   let exp10 = 0;
   let exact = true;
@@ -67,12 +67,9 @@ export function decodeNumber(buf: Uint8Array, s: number, e: number, out: DecodeR
     c = buf[p];
     if (c < D0 || c > D9) break;
     digits++;
-    if (sig < 15) {
-      if (mant !== 0 || c !== D0) {
-        mant = mant * 10 + (c - D0);
-        sig++;
-      }
-    } else {
+    const next = mant * 10 + (c - D0);
+    if (exact && next <= MAX_EXACT) mant = next;
+    else {
       exact = false;
       exp10++;
     }
@@ -84,11 +81,9 @@ export function decodeNumber(buf: Uint8Array, s: number, e: number, out: DecodeR
       c = buf[p];
       if (c < D0 || c > D9) break;
       digits++;
-      if (sig < 15) {
-        if (mant !== 0 || c !== D0) {
-          mant = mant * 10 + (c - D0);
-          sig++;
-        }
+      const next = mant * 10 + (c - D0);
+      if (exact && next <= MAX_EXACT) {
+        mant = next;
         exp10--;
       } else {
         exact = false;

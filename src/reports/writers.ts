@@ -1,0 +1,208 @@
+/**
+ * The anomaly report and the full scored dataset, as CSV. Original values are read back from the
+ * uploaded file through FlowTable.rowOffsets, never kept in memory as strings for every row.
+ */
+import { open } from 'node:fs/promises';
+import type { Explanation } from '../detection/types.ts';
+import type { FlowFinding } from '../findings/types.ts';
+import {
+  CsvTokenizer,
+  decodeNumber,
+  type DecodeResult,
+  FIELD_PLAIN,
+  type FlowTable,
+  scanFileRecords,
+  ST_OK,
+} from '../ingest/index.ts';
+import { appendedNames, csvCell, numberCell, writeAtomically } from './csv.ts';
+import { DEFAULT_RECOMMENDATIONS, explanationSentence, topFeaturesText } from './text.ts';
+
+export const ANOMALY_REPORT_COLUMNS = [
+  'anomaly_score',
+  'severity',
+  'attack_type',
+  'attack_confidence',
+  'incident_id',
+  'top_features',
+  'explanation',
+  'recommendation',
+] as const;
+
+export const SCORED_DATASET_COLUMNS = ['anomaly_score', 'severity', 'is_anomaly', 'attack_type', 'incident_id'] as const;
+
+export interface AnomalyReportOptions {
+  /** The uploaded file the table was parsed from (its bytes give the original values). */
+  readonly sourcePath: string;
+  readonly table: FlowTable;
+  readonly outPath: string;
+  /** The anomalous rows, already sorted (most severe first); written in this order. */
+  readonly rows: readonly number[];
+  readonly scores: Float64Array;
+  readonly severity: Float64Array;
+  readonly explanations: ReadonlyMap<number, Explanation>;
+  readonly flowFindings?: ReadonlyMap<number, FlowFinding>;
+  /** The recommendation for a row; without it, a short default by attack type. */
+  readonly recommendationFor?: (row: number) => string;
+}
+
+export interface ScoredDatasetOptions {
+  readonly sourcePath: string;
+  readonly table: FlowTable;
+  readonly outPath: string;
+  readonly scores: Float64Array;
+  readonly severity: Float64Array;
+  /** 1 where the detector flagged the row. */
+  readonly isAnomaly: Uint8Array;
+  readonly flowFindings?: ReadonlyMap<number, FlowFinding>;
+}
+
+const SCORE_DIGITS = 6;
+const SEVERITY_DIGITS = 2;
+/** Rows whose original bytes are at most this far apart are read with one read. */
+const READ_GAP = 64 * 1024;
+const READ_SPAN = 4 * 1024 * 1024;
+
+/** Row i's record, escaped as CSV cells (formula-safe), from the tokenizer's last record. */
+function escapedRecord(buf: Buffer, tok: CsvTokenizer): string {
+  let line = '';
+  for (let c = 0; c < tok.count; c++) {
+    if (c > 0) line += ',';
+    line += csvCell(tok.text(buf, c));
+  }
+  return line;
+}
+
+/**
+ * The original text of the given rows as escaped CSV lines (no line break), keyed by row. Reads
+ * the rows in file order, neighbours together, whatever order they are asked in.
+ */
+async function originalLines(sourcePath: string, table: FlowTable, rows: readonly number[]): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  if (rows.length === 0) return out;
+  const sorted = Int32Array.from(rows).sort();
+  const tok = new CsvTokenizer();
+  const fh = await open(sourcePath, 'r');
+  try {
+    let i = 0;
+    while (i < sorted.length) {
+      const first = sorted[i];
+      const from = table.rowOffsets[first];
+      let j = i + 1;
+      let to = table.rowOffsets[first + 1];
+      while (j < sorted.length) {
+        const r = sorted[j];
+        if (table.rowOffsets[r] - to > READ_GAP || table.rowOffsets[r + 1] - from > READ_SPAN) break;
+        to = Math.max(to, table.rowOffsets[r + 1]);
+        j++;
+      }
+      const buf = Buffer.allocUnsafe(to - from);
+      let filled = 0;
+      while (filled < buf.length) {
+        const { bytesRead } = await fh.read(buf, filled, buf.length - filled, from + filled);
+        if (bytesRead === 0) throw new Error(`${sourcePath} is shorter than the parsed table says: was it changed?`);
+        filled += bytesRead;
+      }
+      for (let k = i; k < j; k++) {
+        const r = sorted[k];
+        const rec = buf.subarray(table.rowOffsets[r] - from, table.rowOffsets[r + 1] - from);
+        tok.next(rec, 0, true, table.lineNumbers[r]);
+        out.set(r, escapedRecord(rec, tok));
+      }
+      i = j;
+    }
+  } finally {
+    await fh.close();
+  }
+  return out;
+}
+
+/**
+ * The anomaly report: for every row in `rows` (in that order), the row's original values, then
+ * anomaly_score, severity, attack_type, attack_confidence, incident_id, top_features, explanation
+ * and recommendation. Written to `outPath + '.tmp'` and renamed.
+ */
+export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<void> {
+  const { table, rows, scores, severity, explanations, flowFindings, recommendationFor } = opts;
+  const lines = await originalLines(opts.sourcePath, table, rows);
+  await writeAtomically(opts.outPath, async (out) => {
+    const names = appendedNames(table.header, ANOMALY_REPORT_COLUMNS);
+    out.text(`${[...table.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
+    for (const row of rows) {
+      const finding = flowFindings?.get(row);
+      const type = finding?.type ?? 'untyped';
+      const e = explanations.get(row);
+      const recommendation = recommendationFor !== undefined ? recommendationFor(row) : DEFAULT_RECOMMENDATIONS[type];
+      out.text(
+        `${lines.get(row) as string},${numberCell(scores[row], SCORE_DIGITS)},${numberCell(severity[row], SEVERITY_DIGITS)},${csvCell(type)},${
+          finding === undefined ? '' : numberCell(finding.confidence, 2)
+        },${csvCell(finding?.incidentId ?? '')},${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(
+          e === undefined ? '' : explanationSentence(e),
+        )},${csvCell(recommendation)}\n`,
+      );
+      await out.flushIfOver();
+    }
+  });
+}
+
+/** True when a field of the last record would need escaping (formula-like or not a plain copy). */
+function recordIsSafe(buf: Buffer, tok: CsvTokenizer, res: DecodeResult): boolean {
+  const starts = tok.starts;
+  const ends = tok.ends;
+  for (let c = 0; c < tok.count; c++) {
+    const s = starts[c];
+    if (s === ends[c]) continue;
+    const b = buf[s];
+    if (b === 61 || b === 64 || b === 9 || b === 13) return false;
+    if (b === 43 || b === 45) {
+      if (tok.flags[c] !== FIELD_PLAIN) return false;
+      decodeNumber(buf, s, ends[c], res);
+      if (res.status !== ST_OK) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Every row of the source in order: its original text (copied byte for byte, or re-escaped when a
+ * cell could run as a spreadsheet formula), then anomaly_score, severity, is_anomaly (1/0),
+ * attack_type ('normal' for rows that are neither flagged nor typed) and incident_id. Streams the
+ * source in chunks: memory stays bounded whatever the row count.
+ */
+export async function writeScoredDataset(opts: ScoredDatasetOptions): Promise<void> {
+  const { table, scores, severity, isAnomaly, flowFindings } = opts;
+  const n = table.rowCount;
+  const res: DecodeResult = { status: ST_OK, epoch: false };
+  await writeAtomically(opts.outPath, async (out) => {
+    const names = appendedNames(table.header, SCORED_DATASET_COLUMNS);
+    out.text(`${[...table.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
+    let row = 0;
+    const onRecord = (buf: Buffer, tok: CsvTokenizer, start: number): void => {
+      if (row >= n || start !== table.rowOffsets[row] || tok.isBlank()) return;
+      if (recordIsSafe(buf, tok, res)) {
+        // The record's bytes up to the end of its last field (closing quote included).
+        const last = tok.count - 1;
+        const end = tok.ends[last] + (tok.flags[last] === FIELD_PLAIN ? 0 : 1);
+        // From the first field (spaces before it are trimmed anyway), opening quote included.
+        const s = tok.starts[0] - (tok.flags[0] === FIELD_PLAIN ? 0 : 1);
+        out.bytes(buf, Math.min(s, end), end);
+      } else {
+        out.text(escapedRecord(buf, tok));
+      }
+      const finding = flowFindings?.get(row);
+      const flagged = isAnomaly[row] === 1;
+      const type = finding?.type ?? (flagged ? 'untyped' : 'normal');
+      out.text(
+        `,${numberCell(scores[row], SCORE_DIGITS)},${numberCell(severity[row], SEVERITY_DIGITS)},${flagged ? 1 : 0},${type},${
+          finding?.incidentId == null ? '' : csvCell(finding.incidentId)
+        }\n`,
+      );
+      row++;
+    };
+    await scanFileRecords(opts.sourcePath, table.rowOffsets[0], table.rowOffsets[n], onRecord, undefined, () =>
+      out.flushIfOver(),
+    );
+    if (row !== n) {
+      throw new Error(`${opts.sourcePath} no longer matches the parsed table (found ${row} of ${n} rows): was it changed?`);
+    }
+  });
+}
