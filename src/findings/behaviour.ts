@@ -1,0 +1,375 @@
+/**
+ * Behaviour detectors over ALL flows (not only the detector's outliers): scans, floods, brute force,
+ * exfiltration and beaconing are often made of flows that each look normal. Every threshold is
+ * relative to the data's own baseline (with an absolute floor). Hits are written into typed arrays.
+ */
+import type { AttackType, PeriodicPattern } from './types.ts';
+import type { Context, Groups } from './context.ts';
+import { denseCodes, groupBy, quantileSorted } from './context.ts';
+import { AUTH_PORTS, isInternal } from './rules.ts';
+
+export const TYPE_CODES: readonly AttackType[] = ['ddos', 'port_scan', 'brute_force', 'data_exfiltration', 'beaconing', 'protocol_misuse', 'untyped'];
+export const code = (t: AttackType): number => TYPE_CODES.indexOf(t);
+
+export interface HitReason {
+  readonly text: string;
+  readonly technique: string;
+}
+
+/** Behaviour hits per row: the strongest one wins. actor/target are address codes (-1 = many / unknown). */
+export class Hits {
+  readonly type: Int8Array;
+  readonly confidence: Float32Array;
+  readonly reason: Int32Array;
+  readonly actor: Int32Array;
+  readonly target: Int32Array;
+  readonly reasons: HitReason[] = [];
+  count = 0;
+
+  constructor(n: number) {
+    this.type = new Int8Array(n).fill(-1);
+    this.confidence = new Float32Array(n);
+    this.reason = new Int32Array(n).fill(-1);
+    this.actor = new Int32Array(n).fill(-1);
+    this.target = new Int32Array(n).fill(-1);
+  }
+
+  addReason(text: string, technique: string): number {
+    this.reasons.push({ text, technique });
+    return this.reasons.length - 1;
+  }
+
+  set(row: number, type: AttackType, confidence: number, reason: number, actor: number, target: number): void {
+    if (this.type[row] >= 0 && this.confidence[row] >= confidence) return;
+    if (this.type[row] < 0) this.count++;
+    this.type[row] = code(type);
+    this.confidence[row] = confidence;
+    this.reason[row] = reason;
+    this.actor[row] = actor;
+    this.target[row] = target;
+  }
+}
+
+export interface BehaviourOptions {
+  /** Flood window in seconds (default 60). */
+  readonly floodWindowSeconds: number;
+  /** Brute-force window in seconds (default 600). */
+  readonly bruteWindowSeconds: number;
+  /** Beacon: minimum connections in a pair (default 8) and maximum jitter (coefficient of variation, default 0.25). */
+  readonly beaconMinConnections: number;
+  readonly beaconMaxJitter: number;
+}
+
+export const DEFAULT_BEHAVIOUR: BehaviourOptions = {
+  floodWindowSeconds: 60,
+  bruteWindowSeconds: 600,
+  beaconMinConnections: 8,
+  beaconMaxJitter: 0.25,
+};
+
+const fmtDuration = (sec: number): string =>
+  sec < 90 ? `${Math.round(sec)} s` : sec < 5400 ? `${Math.round(sec / 60)} min` : `${(sec / 3600).toFixed(1)} h`;
+
+function sortedQuantile(values: number[], q: number): number {
+  if (values.length === 0) return NaN;
+  return quantileSorted(Float64Array.from(values).sort(), q);
+}
+
+/** Small-flow probes per source: vertical (many ports on one host) and horizontal (one port, many hosts) scans. */
+export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null): void {
+  const { src, dst, dport } = ctx;
+  const packets = ctx.metrics.packets;
+  const bytes = ctx.metrics.bytes;
+  if (!src || !dst || !dport || !packets) return;
+  const n = ctx.n;
+  const nAddr = ctx.addresses.length;
+  const probe = new Uint8Array(n);
+  for (let i = 0; i < n; i++) probe[i] = packets[i] <= 3 && (!bytes || bytes[i] <= 400) && src[i] >= 0 && dst[i] >= 0 ? 1 : 0;
+
+  const scanOne = (kind: 'vertical' | 'horizontal') => {
+    const pair = denseCodes(n, (i) => (probe[i] ? (kind === 'vertical' ? src[i] * nAddr + dst[i] : src[i] * 65536 + dport[i]) : NaN));
+    const groups = groupBy(pair.codes, pair.count, order);
+    const distinct = new Int32Array(pair.count);
+    const seen = new Map<number, number>();
+    for (let g = 0; g < groups.count; g++) {
+      seen.clear();
+      for (let k = groups.start[g]; k < groups.start[g + 1]; k++) {
+        const i = groups.rows[k];
+        seen.set(kind === 'vertical' ? dport[i] : dst[i], 1);
+      }
+      distinct[g] = seen.size;
+    }
+    const threshold = Math.max(15, 5 * quantileSorted(Float64Array.from(distinct).sort(), 0.9));
+    for (let g = 0; g < groups.count; g++) {
+      if (distinct[g] < threshold) continue;
+      const a = groups.start[g];
+      const b = groups.start[g + 1];
+      const first = groups.rows[a];
+      let spanSec = 0;
+      if (ctx.time) {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let k = a; k < b; k++) {
+          const t = ctx.time[groups.rows[k]];
+          if (t < lo) lo = t;
+          if (t > hi) hi = t;
+        }
+        spanSec = Number.isFinite(hi - lo) ? (hi - lo) / 1000 : 0;
+        // Slow, day-long spreads of small flows (NTP, DNS to many resolvers) are not scans.
+        if (distinct[g] / (spanSec / 3600 + 1) < 10) continue;
+      }
+      const actor = src[first];
+      const target = kind === 'vertical' ? dst[first] : -1;
+      const what =
+        kind === 'vertical'
+          ? `${ctx.addresses[actor]} probed ${distinct[g]} ports on ${ctx.addresses[dst[first]]}`
+          : `${ctx.addresses[actor]} probed port ${dport[first]} on ${distinct[g]} hosts`;
+      const reason = hits.addReason(
+        `${kind} scan: ${what} with ${b - a} tiny flows (≤ 3 packets)${ctx.time ? ` in ${fmtDuration(spanSec)}` : ''}; typical sources touch at most ${Math.max(1, Math.round(threshold / 5))}`,
+        'T1046',
+      );
+      const conf = Math.min(0.98, 0.75 + 0.05 * Math.log2(distinct[g] / threshold + 1));
+      for (let k = a; k < b; k++) hits.set(groups.rows[k], 'port_scan', conf, reason, actor, target);
+      if (kind === 'vertical') {
+        // Replies of the scanned host (RST / SYN-ACK back to the scanner) belong to the same incident.
+        const scanner = actor;
+        const victim = dst[first];
+        const replyReason = hits.addReason(`reply from the scanned host ${ctx.addresses[victim]} to the scanner ${ctx.addresses[scanner]}`, 'T1046');
+        for (let i = 0; i < n; i++) {
+          if (src[i] === victim && dst[i] === scanner && packets[i] <= 3) hits.set(i, 'port_scan', conf - 0.05, replyReason, scanner, victim);
+        }
+      }
+    }
+  };
+  scanOne('vertical');
+  scanOne('horizontal');
+}
+
+/** Many sources converging on one destination in a short window, far above that destination's usual rate. */
+export function detectFloods(ctx: Context, hits: Hits, order: Uint32Array, opts: BehaviourOptions): void {
+  const { src, dst, time } = ctx;
+  if (!src || !dst || !time) return;
+  const groups = groupBy(dst, ctx.addresses.length, order);
+  const windowMs = opts.floodWindowSeconds * 1000;
+  const stamp = new Int32Array(ctx.addresses.length).fill(-1);
+  let stampId = 0;
+  for (let g = 0; g < groups.count; g++) {
+    const a = groups.start[g];
+    const b = groups.start[g + 1];
+    if (b - a < 20) continue;
+    // Windows of this destination: [startIndex, endIndex) in group order, with distinct sources.
+    const wStart: number[] = [];
+    const wCount: number[] = [];
+    const wSources: number[] = [];
+    let k = a;
+    while (k < b) {
+      const t0 = time[groups.rows[k]];
+      if (!Number.isFinite(t0)) break;
+      const w = Math.floor(t0 / windowMs);
+      stampId++;
+      let distinct = 0;
+      const s = k;
+      while (k < b && Math.floor(time[groups.rows[k]] / windowMs) === w) {
+        const sc = src[groups.rows[k]];
+        if (sc >= 0 && stamp[sc] !== stampId) {
+          stamp[sc] = stampId;
+          distinct++;
+        }
+        k++;
+      }
+      wStart.push(s);
+      wCount.push(k - s);
+      wSources.push(distinct);
+    }
+    const median = sortedQuantile(wCount, 0.5);
+    const threshold = Math.max(20, 5 * median);
+    for (let w = 0; w < wCount.length; w++) {
+      if (wCount[w] < threshold || wSources[w] < 10) continue;
+      // Merge a run of flagged windows into one hit group.
+      let e = w;
+      while (e + 1 < wCount.length && wCount[e + 1] >= threshold / 2 && wSources[e + 1] >= 5) e++;
+      const from = wStart[w];
+      const to = wStart[e] + wCount[e];
+      let flows = 0;
+      let sourcesTotal = 0;
+      for (let x = w; x <= e; x++) {
+        flows += wCount[x];
+        sourcesTotal += wSources[x];
+      }
+      const peak = Math.max(...wCount.slice(w, e + 1));
+      const reason = hits.addReason(
+        `${flows} flows from about ${sourcesTotal} sources converged on ${ctx.addresses[g]} within ${fmtDuration(((e - w + 1) * windowMs) / 1000)} (peak ${peak} per ${opts.floodWindowSeconds} s vs a usual ${median} for this host)`,
+        'T1498',
+      );
+      const conf = Math.min(0.97, 0.7 + 0.05 * Math.log2(peak / threshold + 1) + 0.05 * Math.log2(wSources[w] / 10 + 1));
+      // The host's usual clients (seen outside the flood) are not part of it.
+      stampId++;
+      for (let x = a; x < b; x++) if (x < from || x >= to) {
+        const sc = src[groups.rows[x]];
+        if (sc >= 0) stamp[sc] = stampId;
+      }
+      for (let x = from; x < to; x++) {
+        const r = groups.rows[x];
+        if (src[r] < 0 || stamp[src[r]] !== stampId) hits.set(r, 'ddos', conf, reason, -1, g);
+      }
+      w = e;
+    }
+  }
+}
+
+/** Repeated short connections from one source to an authentication port of one host. */
+export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | null, opts: BehaviourOptions): void {
+  const { src, dst, dport } = ctx;
+  const duration = ctx.metrics.duration;
+  const packets = ctx.metrics.packets;
+  if (!src || !dst || !dport) return;
+  const n = ctx.n;
+  const nAddr = ctx.addresses.length;
+  const auth = new Uint8Array(65536);
+  for (const p of AUTH_PORTS) auth[p] = 1;
+  const attempt = (i: number) =>
+    auth[dport[i] & 0xffff] === 1 && dport[i] >= 0 && dport[i] <= 65535 && src[i] >= 0 && dst[i] >= 0 && (!duration || duration[i] <= 30) && (!packets || packets[i] <= 60);
+  const pair = denseCodes(n, (i) => (attempt(i) ? (src[i] * nAddr + dst[i]) * 65536 + dport[i] : NaN));
+  const groups = groupBy(pair.codes, pair.count, order);
+  const windowMs = opts.bruteWindowSeconds * 1000;
+  const peak = new Int32Array(groups.count);
+  for (let g = 0; g < groups.count; g++) {
+    const a = groups.start[g];
+    const b = groups.start[g + 1];
+    if (!ctx.time) {
+      peak[g] = b - a;
+      continue;
+    }
+    let lo = a;
+    let best = 0;
+    for (let k = a; k < b; k++) {
+      const t = ctx.time[groups.rows[k]];
+      while (ctx.time[groups.rows[lo]] < t - windowMs) lo++;
+      best = Math.max(best, k - lo + 1);
+    }
+    peak[g] = best;
+  }
+  const baseline = groups.count >= 3 ? quantileSorted(Float64Array.from(peak).sort(), 0.5) : 1;
+  const threshold = Math.max(10, 5 * baseline);
+  for (let g = 0; g < groups.count; g++) {
+    if (peak[g] < threshold) continue;
+    const a = groups.start[g];
+    const b = groups.start[g + 1];
+    const first = groups.rows[a];
+    const reason = hits.addReason(
+      `${b - a} short connections from ${ctx.addresses[src[first]]} to ${ctx.addresses[dst[first]]} port ${dport[first]} (an authentication service), up to ${peak[g]} within ${fmtDuration(opts.bruteWindowSeconds)}; a usual source makes ${baseline}`,
+      'T1110',
+    );
+    const conf = Math.min(0.97, 0.75 + 0.05 * Math.log2(peak[g] / threshold + 1));
+    for (let k = a; k < b; k++) hits.set(groups.rows[k], 'brute_force', conf, reason, src[first], dst[first]);
+  }
+}
+
+/** One internal host sending a sustained share of large flows to one (external) address. */
+export function detectExfiltration(ctx: Context, hits: Hits): void {
+  const { src, dst } = ctx;
+  const bytes = ctx.metrics.bytes;
+  if (!src || !dst || !bytes) return;
+  const n = ctx.n;
+  const nAddr = ctx.addresses.length;
+  const large = ctx.baseline.q('bytes', 0.95);
+  const q99 = ctx.baseline.q('bytes', 0.99);
+  const pair = denseCodes(n, (i) => (src[i] >= 0 && dst[i] >= 0 ? src[i] * nAddr + dst[i] : NaN));
+  const flows = new Int32Array(pair.count);
+  const bigFlows = new Int32Array(pair.count);
+  const bigBytes = new Float64Array(pair.count);
+  for (let i = 0; i < n; i++) {
+    const g = pair.codes[i];
+    if (g < 0) continue;
+    flows[g]++;
+    if (bytes[i] > large) {
+      bigFlows[g]++;
+      bigBytes[g] += bytes[i];
+    }
+  }
+  const flagged = new Uint8Array(pair.count);
+  const reasonOf = new Int32Array(pair.count).fill(-1);
+  const confOf = new Float32Array(pair.count);
+  const firstRow = new Int32Array(pair.count).fill(-1);
+  for (let i = 0; i < n; i++) if (pair.codes[i] >= 0 && firstRow[pair.codes[i]] < 0) firstRow[pair.codes[i]] = i;
+  for (let g = 0; g < pair.count; g++) {
+    const expected = 0.05 * flows[g];
+    if (bigFlows[g] < 3 || bigFlows[g] < Math.max(0.5 * flows[g], expected + 4 * Math.sqrt(expected))) continue;
+    if (!(bigBytes[g] >= 20 * q99)) continue;
+    const i = firstRow[g];
+    const outbound = isInternal(ctx, src[i]) !== false && isInternal(ctx, dst[i]) !== true;
+    if (!outbound) continue;
+    flagged[g] = 1;
+    confOf[g] = Math.min(0.97, 0.75 + 0.05 * Math.log2(bigBytes[g] / (20 * q99) + 1));
+    reasonOf[g] = hits.addReason(
+      `${ctx.addresses[src[i]]} sent ${bigFlows[g]} large flows (${(bigBytes[g] / 1e6).toFixed(1)} MB, each above the 95th percentile of ${Math.round(large).toLocaleString('en-US')} bytes) to ${ctx.addresses[dst[i]]}: ${Math.round((100 * bigFlows[g]) / flows[g])} % of this pair's flows vs about 5 % usually`,
+      'T1048',
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    const g = pair.codes[i];
+    if (g >= 0 && flagged[g] && bytes[i] > large) hits.set(i, 'data_exfiltration', confOf[g], reasonOf[g], src[i], dst[i]);
+  }
+}
+
+/**
+ * Regular timing per source → destination (+ port): median interval and jitter (coefficient of
+ * variation of intervals), as RITA scores beacons. Returns every periodic pattern; hits the rows.
+ */
+export function detectBeacons(ctx: Context, hits: Hits, order: Uint32Array, opts: BehaviourOptions): PeriodicPattern[] {
+  const { src, dst, dport, time } = ctx;
+  const bytes = ctx.metrics.bytes;
+  if (!src || !dst || !time) return [];
+  const n = ctx.n;
+  const nAddr = ctx.addresses.length;
+  const pair = denseCodes(n, (i) => (src[i] >= 0 && dst[i] >= 0 && Number.isFinite(time[i]) ? (src[i] * nAddr + dst[i]) * 65536 + (dport ? dport[i] & 0xffff : 0) : NaN));
+  const groups: Groups = groupBy(pair.codes, pair.count, order);
+  const out: PeriodicPattern[] = [];
+  const intervals: number[] = [];
+  for (let g = 0; g < groups.count; g++) {
+    const a = groups.start[g];
+    const b = groups.start[g + 1];
+    const m = b - a;
+    if (m < opts.beaconMinConnections) continue;
+    intervals.length = 0;
+    for (let k = a + 1; k < b; k++) intervals.push((time[groups.rows[k]] - time[groups.rows[k - 1]]) / 1000);
+    let mean = 0;
+    for (const x of intervals) mean += x;
+    mean /= intervals.length;
+    if (mean < 5) continue; // below the 1-second timestamp resolution's reach
+    let v = 0;
+    for (const x of intervals) v += (x - mean) ** 2;
+    const cv = Math.sqrt(v / intervals.length) / mean;
+    if (cv > opts.beaconMaxJitter) continue;
+    let sizeCv = 0;
+    if (bytes) {
+      let bm = 0;
+      for (let k = a; k < b; k++) bm += bytes[groups.rows[k]];
+      bm /= m;
+      let bv = 0;
+      for (let k = a; k < b; k++) bv += (bytes[groups.rows[k]] - bm) ** 2;
+      sizeCv = bm > 0 ? Math.sqrt(bv / m) / bm : 0;
+    }
+    const median = sortedQuantile(intervals, 0.5);
+    const first = groups.rows[a];
+    const rows = Array.from(groups.rows.subarray(a, b));
+    out.push({
+      sourceIp: ctx.addresses[src[first]],
+      destinationIp: ctx.addresses[dst[first]],
+      destinationPort: dport ? dport[first] : null,
+      connections: m,
+      intervalSeconds: Math.round(median * 1000) / 1000,
+      jitter: Math.round(cv * 10000) / 10000,
+      rows,
+    });
+    const regularity = 1 - cv / opts.beaconMaxJitter;
+    const conf = Math.min(0.97, 0.65 + 0.2 * regularity + (sizeCv < 0.3 ? 0.1 : 0) + 0.02 * Math.log2(m / opts.beaconMinConnections));
+    const reason = hits.addReason(
+      `${m} connections from ${ctx.addresses[src[first]]} to ${ctx.addresses[dst[first]]}${dport ? `:${dport[first]}` : ''} every ${fmtDuration(median)} with ${(cv * 100).toFixed(1)} % jitter${bytes ? ` and ${sizeCv < 0.3 ? 'similar' : 'varied'} sizes (size variation ${(sizeCv * 100).toFixed(0)} %)` : ''}`,
+      'T1071',
+    );
+    for (const r of rows) hits.set(r, 'beaconing', conf, reason, src[first], dst[first]);
+  }
+  out.sort((x, y) => x.jitter - y.jitter || y.connections - x.connections);
+  return out;
+}

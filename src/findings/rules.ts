@@ -1,0 +1,312 @@
+/**
+ * Per-flow attack typing: a table of rules (data), each a set of weighted conditions with
+ * thresholds relative to the data's own baseline (quantiles), and the ATT&CK technique.
+ * A rule's score is the weight of its satisfied conditions; required conditions gate the rule.
+ * The detector's explanation adds weight when its top feature is one of the rule's signatures.
+ */
+import type { Explanation } from '../detection/types.ts';
+import type { AttackType } from './types.ts';
+import type { Context, Metric } from './context.ts';
+import { isPrivateAddress as isPrivate } from './context.ts';
+
+/** Ports of interactive login / authentication services (brute-force targets). */
+export const AUTH_PORTS: readonly number[] = [21, 22, 23, 25, 110, 143, 389, 445, 587, 993, 995, 1433, 3306, 3389, 5432, 5900];
+
+/** Ports of well-known services (a large transfer elsewhere is "non-standard port", T1571). */
+export const SERVICE_PORTS: readonly number[] = [
+  0, 20, 21, 22, 23, 25, 53, 67, 68, 80, 110, 123, 137, 138, 139, 143, 161, 389, 443, 445, 465, 514, 587, 636, 853, 993,
+  995, 1433, 1521, 3306, 3389, 5060, 5353, 5432, 5900, 8080, 8443,
+];
+
+export type Condition =
+  | { readonly kind: 'above' | 'below'; readonly metric: Metric; readonly quantile: number; readonly factor?: number; readonly weight: number; readonly required?: boolean; readonly text: string }
+  | { readonly kind: 'at-most'; readonly metric: Metric; readonly value: number; readonly weight: number; readonly required?: boolean; readonly text: string }
+  | { readonly kind: 'port-in'; readonly ports: readonly number[]; readonly weight: number; readonly required?: boolean; readonly text: string }
+  | { readonly kind: 'rare-port'; readonly maxShare: number; readonly weight: number; readonly required?: boolean; readonly text: string }
+  | { readonly kind: 'protocol'; readonly protocol: string; readonly weight: number; readonly required?: boolean; readonly text: string }
+  | { readonly kind: 'internal-to-external'; readonly weight: number; readonly required?: boolean; readonly text: string }
+  | { readonly kind: 'repeated'; readonly min: number; readonly weight: number; readonly required?: boolean; readonly text: string };
+
+export interface TypingRule {
+  readonly id: string;
+  readonly type: AttackType;
+  readonly technique: string;
+  readonly label: string;
+  readonly conditions: readonly Condition[];
+  /** Explanation features (with direction) that support this rule when they lead the explanation. */
+  readonly signature: readonly { readonly feature: string; readonly direction: 'high' | 'low' }[];
+}
+
+/** Minimum rule score (0..1) to type a flow; below it the flow is "unusual, untyped". */
+export const TYPING_THRESHOLD = 0.6;
+
+export const TYPING_RULES: readonly TypingRule[] = [
+  {
+    id: 'flood',
+    type: 'ddos',
+    technique: 'T1498',
+    label: 'volumetric flood',
+    conditions: [
+      { kind: 'above', metric: 'pps', quantile: 0.99, weight: 0.35, text: 'packet rate above the 99th percentile' },
+      { kind: 'above', metric: 'packets', quantile: 0.95, weight: 0.3, required: true, text: 'packet count above the 95th percentile' },
+      { kind: 'below', metric: 'bpp', quantile: 0.25, weight: 0.2, text: 'small packets (below the 25th percentile of bytes/packet)' },
+      { kind: 'above', metric: 'retrans', quantile: 0.9, weight: 0.15, text: 'retransmissions above the 90th percentile' },
+    ],
+    signature: [
+      { feature: 'packets_per_second', direction: 'high' },
+      { feature: 'packet_count', direction: 'high' },
+    ],
+  },
+  {
+    id: 'probe',
+    type: 'port_scan',
+    technique: 'T1046',
+    label: 'scan probe',
+    conditions: [
+      { kind: 'at-most', metric: 'packets', value: 3, weight: 0.3, required: true, text: 'at most 3 packets' },
+      { kind: 'below', metric: 'bytes', quantile: 0.1, factor: 1.5, weight: 0.2, text: 'tiny (bytes near the 10th percentile)' },
+      { kind: 'below', metric: 'duration', quantile: 0.1, factor: 1.5, weight: 0.2, text: 'very short (duration near the 10th percentile)' },
+      { kind: 'rare-port', maxShare: 0.005, weight: 0.3, text: 'a destination port this data rarely uses' },
+    ],
+    signature: [
+      { feature: 'packet_count', direction: 'low' },
+      { feature: 'bytes_transferred', direction: 'low' },
+      { feature: 'connection_duration', direction: 'low' },
+    ],
+  },
+  {
+    id: 'auth-attempt',
+    type: 'brute_force',
+    technique: 'T1110',
+    label: 'login attempt burst',
+    conditions: [
+      { kind: 'port-in', ports: AUTH_PORTS, weight: 0.2, required: true, text: 'an authentication service port' },
+      { kind: 'repeated', min: 10, weight: 0.2, required: true, text: 'connections repeated between the same source, host and port' },
+      { kind: 'at-most', metric: 'duration', value: 10, weight: 0.2, required: true, text: 'a short connection (at most 10 s)' },
+      { kind: 'at-most', metric: 'packets', value: 60, weight: 0.2, required: true, text: 'few packets (at most 60)' },
+      { kind: 'below', metric: 'bytes', quantile: 0.5, weight: 0.2, text: 'bytes below the median' },
+    ],
+    signature: [
+      { feature: 'connection_duration', direction: 'low' },
+      { feature: 'bytes_per_packet', direction: 'low' },
+    ],
+  },
+  {
+    id: 'bulk-upload',
+    type: 'data_exfiltration',
+    technique: 'T1048',
+    label: 'bulk transfer out',
+    conditions: [
+      { kind: 'above', metric: 'bytes', quantile: 0.99, weight: 0.35, required: true, text: 'bytes above the 99th percentile' },
+      { kind: 'above', metric: 'duration', quantile: 0.9, weight: 0.2, text: 'duration above the 90th percentile' },
+      { kind: 'above', metric: 'bpp', quantile: 0.75, weight: 0.15, text: 'full-size packets (bytes/packet above the 75th percentile)' },
+      { kind: 'internal-to-external', weight: 0.3, text: 'from an internal host to an external address' },
+    ],
+    signature: [
+      { feature: 'bytes_transferred', direction: 'high' },
+      { feature: 'connection_duration', direction: 'high' },
+    ],
+  },
+  {
+    id: 'icmp-tunnel',
+    type: 'protocol_misuse',
+    technique: 'T1095',
+    label: 'oversized ICMP',
+    conditions: [
+      { kind: 'protocol', protocol: 'ICMP', weight: 0.5, required: true, text: 'ICMP' },
+      { kind: 'above', metric: 'bytes', quantile: 0.9, weight: 0.5, text: 'bytes above the 90th percentile' },
+    ],
+    signature: [{ feature: 'bytes_transferred', direction: 'high' }],
+  },
+  {
+    id: 'dns-tunnel',
+    type: 'protocol_misuse',
+    technique: 'T1071.004',
+    label: 'oversized DNS',
+    conditions: [
+      { kind: 'port-in', ports: [53], weight: 0.5, required: true, text: 'DNS port 53' },
+      { kind: 'above', metric: 'bytes', quantile: 0.9, weight: 0.5, text: 'bytes above the 90th percentile' },
+    ],
+    signature: [{ feature: 'bytes_transferred', direction: 'high' }],
+  },
+  {
+    id: 'odd-port',
+    type: 'protocol_misuse',
+    technique: 'T1571',
+    label: 'service on a non-standard port',
+    conditions: [
+      { kind: 'rare-port', maxShare: 0.001, weight: 0.35, required: true, text: 'a destination port this data rarely uses' },
+      { kind: 'above', metric: 'bytes', quantile: 0.95, weight: 0.35, text: 'bytes above the 95th percentile' },
+      { kind: 'above', metric: 'duration', quantile: 0.75, weight: 0.3, text: 'duration above the 75th percentile' },
+    ],
+    signature: [{ feature: 'bytes_transferred', direction: 'high' }],
+  },
+];
+
+/** Thresholds of every rule condition resolved against the data's baseline (once per analysis). */
+export interface ResolvedRules {
+  readonly rules: readonly TypingRule[];
+  readonly thresholds: readonly Float64Array[]; // per rule, per condition (NaN when not numeric)
+}
+
+export function resolveRules(ctx: Context, rules: readonly TypingRule[] = TYPING_RULES): ResolvedRules {
+  return {
+    rules,
+    thresholds: rules.map((r) =>
+      Float64Array.from(r.conditions, (c) =>
+        c.kind === 'above' || c.kind === 'below' ? ctx.baseline.q(c.metric, c.quantile) * (c.factor ?? 1) : c.kind === 'at-most' ? c.value : NaN,
+      ),
+    ),
+  };
+}
+
+export interface Typing {
+  readonly type: AttackType;
+  readonly technique: string | null;
+  readonly confidence: number;
+  readonly reason: string;
+}
+
+const fmt = (x: number): string =>
+  !Number.isFinite(x) ? String(x) : Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : String(Number(x.toPrecision(3)));
+
+function conditionHolds(ctx: Context, c: Condition, threshold: number, row: number): boolean | null {
+  switch (c.kind) {
+    case 'above':
+    case 'below':
+    case 'at-most': {
+      const values = ctx.metrics[c.metric];
+      if (!values || Number.isNaN(threshold)) return null;
+      const v = values[row];
+      if (Number.isNaN(v)) return null;
+      return c.kind === 'above' ? v > threshold : c.kind === 'below' ? v < threshold : v <= threshold;
+    }
+    case 'port-in':
+      if (!ctx.dport || c.ports.length === 0) return null;
+      return c.ports.includes(ctx.dport[row]);
+    case 'rare-port': {
+      if (!ctx.dport || !ctx.portShare) return null;
+      const p = ctx.dport[row];
+      if (!(p >= 0 && p <= 65535)) return null;
+      return ctx.portShare[p | 0] <= c.maxShare && !SERVICE_PORTS.includes(p);
+    }
+    case 'protocol':
+      if (!ctx.protocolCode) return null;
+      return ctx.protocolNames[ctx.protocolCode[row]] === c.protocol;
+    case 'repeated':
+      return repeatCount(ctx, row) >= c.min;
+    case 'internal-to-external': {
+      if (!ctx.src || !ctx.dst || ctx.src[row] < 0 || ctx.dst[row] < 0) return null;
+      return isInternalToExternal(ctx, ctx.src[row], ctx.dst[row]);
+    }
+  }
+}
+
+const repeatCache = new WeakMap<Context, Map<number, number>>();
+const repeatKey = (ctx: Context, i: number): number =>
+  ctx.src && ctx.dst ? (ctx.src[i] * ctx.addresses.length + ctx.dst[i]) * 65536 + (ctx.dport ? ctx.dport[i] & 0xffff : 0) : ctx.dport ? ctx.dport[i] & 0xffff : 0;
+
+/** Flows sharing this row's source, destination and port (or its port alone without addresses). */
+export function repeatCount(ctx: Context, row: number): number {
+  let m = repeatCache.get(ctx);
+  if (!m) {
+    m = new Map();
+    for (let i = 0; i < ctx.n; i++) {
+      const k = repeatKey(ctx, i);
+      m.set(k, (m.get(k) ?? 0) + 1);
+    }
+    repeatCache.set(ctx, m);
+  }
+  return m.get(repeatKey(ctx, row)) ?? 0;
+}
+
+const privacyCache = new WeakMap<Context, Map<number, boolean | null>>();
+
+export function isInternal(ctx: Context, code: number): boolean | null {
+  let cache = privacyCache.get(ctx);
+  if (!cache) {
+    cache = new Map();
+    privacyCache.set(ctx, cache);
+  }
+  let v = cache.get(code);
+  if (v === undefined) {
+    v = isPrivate(ctx.addresses[code]);
+    cache.set(code, v);
+  }
+  return v;
+}
+
+function isInternalToExternal(ctx: Context, src: number, dst: number): boolean | null {
+  const a = isInternal(ctx, src);
+  const b = isInternal(ctx, dst);
+  if (a === null || b === null) return null;
+  return a && !b;
+}
+
+const METRIC_NAMES: Record<Metric, string> = {
+  bytes: 'bytes_transferred',
+  packets: 'packet_count',
+  duration: 'connection_duration',
+  bpp: 'bytes_per_packet',
+  pps: 'packets_per_second',
+  retrans: 'retransmission_rate',
+};
+
+/** Types one anomalous flow from its values and explanation. */
+export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, explanation: Explanation | undefined): Typing {
+  const top = explanation?.contributions[0];
+  let best: { rule: TypingRule; score: number; reasons: string[] } | null = null;
+  resolved.rules.forEach((rule, r) => {
+    let score = 0;
+    let total = 0;
+    const reasons: string[] = [];
+    for (let k = 0; k < rule.conditions.length; k++) {
+      const c = rule.conditions[k];
+      if (c.weight === 0) continue;
+      total += c.weight;
+      const holds = conditionHolds(ctx, c, resolved.thresholds[r][k], row);
+      if (!holds) {
+        if (c.required) return;
+        continue;
+      }
+      score += c.weight;
+      if (c.kind === 'above' || c.kind === 'below' || c.kind === 'at-most') {
+        const v = ctx.metrics[c.metric]![row];
+        const th = resolved.thresholds[r][k];
+        reasons.push(`${METRIC_NAMES[c.metric]} ${fmt(v)} ${c.kind === 'above' ? '>' : c.kind === 'below' ? '<' : '≤'} ${fmt(th)}: ${c.text}`);
+      } else if (c.kind === 'repeated') {
+        reasons.push(`${repeatCount(ctx, row)} ${c.text}`);
+      } else if (c.kind === 'port-in' || c.kind === 'rare-port') {
+        reasons.push(`port ${ctx.dport![row]}: ${c.text}`);
+      } else {
+        reasons.push(c.text);
+      }
+    }
+    if (total === 0) return;
+    let s = score / total;
+    if (top && rule.signature.some((g) => g.feature === top.feature && g.direction === top.direction)) {
+      s = Math.min(1, s + 0.1);
+      reasons.push(`the detector's main reason is ${top.feature} ${top.direction} (${fmt(top.percentile)}th percentile)`);
+    }
+    if (!best || s > best.score) best = { rule, score: s, reasons };
+  });
+  const chosen = best as { rule: TypingRule; score: number; reasons: string[] } | null;
+  if (chosen && chosen.score >= TYPING_THRESHOLD) {
+    return {
+      type: chosen.rule.type,
+      technique: chosen.rule.technique,
+      confidence: Math.round(chosen.score * 100) / 100,
+      reason: `${chosen.rule.label}: ${chosen.reasons.join('; ')}`,
+    };
+  }
+  const why = explanation?.contributions
+    .slice(0, 2)
+    .map((c) => `${c.feature} ${c.direction} (${fmt(c.value)}, ${fmt(c.percentile)}th percentile)`)
+    .join(', ');
+  return {
+    type: 'untyped',
+    technique: null,
+    confidence: Math.round((1 - (chosen?.score ?? 0)) * 50) / 100,
+    reason: `unusual, untyped${why ? `: ${why}` : ''}${chosen ? ` (closest: ${chosen.rule.label}, ${Math.round(chosen.score * 100)} %)` : ''}`,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Time analysis: timeline buckets, hour-of-day and per-day profiles, bursts (buckets whose anomaly
+ * rate stands far above the baseline), peak hours. Periodic patterns come from the beacon detector.
+ */
+import type { Burst, PeriodicPattern, TimeAnalysis, TimeBucket } from './types.ts';
+
+const BUCKETS_MS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000, 604_800_000];
+const MAX_BUCKETS = 240;
+
+export function unavailableTime(): TimeAnalysis {
+  return {
+    available: false,
+    bucketMs: 0,
+    buckets: [],
+    byHourOfDay: Array.from({ length: 24 }, (_, hour) => ({ hour, flows: 0, anomalies: 0 })),
+    byDay: [],
+    bursts: [],
+    periodic: [],
+    peakHours: [],
+  };
+}
+
+/** `flagged[i]` = 1 for rows with a finding (detector anomaly or behaviour hit). */
+export function analyzeTime(time: Float64Array | null, flagged: Uint8Array, periodic: readonly PeriodicPattern[]): TimeAnalysis {
+  if (!time) return unavailableTime();
+  const n = time.length;
+  let min = Infinity;
+  let max = -Infinity;
+  let valid = 0;
+  for (let i = 0; i < n; i++) {
+    const t = time[i];
+    if (!Number.isFinite(t)) continue;
+    valid++;
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  if (valid === 0) return unavailableTime();
+  const span = max - min + 1;
+  const bucketMs = BUCKETS_MS.find((b) => span / b <= MAX_BUCKETS) ?? BUCKETS_MS[BUCKETS_MS.length - 1];
+  const origin = Math.floor(min / bucketMs) * bucketMs;
+  const count = Math.floor((max - origin) / bucketMs) + 1;
+  const flows = new Float64Array(count);
+  const anomalies = new Float64Array(count);
+  const hourFlows = new Float64Array(24);
+  const hourAnomalies = new Float64Array(24);
+  const dayFlows = new Map<number, [number, number]>();
+  let totalAnomalies = 0;
+  for (let i = 0; i < n; i++) {
+    const t = time[i];
+    if (!Number.isFinite(t)) continue;
+    const b = Math.floor((t - origin) / bucketMs);
+    const f = flagged[i];
+    flows[b]++;
+    anomalies[b] += f;
+    const hour = Math.floor(t / 3_600_000) % 24;
+    hourFlows[hour]++;
+    hourAnomalies[hour] += f;
+    const day = Math.floor(t / 86_400_000);
+    let d = dayFlows.get(day);
+    if (!d) dayFlows.set(day, (d = [0, 0]));
+    d[0]++;
+    d[1] += f;
+    totalAnomalies += f;
+  }
+  const buckets: TimeBucket[] = [];
+  for (let b = 0; b < count; b++) buckets.push({ start: origin + b * bucketMs, flows: flows[b], anomalies: anomalies[b] });
+
+  // Bursts: anomaly rate far above the overall rate (binomial z >= 4, at least 3x, at least 5 anomalies).
+  const baselineRate = totalAnomalies / valid;
+  const isBurst = (b: number) => {
+    if (anomalies[b] < 5 || flows[b] === 0) return false;
+    const rate = anomalies[b] / flows[b];
+    const sd = Math.sqrt(Math.max(baselineRate * (1 - baselineRate), 1e-12) / flows[b]);
+    return rate >= 3 * baselineRate && (rate - baselineRate) / sd >= 4;
+  };
+  const bursts: Burst[] = [];
+  for (let b = 0; b < count; b++) {
+    if (!isBurst(b)) continue;
+    let e = b;
+    while (e + 1 < count && isBurst(e + 1)) e++;
+    let f = 0;
+    let a = 0;
+    for (let x = b; x <= e; x++) {
+      f += flows[x];
+      a += anomalies[x];
+    }
+    bursts.push({
+      start: origin + b * bucketMs,
+      end: origin + (e + 1) * bucketMs,
+      flows: f,
+      anomalies: a,
+      rate: Math.round((a / f) * 10000) / 10000,
+      baselineRate: Math.round(baselineRate * 10000) / 10000,
+    });
+    b = e;
+  }
+
+  const byHourOfDay = Array.from({ length: 24 }, (_, hour) => ({ hour, flows: hourFlows[hour], anomalies: hourAnomalies[hour] }));
+  const meanHourly = totalAnomalies / 24;
+  let peakHours = byHourOfDay
+    .filter((h) => h.anomalies > 0 && h.anomalies >= 2 * meanHourly)
+    .sort((x, y) => y.anomalies - x.anomalies)
+    .map((h) => h.hour);
+  if (peakHours.length === 0 && totalAnomalies > 0) {
+    const top = byHourOfDay.reduce((x, y) => (y.anomalies > x.anomalies ? y : x));
+    peakHours = [top.hour];
+  }
+  const byDay = [...dayFlows.entries()]
+    .sort((x, y) => x[0] - y[0])
+    .map(([day, [f, a]]) => ({ day: new Date(day * 86_400_000).toISOString().slice(0, 10), flows: f, anomalies: a }));
+  return { available: true, bucketMs, buckets, byHourOfDay, byDay, bursts, periodic, peakHours };
+}
