@@ -12,7 +12,7 @@ import { AnalysisQueue } from './analysis/queue.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { closeScorePool } from './detection/index.ts';
-import { createLogger, type Logger } from './logging/index.ts';
+import { closeLogger, createLogger, type Logger } from './logging/index.ts';
 import { AnalysisStore } from './storage/index.ts';
 
 /** Time allowed for in-flight work after SIGTERM before the process exits anyway. */
@@ -76,10 +76,10 @@ async function runWorker(config: Config, logger: Logger, sweep: boolean): Promis
     }, SHUTDOWN_TIMEOUT_MS);
     timer.unref();
     running.close().then(
-      () => process.exit(0),
+      () => closeLogger(logger).finally(() => process.exit(0)),
       (err: unknown) => {
         logger.error(`shutdown failed: ${(err as Error).message}`, { stack: (err as Error).stack });
-        process.exit(1);
+        closeLogger(logger).finally(() => process.exit(1));
       },
     );
   });
@@ -114,9 +114,12 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
     const timer = setTimeout(() => process.exit(1), SHUTDOWN_TIMEOUT_MS + 5_000);
     timer.unref();
     let alive = workers.length;
-    if (alive === 0) process.exit(0);
-    cluster.on('exit', () => {
-      if (--alive <= 0) process.exit(0);
+    let failed = false;
+    const done = () => closeLogger(logger).finally(() => process.exit(failed ? 1 : 0));
+    if (alive === 0) void done();
+    cluster.on('exit', (_worker, code) => {
+      if (code !== 0) failed = true;
+      if (--alive <= 0) void done();
     });
   });
 }

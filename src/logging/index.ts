@@ -81,14 +81,21 @@ export function createLogger(options: LoggerOptions): Logger {
   return winston.createLogger({ level, silent, format: base, transports });
 }
 
-/** HTTP access lines through the app logger (level 'http'): method, url, status, bytes, ms. */
+/** Flushes and closes every transport (call before process.exit so the last lines reach the files). */
+export async function closeLogger(logger: Logger, timeoutMs = 2000): Promise<void> {
+  const finished = logger.transports.map((t) => new Promise<void>((resolve) => t.once('finish', () => resolve())));
+  logger.end();
+  await Promise.race([Promise.all(finished), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}
+
+/** HTTP access lines through the app logger (level 'info', so the default level shows them): method, url, status, bytes, ms. */
 export function accessLog(logger: Logger) {
   return function accessLogMiddleware(req: Request, res: Response, next: NextFunction): void {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       const length = res.getHeader('content-length');
-      logger.http(`${req.method} ${req.originalUrl} ${res.statusCode} ${Math.round(ms)}ms`, {
+      logger.info(`${req.method} ${req.originalUrl} ${res.statusCode} ${Math.round(ms)}ms`, {
         method: req.method,
         url: req.originalUrl,
         status: res.statusCode,

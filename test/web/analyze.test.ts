@@ -115,7 +115,7 @@ describe('POST /analyze', () => {
     assert.equal(finished.length, 1);
     assert.equal(finished[0].analysisId, id);
     assert.equal(t.memory.find('analysis started')[0].analysisId, id);
-    const access = t.memory.entries.find((e) => e.level === 'http' && e.url === '/analyze');
+    const access = t.memory.entries.find((e) => e.url === '/analyze');
     assert.equal(access?.status, 200);
     assert.equal(access?.analysisId, id);
   });

@@ -1,0 +1,108 @@
+/** runAnalysis without HTTP: artifacts, atomic output, nothing left behind on failure. */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chooseAxes, runAnalysis } from '../../src/analysis/index.ts';
+import type { AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
+import { loadConfig } from '../../src/config/index.ts';
+import { CsvFormatError } from '../../src/ingest/types.ts';
+import { createLogger, MemoryTransport } from '../../src/logging/index.ts';
+import { flowCsv } from '../helpers/csv.ts';
+import { PROJECT_ROOT } from '../helpers/paths.ts';
+
+let dir: string;
+const config = loadConfig({ path: path.join(PROJECT_ROOT, 'config.json') });
+const parameters = { features: config.detection.features, contamination: 0.02, nEstimators: 60, randomState: 1 };
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'flowsentry-pipeline-'));
+});
+after(async () => rm(dir, { recursive: true, force: true }));
+
+async function input(name: string, text: string): Promise<string> {
+  const p = path.join(dir, name);
+  await writeFile(p, text);
+  return p;
+}
+
+describe('runAnalysis', () => {
+  it('when a CSV is analysed, then the folder holds every artifact and the input is moved', async () => {
+    const outputsDir = path.join(dir, 'out1');
+    const inputPath = await input('a.csv', flowCsv({ rows: 250, anomalies: 5 }));
+    const memory = new MemoryTransport();
+    const summary = await runAnalysis({ inputPath, fileName: 'a.csv', parameters, config, outputsDir, logger: createLogger({ level: 'debug', memory }), workers: 1 });
+    assert.equal(existsSync(inputPath), false, 'input moved');
+    assert.deepEqual((await readdir(outputsDir)).sort(), [summary.id]);
+    assert.equal(summary.statistics.total_records, 255);
+    const rows = JSON.parse(await readFile(path.join(outputsDir, summary.id, 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    assert.equal(rows.length, summary.statistics.anomaly_count);
+    assert.deepEqual(rows.slice(0, 5).map((r) => r.row).sort((a, b) => a - b), [250, 251, 252, 253, 254]);
+    for (let i = 1; i < rows.length; i++) assert.ok(rows[i].severity <= rows[i - 1].severity);
+    assert.deepEqual(summary.topAnomalies, rows.slice(0, 20));
+    // Context columns are there, timestamps as written.
+    assert.deepEqual(Object.keys(rows[0].values), [...config.detection.features, 'timestamp', 'source_ip', 'source_port', 'destination_ip', 'destination_port', 'protocol']);
+    assert.match(String(rows[0].values.timestamp), /^2024-01-15 \d\d:\d\d:\d\d$/);
+    const points = JSON.parse(await readFile(path.join(outputsDir, summary.id, 'points.json'), 'utf8')) as ChartPoints;
+    assert.deepEqual([points.x, points.y], [summary.charts.scatter.x, summary.charts.scatter.y]);
+    assert.equal(points.points.filter((p) => p[2] === 1).length, rows.length);
+    // Every step is timed and logged with the id.
+    assert.deepEqual(Object.keys(summary.timings), ['move', 'parse', 'fit', 'explain', 'findings', 'rows', 'charts', 'reports', 'write', 'commit']);
+    const steps = memory.entries.filter((e) => String(e.message).startsWith('step '));
+    assert.equal(steps.length, 10);
+    assert.ok(steps.every((e) => e.analysisId === summary.id));
+  });
+
+  it('when keepInput is set, then the input file stays', async () => {
+    const inputPath = await input('keep.csv', flowCsv({ rows: 80, anomalies: 2 }));
+    await runAnalysis({ inputPath, fileName: 'keep.csv', parameters, config, outputsDir: path.join(dir, 'out2'), keepInput: true, workers: 1 });
+    assert.equal(existsSync(inputPath), true);
+  });
+
+  it('when the CSV is bad, then it throws CsvFormatError and leaves no folder and no input', async () => {
+    const outputsDir = path.join(dir, 'out3');
+    const inputPath = await input('bad.csv', flowCsv({ rows: 40, cell: (r, c, v) => (r === 3 && c === 'bytes_transferred' ? 'x' : v) }));
+    await assert.rejects(
+      runAnalysis({ inputPath, fileName: 'bad.csv', parameters, config, outputsDir, workers: 1 }),
+      (err: unknown) => err instanceof CsvFormatError && err.line === 5 && err.columnName === 'bytes_transferred',
+    );
+    assert.deepEqual(await readdir(outputsDir), []);
+    assert.equal(existsSync(inputPath), false);
+  });
+
+  it('when a header-only CSV comes, then it throws CsvFormatError and leaves nothing', async () => {
+    const outputsDir = path.join(dir, 'out4');
+    const inputPath = await input('empty.csv', flowCsv({ rows: 0, anomalies: 0 }));
+    await assert.rejects(runAnalysis({ inputPath, fileName: 'empty.csv', parameters, config, outputsDir, workers: 1 }), CsvFormatError);
+    assert.deepEqual(await readdir(outputsDir), []);
+  });
+
+  it('when one feature is used, then the scatter plots it against the anomaly score', async () => {
+    const inputPath = await input('one.csv', flowCsv({ rows: 80, anomalies: 2 }));
+    const summary = await runAnalysis({
+      inputPath,
+      fileName: 'one.csv',
+      parameters: { ...parameters, features: ['bytes_transferred'] },
+      config,
+      outputsDir: path.join(dir, 'out5'),
+      workers: 1,
+    });
+    assert.deepEqual([summary.charts.scatter.x, summary.charts.scatter.y], ['bytes_transferred', 'anomaly_score']);
+  });
+});
+
+describe('chooseAxes', () => {
+  const c = (feature: string, weight: number) => ({ feature, weight, value: 0, median: 0, percentile: 50, direction: 'high' as const });
+  it('when anomalies are explained, then the two heaviest features on average win', () => {
+    const explanations = [
+      { row: 0, contributions: [c('a', 0.1), c('b', 0.5), c('c', 0.4)] },
+      { row: 1, contributions: [c('a', 0.2), c('b', 0.2), c('c', 0.6)] },
+    ];
+    assert.deepEqual(chooseAxes(['a', 'b', 'c'], explanations), ['c', 'b']);
+  });
+  it('when there are no anomalies, then the first two features', () => {
+    assert.deepEqual(chooseAxes(['a', 'b', 'c'], []), ['a', 'b']);
+  });
+});
