@@ -45,8 +45,8 @@ export function contributionClause(c: FeatureContribution): string {
 export function explanationSentence(e: Explanation): string {
   const cs = e.contributions.filter((c, i) => i === 0 || (i < 3 && c.weight >= 0.15));
   if (cs.length === 0) return 'No single feature stands out: the combination of values is unusual.';
-  const text = cs.map(contributionClause).join('; ');
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
+  // Not capitalised: the sentence starts with a column name, which is shown as written.
+  return `${cs.map(contributionClause).join('; ')}.`;
 }
 
 /** 'bytes_transferred (high, 62%); packet_count (low, 21%)': the top three features by weight. */
