@@ -40,20 +40,33 @@ export function mulberry32(seed: number): () => number {
 }
 
 /**
- * A feature is drawn on a log axis when it has no negative values and its positive values span at
- * least three orders of magnitude (bytes, packets and durations usually do; ratios do not).
+ * A feature is drawn on a log axis when it has no negative values and either its positive values
+ * span at least three orders of magnitude, or they span at least 20× and are heavily skewed (the
+ * median sits in the lowest tenth of the range: a linear axis would squash most points on it).
  */
 export function useLogScale(values: ArrayLike<number>): boolean {
   let minPos = Infinity;
+  let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) continue;
     if (v < 0) return false;
     if (v > 0 && v < minPos) minPos = v;
+    if (v < min) min = v;
     if (v > max) max = v;
   }
-  return Number.isFinite(minPos) && max / minPos >= 1000;
+  if (!Number.isFinite(minPos)) return false;
+  const ratio = max / minPos;
+  if (ratio >= 1000) return true;
+  if (ratio < 20) return false;
+  // Median of a strided subsample (at most ~10,000 values).
+  const step = Math.max(1, Math.floor(values.length / 10_000));
+  const sample: number[] = [];
+  for (let i = 0; i < values.length; i += step) if (Number.isFinite(values[i])) sample.push(values[i]);
+  sample.sort((a, b) => a - b);
+  const median = sample[Math.floor(sample.length / 2)];
+  return (median - min) / (max - min) < 0.1;
 }
 
 function axisBins(values: Float64Array, keep: (i: number) => boolean, log: boolean, GRID: number): (v: number) => number {

@@ -130,11 +130,13 @@ describe('sampleChartPoints', () => {
 });
 
 describe('useLogScale and settings', () => {
-  test('log scale only for non-negative data spanning three orders of magnitude', () => {
+  test('log scale for non-negative data spanning three orders of magnitude, or skewed over 20×', () => {
     assert.equal(useLogScale([1, 10, 100, 1000]), true);
     assert.equal(useLogScale([0, 5, 5000]), true);
-    assert.equal(useLogScale([1, 10, 100]), false);
     assert.equal(useLogScale([-1, 10, 100_000]), false);
+    assert.equal(useLogScale([10, 20, 30, 40, 50]), false);
+    assert.equal(useLogScale([1, 50, 60, 70, 100]), false);
+    assert.equal(useLogScale([2, 3, 3, 4, 3, 500]), true);
   });
   test('config.json visualization maps to ChartSettings', () => {
     const s = chartSettingsFromConfig({

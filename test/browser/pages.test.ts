@@ -1,0 +1,157 @@
+/**
+ * The views rendered from sample locals (preview server: same static mounts and CSP as the app),
+ * in headless chromium at desktop and phone widths. Screenshots go to test-results/pages-*.png.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, Page } from 'playwright-core';
+import { createPreviewApp } from './preview.ts';
+import { collectProblems, DESKTOP, findChromium, launchBrowser, listen, PHONE, screenshot, type Listening } from './helpers.ts';
+
+const chromiumPath = findChromium();
+const skip = chromiumPath ? false : 'no chromium binary found (install Debian package "chromium" or set CHROMIUM_PATH)';
+
+describe('pages rendered from sample data', { skip }, () => {
+  let browser: Browser;
+  let server: Listening;
+  before(async () => {
+    server = await listen(createPreviewApp());
+    browser = await launchBrowser(chromiumPath as string);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function open(path: string, viewport: { width: number; height: number } = DESKTOP): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage({ viewport });
+    const problems = collectProblems(page);
+    const res = await page.goto(server.url + path, { waitUntil: 'load' });
+    assert.ok(res, `no response for ${path}`);
+    return { page, problems };
+  }
+
+  test('home: both forms, advanced settings pre-filled, recent analyses listed', async () => {
+    const { page, problems } = await open('/');
+    assert.equal(await page.locator('h2#upload-title').textContent(), 'Upload Network Traffic Data');
+    assert.equal(await page.locator('h2#generate-title').textContent(), 'Generate Sample Data');
+    assert.equal(await page.inputValue('#features'), 'bytes_transferred,packet_count,connection_duration');
+    assert.equal(await page.inputValue('#contamination'), '0.05');
+    assert.equal(await page.inputValue('#n_estimators'), '100');
+    assert.equal(await page.locator('section[aria-labelledby="recent-title"] tbody tr').count(), 5);
+    assert.equal(await page.locator('nav .nav-link.active').textContent(), 'Analyze');
+    await screenshot(page, 'pages-home-desktop');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'pages-home-phone');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('home: an empty file choice shows a readable alert, not a request', async () => {
+    const { page } = await open('/?empty=1');
+    assert.match((await page.locator('.fs-empty').textContent()) ?? '', /No analyses yet/);
+    await page.click('#upload-submit');
+    assert.match((await page.locator('#upload-alert .alert-danger').textContent()) ?? '', /Choose a file first/);
+    await page.close();
+  });
+
+  test('home: an error local shows as an alert', async () => {
+    const { page } = await open('/?error=' + encodeURIComponent('The file is empty.'));
+    assert.match((await page.locator('#page-error').textContent()) ?? '', /The file is empty\./);
+    await page.close();
+  });
+
+  test('analysis: numbers, incidents, images, interactive charts, table, pagination', async () => {
+    const { page, problems } = await open('/analysis/20240115_083000_abc123?page=2&size=25');
+    assert.equal(await page.locator('#stat-total').textContent(), '12,260');
+    assert.equal(await page.locator('#stat-anomalies').textContent(), '613');
+    assert.equal(await page.locator('#stat-percentage').textContent(), '5.00%');
+    // Incidents: most severe first, first one open, rules with copy buttons, generic badge on the second.
+    const incidents = page.locator('details.fs-incident');
+    assert.equal(await incidents.count(), 2);
+    assert.equal(await incidents.nth(0).getAttribute('id'), 'inc-INC-001');
+    assert.equal(await incidents.nth(0).evaluate((d) => (d as HTMLDetailsElement).open), true);
+    assert.equal(await incidents.nth(1).evaluate((d) => (d as HTMLDetailsElement).open), false);
+    assert.match((await page.locator('#rule-INC-001-nftables').textContent()) ?? '', /^nft add rule inet filter input ip saddr 203\.0\.113\.45 drop/);
+    assert.equal(await incidents.nth(1).locator('text=generic advice').count(), 1);
+    await incidents.nth(1).locator('summary').click();
+    assert.equal(await incidents.nth(1).evaluate((d) => (d as HTMLDetailsElement).open), true);
+    // Images (the inactive tab's too) and the two interactive charts.
+    for (const id of ['img-scatter', 'img-distribution', 'img-timeline']) {
+      await page.waitForFunction((i) => {
+        const img = document.getElementById(i) as HTMLImageElement | null;
+        return !!img && img.complete && img.naturalWidth > 0;
+      }, id);
+    }
+    assert.equal(await page.locator('#img-distribution').evaluate((i) => (i as HTMLImageElement).naturalWidth), 1200);
+    await page.waitForFunction(() => {
+      const w = window as unknown as { Chart?: { getChart(c: HTMLCanvasElement): unknown } };
+      return !!w.Chart?.getChart(document.getElementById('scatter-chart') as HTMLCanvasElement) && !!w.Chart?.getChart(document.getElementById('timeline-chart') as HTMLCanvasElement);
+    });
+    const shown = await page.evaluate(() => {
+      const w = window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: { data: unknown[] }[] } } } };
+      return w.Chart.getChart(document.getElementById('scatter-chart') as HTMLCanvasElement).data.datasets.map((d) => d.data.length);
+    });
+    assert.deepEqual(shown, [150, 2850]);
+    // Hovering an anomaly shows its row in the tooltip.
+    await page.locator('#scatter-chart').scrollIntoViewIfNeeded();
+    const pos = await page.evaluate(() => {
+      const w = window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { getDatasetMeta(i: number): { data: { x: number; y: number }[] } } } };
+      const canvas = document.getElementById('scatter-chart') as HTMLCanvasElement;
+      const el = w.Chart.getChart(canvas).getDatasetMeta(0).data[0];
+      const r = canvas.getBoundingClientRect();
+      return { x: r.left + el.x, y: r.top + el.y };
+    });
+    await page.mouse.move(pos.x, pos.y);
+    await page.waitForFunction(() => {
+      const w = window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { tooltip: { opacity: number; title: string[] } } } };
+      const t = w.Chart.getChart(document.getElementById('scatter-chart') as HTMLCanvasElement).tooltip;
+      return t.opacity > 0 && /^Row \d+ · ANOMALY$/.test(t.title[0] ?? '');
+    });
+    // Table: page 2 of 25 rows, ranks 26.., pagination links keep the size.
+    const rows = page.locator('#anomaly-table tbody tr');
+    assert.equal(await rows.count(), 25);
+    assert.match((await rows.first().locator('td').first().textContent()) ?? '', /^\s*26/);
+    assert.equal(await page.locator('.pagination .active .page-link').textContent(), '2');
+    assert.equal(await page.locator('.pagination a[aria-label="Next page"]').getAttribute('href'), '/analysis/20240115_083000_abc123?page=3&size=25#anomalies');
+    assert.equal(await page.locator('#recommendations .card').count(), 2);
+    assert.equal(await page.locator('#download-report').getAttribute('href'), '/download/20240115_083000_abc123');
+    await screenshot(page, 'pages-analysis-desktop');
+    await page.setViewportSize(PHONE);
+    await screenshot(page, 'pages-analysis-phone');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('analysis without timestamps or incidents says so', async () => {
+    const { page, problems } = await open('/analysis/20240115_083000_abc123?notime=1&noinc=1');
+    assert.match((await page.locator('#no-timeline').textContent()) ?? '', /No timestamps in this data/);
+    assert.equal(await page.locator('#timeline-chart').count(), 0);
+    assert.match((await page.locator('#incidents .fs-empty').textContent()) ?? '', /No incidents/);
+    await screenshot(page, 'pages-analysis-notime');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('history lists analyses, and has an empty state', async () => {
+    const { page } = await open('/history');
+    assert.equal(await page.locator('#history-table tbody tr').count(), 8);
+    assert.equal(await page.locator('#history-table tbody tr').first().locator('a').first().getAttribute('href'), '/analysis/20240110_083000_abc120');
+    await screenshot(page, 'pages-history-desktop');
+    await page.goto(server.url + '/history?empty=1');
+    assert.match((await page.locator('#history-empty').textContent()) ?? '', /Nothing analyzed yet/);
+    await page.close();
+  });
+
+  test('error page shows status, message and position; stack only when given', async () => {
+    const { page } = await open('/preview/error');
+    assert.equal(await page.locator('#error-status').textContent(), '422');
+    assert.equal(await page.locator('#error-message').textContent(), 'Row 14 has 5 fields but the header has 8.');
+    assert.equal(await page.locator('#error-position').textContent(), 'line 14, column 6, (bytes_transferred)');
+    assert.equal(await page.locator('.fs-stack').count(), 0);
+    await screenshot(page, 'pages-error-desktop');
+    await page.goto(server.url + '/preview/error?stack=1');
+    assert.equal(await page.locator('.fs-stack').count(), 1);
+    await page.close();
+  });
+});
