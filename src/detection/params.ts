@@ -51,7 +51,7 @@ export function validateParams(params: Partial<IsolationForestParams> | undefine
   const parsed = paramsSchema.safeParse(merged);
   if (parsed.success) return parsed.data as IsolationForestParams;
   const issue = parsed.error.issues[0];
-  const key = String(issue.path[0] ?? '');
+  const key = issue.code === 'unrecognized_keys' ? String(issue.keys[0]) : String(issue.path[0] ?? '');
   const allowed = (ALLOWED as Record<string, string>)[key];
   if (allowed === undefined) {
     throw new ParameterError(key, `Unknown parameter "${key}": allowed parameters are ${Object.keys(ALLOWED).join(', ')}`);

@@ -13,7 +13,7 @@ export function severityOf(score: number, offset: number): number {
   const s = score < -1 ? -1 : score > 0 ? 0 : score;
   const o = offset <= -1 ? -1 + Number.EPSILON : offset >= 0 ? -Number.EPSILON : offset;
   if (s <= o) return 50 + (50 * (o - s)) / (o + 1);
-  return (50 * -s) / -o;
+  return (50 * s) / o + 0; // + 0 turns -0 into 0
 }
 
 /** Severity of every score. */
