@@ -99,9 +99,23 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
       }
       distinct[g] = seen.size;
     }
-    const threshold = Math.max(15, 5 * quantileSorted(Float64Array.from(distinct).sort(), 0.9));
+    // Baseline: the median group (robust when the scan itself is most of the data, as in a capture).
+    const typical = quantileSorted(Float64Array.from(distinct).sort(), 0.5);
+    const threshold = Math.max(15, 10 * typical);
+    const pairDistinct = new Map<number, number>();
+    if (kind === 'vertical') {
+      for (let g = 0; g < groups.count; g++) {
+        const i = groups.rows[groups.start[g]];
+        pairDistinct.set(src[i] * nAddr + dst[i], distinct[g]);
+      }
+    }
     for (let g = 0; g < groups.count; g++) {
       if (distinct[g] < threshold) continue;
+      // The scanned host's replies (many scanner ports) are not a scan: the direction with more ports wins.
+      if (kind === 'vertical') {
+        const i = groups.rows[groups.start[g]];
+        if ((pairDistinct.get(dst[i] * nAddr + src[i]) ?? 0) > distinct[g]) continue;
+      }
       const a = groups.start[g];
       const b = groups.start[g + 1];
       const first = groups.rows[a];
@@ -125,7 +139,7 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
           ? `${ctx.addresses[actor]} probed ${distinct[g]} ports on ${ctx.addresses[dst[first]]}`
           : `${ctx.addresses[actor]} probed port ${dport[first]} on ${distinct[g]} hosts`;
       const reason = hits.addReason(
-        `${kind} scan: ${what} with ${b - a} tiny flows (≤ 3 packets)${ctx.time ? ` in ${fmtDuration(spanSec)}` : ''}; typical sources touch at most ${Math.max(1, Math.round(threshold / 5))}`,
+        `${kind} scan: ${what} with ${b - a} tiny flows (≤ 3 packets)${ctx.time ? ` in ${fmtDuration(spanSec)}` : ''}; a typical source touches ${typical}`,
         'T1046',
       );
       const conf = Math.min(0.98, 0.75 + 0.05 * Math.log2(distinct[g] / threshold + 1));

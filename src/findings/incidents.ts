@@ -147,8 +147,12 @@ function draftIncident(ctx: Context, input: FindingsInput, part: RowFinding[]) {
     if (ctx.protocolCode && ctx.protocolCode[i] >= 0) protos.add(ctx.protocolNames[ctx.protocolCode[i]]);
   }
   const byCount = (m: Map<number, number>) => [...m.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([k]) => k);
-  const sourceIps = byCount(srcs).map((c) => ctx.addresses[c]);
-  const destinationIps = byCount(dsts).map((c) => ctx.addresses[c]);
+  const actor = part[0].actor;
+  const target = part[0].target;
+  // The attacker / target lead their lists (a scan's replies outnumber its probes, for example).
+  const lead = (codes: number[], first: number) => (first >= 0 && codes.includes(first) ? [first, ...codes.filter((c) => c !== first)] : codes);
+  const sourceIps = lead(byCount(srcs), actor).map((c) => ctx.addresses[c]);
+  const destinationIps = lead(byCount(dsts), target).map((c) => ctx.addresses[c]);
   const destinationPorts = byCount(ports);
   const n = part.length;
   const confidence = Math.round((confSum / n) * 100) / 100;
@@ -160,8 +164,6 @@ function draftIncident(ctx: Context, input: FindingsInput, part: RowFinding[]) {
   for (const f of part) if (f.technique) techCount.set(f.technique, (techCount.get(f.technique) ?? 0) + 1);
   const technique = [...techCount.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
 
-  const actor = part[0].actor;
-  const target = part[0].target;
   const where =
     sourceIps.length || destinationIps.length
       ? `${actor >= 0 ? ctx.addresses[actor] : sourceIps.length === 1 ? sourceIps[0] : `${sourceIps.length} sources`} → ${target >= 0 ? ctx.addresses[target] : destinationIps.length === 1 ? destinationIps[0] : `${destinationIps.length} hosts`}`

@@ -24,7 +24,7 @@ export type Condition =
   | { readonly kind: 'port-in'; readonly ports: readonly number[]; readonly weight: number; readonly required?: boolean; readonly text: string }
   | { readonly kind: 'rare-port'; readonly maxShare: number; readonly weight: number; readonly required?: boolean; readonly text: string }
   | { readonly kind: 'protocol'; readonly protocol: string; readonly weight: number; readonly required?: boolean; readonly text: string }
-  | { readonly kind: 'internal-to-external'; readonly weight: number; readonly required?: boolean; readonly text: string }
+  | { readonly kind: 'internal-to-external'; readonly weight: number; readonly required?: boolean; readonly text: string; /** Gate only when addresses exist. */ readonly requiredWhenKnown?: boolean }
   | { readonly kind: 'repeated'; readonly min: number; readonly weight: number; readonly required?: boolean; readonly text: string };
 
 export interface TypingRule {
@@ -100,7 +100,7 @@ export const TYPING_RULES: readonly TypingRule[] = [
       { kind: 'above', metric: 'bytes', quantile: 0.99, weight: 0.35, required: true, text: 'bytes above the 99th percentile' },
       { kind: 'above', metric: 'duration', quantile: 0.9, weight: 0.2, text: 'duration above the 90th percentile' },
       { kind: 'above', metric: 'bpp', quantile: 0.75, weight: 0.15, text: 'full-size packets (bytes/packet above the 75th percentile)' },
-      { kind: 'internal-to-external', weight: 0.3, text: 'from an internal host to an external address' },
+      { kind: 'internal-to-external', weight: 0.3, requiredWhenKnown: true, text: 'from an internal host to an external address' },
     ],
     signature: [
       { feature: 'bytes_transferred', direction: 'high' },
@@ -266,7 +266,7 @@ export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, exp
       total += c.weight;
       const holds = conditionHolds(ctx, c, resolved.thresholds[r][k], row);
       if (!holds) {
-        if (c.required) return;
+        if (c.required || (holds === false && c.kind === 'internal-to-external' && c.requiredWhenKnown)) return;
         continue;
       }
       score += c.weight;
