@@ -101,21 +101,23 @@ export function chooseAxes(features: readonly string[], explanations: Iterable<E
   return [ranked[0], ranked[1]];
 }
 
-function rowValues(table: FlowTable, features: readonly string[], row: number): Record<string, number | string | null> {
-  const values: Record<string, number | string | null> = {};
+/** Builds each anomaly's `values` (features, then the context columns the file has). Columns are looked up once. */
+function rowValueReader(table: FlowTable, features: readonly string[]): (row: number) => Record<string, number | string | null> {
   const names = [...features, ...CONTEXT_COLUMNS.filter((c) => !features.includes(c))];
-  for (const name of names) {
-    const col = table.columns.find((c) => c.name === name);
-    if (!col) continue;
-    if (col.kind === 'numeric') {
-      const v = col.values[row];
-      values[name] = Number.isFinite(v) ? v : null;
-    } else {
-      const text = columnValueAsText(table, col, row);
-      values[name] = text === '' ? null : text;
+  const cols = names.map((name) => table.columns.find((c) => c.name === name)).filter((c) => c !== undefined);
+  return (row) => {
+    const values: Record<string, number | string | null> = {};
+    for (const col of cols) {
+      if (col.kind === 'numeric') {
+        const v = col.values[row];
+        values[col.name] = Number.isFinite(v) ? v : null;
+      } else {
+        const text = columnValueAsText(table, col, row);
+        values[col.name] = text === '' ? null : text;
+      }
     }
-  }
-  return values;
+    return values;
+  };
 }
 
 function cutIncident(incident: Incident): Incident {
@@ -171,6 +173,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       const incident = finding?.incidentId ? incidentById.get(finding.incidentId) : undefined;
       return incident?.mitigation.summary ?? TYPE_ADVICE[finding?.type ?? 'untyped'];
     };
+    const rowValues = rowValueReader(table, features);
     const rows: AnomalyRow[] = anomalous.map((row) => {
       const finding = findings.flows.get(row);
       return {
@@ -178,7 +181,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         line: table.lineNumbers[row],
         score: scores[row],
         severity: round(severity[row], 2),
-        values: rowValues(table, features, row),
+        values: rowValues(row),
         explanation: explanations.get(row)?.contributions ?? [],
         type: finding?.type ?? 'untyped',
         confidence: finding?.confidence ?? 0,

@@ -116,3 +116,18 @@ describe('GET /download_sample/:file', () => {
     assert.ok(names.every((n) => /^sample_\d{8}_\d{6}_[0-9a-f]{6}\.(csv|meta\.json)$/.test(n)), names.join());
   });
 });
+
+describe('POST /generate_data from a form, failing', () => {
+  it('when a browser form posts a bad duration, then the home page comes back with the message', async () => {
+    const res = await fetch(`${t.url}/generate_data`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'text/html' },
+      body: 'start_date=2024-03-01&duration=500',
+      redirect: 'manual',
+    });
+    assert.equal(res.status, 400);
+    const locals = JSON.parse(await res.text()) as { view: string; error: string };
+    assert.equal(locals.view, 'home');
+    assert.equal(locals.error, 'Invalid duration: at most 168 hours (one week)');
+  });
+});

@@ -66,6 +66,7 @@ export function analyzeResponse(summary: AnalysisSummary) {
     fileName: summary.fileName,
     createdAt: summary.createdAt,
     durationMs: summary.durationMs,
+    timings: summary.timings,
     parameters: summary.parameters,
     statistics: summary.statistics,
     recommendations: summary.recommendations,

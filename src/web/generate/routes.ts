@@ -13,14 +13,22 @@ const sampleParams = z.object({ file: z.string().regex(SAMPLE_FILE_PATTERN, 'a g
 
 export function generateRoutes(deps: { service: GenerateService; store: AnalysisStore }): Router {
   const router = Router();
-  router.post('/generate_data', validate('body', generateBodySchema, 'input'), async (req: Request, res: Response) => {
+  router.post(
+    '/generate_data',
+    (_req: Request, res: Response, next) => {
+      res.locals.homeOnError = true; // a failed form post shows the home page again, with the message
+      next();
+    },
+    validate('body', generateBodySchema, 'input'),
+    async (req: Request, res: Response) => {
     const sample = await deps.service.generate(res.locals.input as GenerateInput);
     if (wantsHtml(req)) {
       res.redirect(303, `/?generated=${encodeURIComponent(sample.filename)}`);
       return;
     }
     res.json({ success: true, ...sample });
-  });
+    },
+  );
 
   router.get('/download_sample/:file', validate('params', sampleParams, 'sample'), (req: Request, res: Response) => {
     const { file } = res.locals.sample as z.infer<typeof sampleParams>;
