@@ -9,6 +9,7 @@ import { chooseAxes, runAnalysis } from '../../src/analysis/index.ts';
 import type { AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { CsvFormatError } from '../../src/ingest/types.ts';
+import { DEFAULT_RECOMMENDATIONS } from '../../src/reports/index.ts';
 import { createLogger, MemoryTransport } from '../../src/logging/index.ts';
 import { flowCsv } from '../helpers/csv.ts';
 import { PROJECT_ROOT } from '../helpers/paths.ts';
@@ -48,6 +49,12 @@ describe('runAnalysis', () => {
     const points = JSON.parse(await readFile(path.join(outputsDir, summary.id, 'points.json'), 'utf8')) as ChartPoints;
     assert.deepEqual([points.x, points.y], [summary.charts.scatter.x, summary.charts.scatter.y]);
     assert.equal(points.points.filter((p) => p[2] === 1).length, rows.length);
+    // Recommendations: the incident's mitigation summary, else the advice for the row's type.
+    const incidents = new Map(summary.incidents.map((i) => [i.id, i]));
+    for (const r of rows) {
+      const expected = r.incidentId && incidents.has(r.incidentId) ? incidents.get(r.incidentId)!.mitigation.summary : DEFAULT_RECOMMENDATIONS[r.type];
+      assert.equal(r.recommendation, expected, `row ${r.row}`);
+    }
     // Every step is timed and logged with the id.
     assert.deepEqual(Object.keys(summary.timings), ['move', 'parse', 'fit', 'explain', 'findings', 'rows', 'charts', 'reports', 'write', 'commit']);
     const steps = memory.entries.filter((e) => String(e.message).startsWith('step '));

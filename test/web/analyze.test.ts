@@ -257,6 +257,27 @@ describe('POST /analyze', () => {
     assert.equal(ok.status, 200);
   });
 
+  it('when the queue is full, then 503 with Retry-After, no leftovers, and the next one is served', async () => {
+    const busy = await startTestApp({ maxWaiting: 0 });
+    try {
+      let release!: () => void;
+      const running = busy.queue.run(() => new Promise<void>((r) => (release = r)));
+      const res = await postCsv(busy.url, flowCsv({ rows: 50 }));
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get('retry-after'), '5');
+      assert.deepEqual(await errorOf(res), {
+        error: 'The server is busy: 0 analyses are already waiting (limit 0). Try again shortly.',
+        details: { waiting: 0, limit: 0 },
+      });
+      await assertClean(busy);
+      release();
+      await running;
+      assert.equal((await postCsv(busy.url, flowCsv({ rows: 50 }))).status, 200);
+    } finally {
+      await busy.close();
+    }
+  });
+
   it('when a browser form posts (Accept text/html), then 303 to the analysis page', async () => {
     const res = await postCsv(t.url, flowCsv({ rows: 100 }), { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' });
     assert.equal(res.status, 303);
