@@ -139,6 +139,30 @@
     return step >= 1440 * MIN ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
   }
 
+  function sevColor(sev) {
+    return sev >= 85 ? '#7a0916' : sev >= 70 ? '#dc3545' : sev >= 55 ? '#fd7e14' : '#6c757d';
+  }
+
+  /** Same placement as the server image (src/charts/render.ts incidentLanes). inc = [id, start, end, severity]. */
+  function incidentLanes(incidents, maxLanes, minGap) {
+    const lanes = [];
+    const out = [];
+    const sorted = incidents.slice().sort((a, b) => b[3] - a[3] || String(a[0]).localeCompare(String(b[0])));
+    for (const inc of sorted) {
+      const start = inc[1];
+      const end = Math.max(inc[2], start);
+      let lane = lanes.findIndex((taken) => taken.every((t) => end + minGap < t.start || start > t.end + minGap));
+      if (lane < 0 && lanes.length < maxLanes) {
+        lanes.push([]);
+        lane = lanes.length - 1;
+      }
+      if (lane < 0) continue;
+      lanes[lane].push({ start, end });
+      out.push({ id: inc[0], start, end, severity: inc[3], lane });
+    }
+    return out;
+  }
+
   function alignedTicks(first, last, step) {
     const ticks = [];
     for (let t = Math.ceil(first / step) * step; t <= last; t += step) ticks.push({ value: t });
@@ -158,6 +182,9 @@
     }
     const second = maxAnom > 0 && maxFlows / maxAnom > 4;
     const step = timeStep(span, canvas.clientWidth < 500 ? 4 : 8);
+    const lanes = incidentLanes(data.incidents || [], canvas.clientWidth < 500 ? 4 : 6, (span * 70) / Math.max(200, canvas.clientWidth - 80));
+    const laneCount = lanes.reduce((m, l) => Math.max(m, l.lane + 1), 0);
+    const LANE_H = 13;
     const bands = {
       id: 'fsBands',
       beforeDatasetsDraw(chart) {
@@ -168,25 +195,63 @@
         ctx.beginPath();
         ctx.rect(left, top, right - left, bottom - top);
         ctx.clip();
-        const draw = (start, end, fill, stroke, label, row) => {
-          let x0 = x.getPixelForValue(start);
-          let x1 = x.getPixelForValue(end);
-          if (x1 - x0 < 3) {
-            const m = (x0 + x1) / 2;
-            x0 = m - 1.5;
-            x1 = m + 1.5;
-          }
-          ctx.fillStyle = fill;
+        ctx.fillStyle = 'rgba(255,193,7,0.28)';
+        for (const b of data.bursts || []) {
+          const x0 = x.getPixelForValue(b[0]);
+          const x1 = Math.max(x.getPixelForValue(b[1]), x0 + 3);
           ctx.fillRect(x0, top, x1 - x0, bottom - top);
-          if (label) {
-            ctx.fillStyle = stroke;
-            ctx.font = 'bold 11px system-ui, sans-serif';
-            ctx.fillText(label, Math.min(x0 + 3, right - 50), top + 12 + row * 13);
-          }
-        };
-        for (const b of data.bursts || []) draw(b[0], b[1], 'rgba(255,193,7,0.22)', '#b07d00', '', 0);
-        (data.incidents || []).forEach((inc, k) => draw(inc[1], inc[2], 'rgba(220,53,69,0.12)', '#b02a37', inc[0], k % 4));
+        }
+        const hover = chart.$fsHover;
+        if (hover) {
+          ctx.fillStyle = 'rgba(220,53,69,0.10)';
+          const x0 = x.getPixelForValue(hover.start);
+          const x1 = Math.max(x.getPixelForValue(hover.end), x0 + 3);
+          ctx.fillRect(x0, top, x1 - x0, bottom - top);
+        }
         ctx.restore();
+      },
+      afterDraw(chart) {
+        const x = chart.scales.x;
+        const { top, left, right } = chart.chartArea;
+        const ctx = chart.ctx;
+        ctx.save();
+        ctx.font = 'bold 10px system-ui, sans-serif';
+        ctx.textBaseline = 'middle';
+        chart.$fsLaneBoxes = [];
+        for (const l of lanes) {
+          const y = top - 6 - (l.lane + 1) * LANE_H;
+          let x0 = Math.max(left, x.getPixelForValue(l.start));
+          let x1 = Math.min(right, x.getPixelForValue(l.end));
+          if (x1 - x0 < 4) {
+            const m = (x0 + x1) / 2;
+            x0 = m - 2;
+            x1 = m + 2;
+          }
+          ctx.fillStyle = sevColor(l.severity);
+          ctx.fillRect(x0, y, x1 - x0, LANE_H - 4);
+          const w = ctx.measureText(l.id).width;
+          if (x1 - x0 > w + 6) {
+            ctx.fillStyle = '#fff';
+            ctx.fillText(l.id, x0 + 3, y + (LANE_H - 4) / 2);
+          } else {
+            ctx.fillStyle = sevColor(l.severity);
+            ctx.fillText(l.id, x1 + 3 + w < right ? x1 + 3 : x0 - 3 - w, y + (LANE_H - 4) / 2);
+          }
+          chart.$fsLaneBoxes.push({ x0: x0 - 2, x1: Math.max(x1, x0 + w) + 2, y0: y - 2, y1: y + LANE_H, lane: l });
+        }
+        ctx.restore();
+      },
+      afterEvent(chart, args) {
+        const e = args.event;
+        const boxes = chart.$fsLaneBoxes || [];
+        const hit = e.type === 'mousemove' ? boxes.find((b) => e.x >= b.x0 && e.x <= b.x1 && e.y >= b.y0 && e.y <= b.y1) : null;
+        const next = hit ? hit.lane : null;
+        if (next !== (chart.$fsHover || null)) {
+          chart.$fsHover = next;
+          chart.canvas.style.cursor = next ? 'pointer' : '';
+          args.changed = true;
+        }
+        if (e.type === 'click' && hit) window.location.hash = `inc-${hit.lane.id}`;
       },
     };
     new Chart(canvas, {
@@ -203,7 +268,9 @@
         parsing: false,
         interaction: { mode: 'index', intersect: false },
         plugins: {
-          legend: { position: 'top' },
+          legend: { position: 'bottom' },
+          // The incident lanes are drawn in this title's bottom padding, just above the chart area.
+          title: { display: laneCount > 0, text: 'Incidents', align: 'start', color: '#6c757d', font: { size: 11, weight: 'normal' }, padding: { top: 0, bottom: laneCount * LANE_H + 6 } },
           tooltip: {
             callbacks: {
               title: (items) => {

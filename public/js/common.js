@@ -64,7 +64,8 @@ window.fsErrorLines = function fsErrorLines(body, status) {
   const d = body && body.details && typeof body.details === 'object' ? body.details : null;
   if (d) {
     const where = [];
-    if (d.line != null) where.push(`line ${d.line}`);
+    const said = lines.join(' ').toLowerCase();
+    if (d.line != null && !said.includes(`line ${d.line}`)) where.push(`line ${d.line}`);
     if (d.column != null) where.push(`column ${d.column}`);
     if (d.columnName) where.push(`(${d.columnName})`);
     if (where.length) lines.push(`At ${where.join(', ')}.`);
@@ -79,3 +80,18 @@ window.fsErrorLines = function fsErrorLines(body, status) {
   }
   return lines;
 };
+
+// Following a link to #inc-… opens that incident (and the "more incidents" group holding it).
+(function () {
+  function openTarget() {
+    const id = decodeURIComponent(window.location.hash.slice(1));
+    if (!id.startsWith('inc-')) return;
+    const el = document.getElementById(id);
+    if (!(el instanceof HTMLDetailsElement)) return;
+    for (let p = el; p; p = p.parentElement ? p.parentElement.closest('details') : null) p.open = true;
+    el.scrollIntoView({ block: 'start' });
+  }
+  window.addEventListener('hashchange', openTarget);
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', openTarget);
+  else openTarget();
+})();

@@ -342,15 +342,52 @@ export function formatTick(ms: number, step: number): string {
 interface Band {
   readonly start: number;
   readonly end: number;
-  readonly label: string;
   readonly fill: string;
-  readonly stroke: string;
-  readonly row: number;
 }
+
+export interface IncidentLane {
+  readonly id: string;
+  readonly start: number;
+  readonly end: number;
+  readonly severity: number;
+  readonly lane: number;
+}
+
+/**
+ * Places incidents (most severe first, at most `maxLanes` lanes) on non-overlapping lanes, like a
+ * Gantt strip; `minGap` (ms) keeps labels apart. Incidents that fit no lane are left out.
+ */
+export function incidentLanes(incidents: readonly Incident[], maxLanes: number, minGap: number): IncidentLane[] {
+  const lanes: { start: number; end: number }[][] = [];
+  const out: IncidentLane[] = [];
+  const timed = incidents
+    .filter((i) => i.firstSeen !== null && i.lastSeen !== null)
+    .slice()
+    .sort((a, b) => b.severity - a.severity || a.id.localeCompare(b.id));
+  for (const inc of timed) {
+    const start = inc.firstSeen as number;
+    const end = Math.max(inc.lastSeen as number, start);
+    let lane = lanes.findIndex((taken) => taken.every((t) => end + minGap < t.start || start > t.end + minGap));
+    if (lane < 0 && lanes.length < maxLanes) {
+      lanes.push([]);
+      lane = lanes.length - 1;
+    }
+    if (lane < 0) continue;
+    lanes[lane].push({ start, end });
+    out.push({ id: inc.id, start, end, severity: inc.severity, lane });
+  }
+  return out;
+}
+
+export function severityColor(severity: number): string {
+  return severity >= 85 ? '#7a0916' : severity >= 70 ? '#dc3545' : severity >= 55 ? '#fd7e14' : '#6c757d';
+}
+
+const LANE_H = 13;
 
 const bandsPlugin: Plugin = {
   id: 'fsBands',
-  beforeDatasetsDraw(chart: Chart, _args, opts: { bands?: Band[] }) {
+  beforeDatasetsDraw(chart: Chart, _args, opts: { bands?: Band[]; lanes?: IncidentLane[] }) {
     const x = chart.scales.x;
     const { top, bottom, left, right } = chart.chartArea;
     const ctx = chart.ctx;
@@ -368,14 +405,37 @@ const bandsPlugin: Plugin = {
       }
       ctx.fillStyle = b.fill;
       ctx.fillRect(x0, top, x1 - x0, bottom - top);
-      ctx.strokeStyle = b.stroke;
-      ctx.lineWidth = 1;
-      ctx.strokeRect(x0, top, x1 - x0, bottom - top);
-      if (b.label) {
-        ctx.font = `bold 11px "${FONT}"`;
-        ctx.fillStyle = b.stroke;
-        ctx.textBaseline = 'top';
-        ctx.fillText(b.label, Math.min(x0 + 3, right - ctx.measureText(b.label).width - 2), top + 4 + b.row * 14);
+    }
+    ctx.restore();
+  },
+  afterDraw(chart: Chart, _args, opts: { bands?: Band[]; lanes?: IncidentLane[] }) {
+    const lanes = opts.lanes ?? [];
+    if (lanes.length === 0) return;
+    const x = chart.scales.x;
+    const { top, left, right } = chart.chartArea;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.font = `bold 10px "${FONT}"`;
+    ctx.textBaseline = 'middle';
+    for (const l of lanes) {
+      const y = top - 6 - (l.lane + 1) * LANE_H;
+      let x0 = Math.max(left, x.getPixelForValue(l.start));
+      let x1 = Math.min(right, x.getPixelForValue(l.end));
+      if (x1 - x0 < 4) {
+        const mid = (x0 + x1) / 2;
+        x0 = mid - 2;
+        x1 = mid + 2;
+      }
+      ctx.fillStyle = severityColor(l.severity);
+      ctx.fillRect(x0, y, x1 - x0, LANE_H - 4);
+      const w = ctx.measureText(l.id).width;
+      if (x1 - x0 > w + 6) {
+        ctx.fillStyle = '#ffffff';
+        ctx.fillText(l.id, x0 + 3, y + (LANE_H - 4) / 2);
+      } else {
+        ctx.fillStyle = severityColor(l.severity);
+        const tx = x1 + 3 + w < right ? x1 + 3 : x0 - 3 - w;
+        ctx.fillText(l.id, tx, y + (LANE_H - 4) / 2);
       }
     }
     ctx.restore();
@@ -450,26 +510,16 @@ export async function renderTimeline(time: TimeAnalysis, incidents: readonly Inc
   }
   const secondAxis = maxAnom > 0 && maxFlows / maxAnom > 4;
   const half = time.bucketMs / 2;
-  const bands: Band[] = [];
-  for (const b of time.bursts) {
-    bands.push({ start: b.start, end: b.end, label: '', fill: 'rgba(255,193,7,0.22)', stroke: 'rgba(204,143,0,0.9)', row: 0 });
-  }
-  incidents
-    .filter((inc) => inc.firstSeen !== null && inc.lastSeen !== null)
-    .slice(0, 12)
-    .forEach((inc, k) =>
-      bands.push({
-        start: inc.firstSeen as number,
-        end: inc.lastSeen as number,
-        label: inc.id,
-        fill: 'rgba(220,53,69,0.10)',
-        stroke: 'rgba(176,42,55,0.9)',
-        row: k % 4,
-      }),
-    );
+  const bands: Band[] = time.bursts.map((b) => ({ start: b.start, end: b.end, fill: 'rgba(255,193,7,0.28)' }));
+  // Keep about 70 px between incidents on a lane, room for an id label beside a short bar.
+  const lanes = incidentLanes(incidents, 6, (span * 70) / Math.max(200, figsize[0] * PX_PER_INCH - 120));
+  const laneCount = lanes.reduce((m, l) => Math.max(m, l.lane + 1), 0);
+  const timedIncidents = incidents.filter((i) => i.firstSeen !== null).length;
   const subtitleBits = [`${formatCount(buckets.length)} buckets of ${formatDuration(time.bucketMs)} (UTC)`];
-  if (incidents.some((i) => i.firstSeen !== null)) subtitleBits.push('red bands: incidents');
-  if (time.bursts.length > 0) subtitleBits.push(`amber bands: ${time.bursts.length} burst${time.bursts.length === 1 ? '' : 's'}`);
+  if (lanes.length > 0) {
+    subtitleBits.push(lanes.length < timedIncidents ? `bars: the ${lanes.length} most severe of ${timedIncidents} incidents` : 'bars: incidents');
+  }
+  if (time.bursts.length > 0) subtitleBits.push(`amber: ${time.bursts.length} burst${time.bursts.length === 1 ? '' : 's'}`);
   const config: ChartConfiguration<'line'> = {
     type: 'line',
     data: {
@@ -503,11 +553,12 @@ export async function renderTimeline(time: TimeAnalysis, incidents: readonly Inc
       layout: { padding: 12 },
       plugins: {
         title: { display: true, text: 'Traffic over time', font: { size: 18, weight: 'bold' } },
-        subtitle: { display: true, text: subtitleBits.join(' · '), color: MUTED, padding: { bottom: 8 } },
-        legend: { position: 'top' },
+        // The incident lanes are drawn in the subtitle's bottom padding, just above the chart area.
+        subtitle: { display: true, text: subtitleBits.join(' · '), color: MUTED, padding: { bottom: 8 + (laneCount > 0 ? laneCount * LANE_H + 6 : 0) } },
+        legend: { position: 'bottom' },
         tooltip: { enabled: false },
         // @ts-expect-error our own plugin's options
-        fsBands: { bands },
+        fsBands: { bands, lanes },
       },
       scales: {
         x: {

@@ -8,6 +8,17 @@ import type { Browser, Page } from 'playwright-core';
 import { createPreviewApp } from './preview.ts';
 import { collectProblems, DESKTOP, findChromium, launchBrowser, listen, PHONE, screenshot, type Listening } from './helpers.ts';
 
+// Code inside page.evaluate/waitForFunction runs in the browser; the project's tsconfig has no DOM
+// lib, so the few browser globals used there are declared loosely, for this file only.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any;
+declare const window: any;
+declare const MutationObserver: any;
+type HTMLElement = any;
+type HTMLImageElement = any;
+type HTMLCanvasElement = any;
+type HTMLDetailsElement = any;
+
 const chromiumPath = findChromium();
 const skip = chromiumPath ? false : 'no chromium binary found (install Debian package "chromium" or set CHROMIUM_PATH)';
 
