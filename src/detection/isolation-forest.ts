@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DEFAULT_CHUNK_ROWS, packForest, scoreRange, type PackedForest } from './kernel.ts';
 import { foldDuplicates, unfold } from './dedupe.ts';
 import { maxDepthFor, quantileSorted } from './math.ts';
+import { sortFloat64 } from './preprocess.ts';
 import { DEFAULT_PARAMS, paramsSchema, resolveMaxFeatures, resolveMaxSamples, validateParams } from './params.ts';
 import { defaultWorkers, scoreParallel, sharedFloat64, toSharedFloat32 } from './pool.ts';
 import { Random, sampleWithReplacement, sampleWithoutReplacement } from './random.ts';
@@ -19,7 +20,8 @@ import type {
   Matrix,
 } from './types.ts';
 
-export const FOREST_FORMAT_VERSION = 1;
+/** 2: trees carry splitMin/splitMax (the split feature's training range per node) for explanations. */
+export const FOREST_FORMAT_VERSION = 2;
 /** Below this many rows, scoring stays on the calling thread (workers would cost more than they save). */
 export const PARALLEL_MIN_ROWS = 50_000;
 /** Rows scored between two yields to the event loop in single-threaded async scoring. */
@@ -160,7 +162,7 @@ export class IsolationForest {
     const c = f.params.contamination;
     let offset = -0.5;
     if (c !== 'auto') {
-      const sorted = Float64Array.from(trainingScores).sort();
+      const sorted = sortFloat64(trainingScores); // O(n) radix sort, same order as the built-in sort
       offset = quantileSorted(sorted, (100.0 * c) / 100);
     }
     this.fitted = { ...f, offset };
@@ -253,6 +255,8 @@ export class IsolationForest {
         feature: Array.from(t.feature),
         threshold: Array.from(t.threshold),
         nNodeSamples: Array.from(t.nNodeSamples),
+        splitMin: t.splitMin ? Array.from(t.splitMin) : null,
+        splitMax: t.splitMax ? Array.from(t.splitMax) : null,
       })),
     };
   }
@@ -275,6 +279,8 @@ export class IsolationForest {
         feature: Int32Array.from(t.feature),
         threshold: Float64Array.from(t.threshold),
         nNodeSamples: Int32Array.from(t.nNodeSamples),
+        ...(t.splitMin ? { splitMin: Float64Array.from(t.splitMin) } : {}),
+        ...(t.splitMax ? { splitMax: Float64Array.from(t.splitMax) } : {}),
       },
       j.nFeatures,
       `trees.${i}`,
@@ -334,6 +340,12 @@ export function checkTree(t: IsolationTreeArrays, nFeatures: number, where: stri
   if (n < 1 || t.right.length !== n || t.feature.length !== n || t.threshold.length !== n || t.nNodeSamples.length !== n) {
     throw new InputError(`Invalid tree at ${where}: node arrays must be non-empty and of equal length`);
   }
+  if ((t.splitMin === undefined) !== (t.splitMax === undefined)) {
+    throw new InputError(`Invalid tree at ${where}: splitMin and splitMax must be given together`);
+  }
+  if (t.splitMin && (t.splitMin.length !== n || t.splitMax!.length !== n)) {
+    throw new InputError(`Invalid tree at ${where}: node arrays must be non-empty and of equal length`);
+  }
   const seen = new Uint8Array(n);
   seen[0] = 1;
   for (let i = 0; i < n; i++) {
@@ -351,6 +363,9 @@ export function checkTree(t: IsolationTreeArrays, nFeatures: number, where: stri
     const f = t.feature[i];
     if (f < 0 || f >= nFeatures) throw new InputError(`Invalid tree at ${where}: node ${i} splits on feature ${f} of ${nFeatures}`);
     if (!Number.isFinite(t.threshold[i])) throw new InputError(`Invalid tree at ${where}: node ${i} has a non-finite threshold`);
+    if (t.splitMin && t.splitMax && !(t.splitMin[i] <= t.threshold[i] && t.threshold[i] < t.splitMax[i])) {
+      throw new InputError(`Invalid tree at ${where}: node ${i} needs splitMin <= threshold < splitMax`);
+    }
   }
   return t;
 }
@@ -399,6 +414,8 @@ const treeSchema = z.object({
   feature: intArray,
   threshold: z.array(z.number()),
   nNodeSamples: z.array(z.number().int().min(0)),
+  splitMin: z.array(z.number()).nullable(),
+  splitMax: z.array(z.number()).nullable(),
 });
 
 export const forestJsonSchema = z.object({

@@ -4,8 +4,9 @@
  * scoring of large inputs runs on the score worker pool.
  */
 import { z } from 'zod';
-import { isolationCredits, normaliseWeights } from './explain.ts';
-import { forestJsonSchema, InputError, IsolationForest } from './isolation-forest.ts';
+import { creditsRange, normaliseWeights } from './explain.ts';
+import { forestJsonSchema, InputError, IsolationForest, PARALLEL_MIN_ROWS } from './isolation-forest.ts';
+import { creditsParallel, defaultWorkers, sharedFloat64, warmScorePool } from './pool.ts';
 import { featureStats, fitImputeScale, percentileOf, scaleValue, transformColumns, type Scaler } from './preprocess.ts';
 import { severities } from './severity.ts';
 import type {
@@ -21,6 +22,8 @@ import type {
 } from './types.ts';
 
 export const MODEL_FORMAT_VERSION = 1;
+/** From this many rows, explainAsync splits the work across workers by default. */
+export const PARALLEL_EXPLAIN_ROWS = 5_000;
 
 export class AnomalyModel {
   readonly features: readonly string[];
@@ -55,6 +58,10 @@ export class AnomalyModel {
     options: ScoreOptions = {},
   ): Promise<FitResult> {
     checkColumns(features, columns);
+    const workers = options.workers ?? (columns[0].length >= PARALLEL_MIN_ROWS ? defaultWorkers() : 1);
+    // Workers start (if not warm yet) while this thread scales the data and grows the trees.
+    const warming = workers > 1 ? warmScorePool(workers) : null;
+    warming?.catch(() => {}); // a failed start surfaces when scoring
     const warnings: DetectionWarning[] = [];
     const forest = new IsolationForest(params);
     forest.featureNames = features;
@@ -74,7 +81,7 @@ export class AnomalyModel {
     forest.fitTrees(rows);
     warnings.push(...forest.warnings);
     // Workers score while this thread computes the training statistics.
-    const scoring = forest.scoreRowsAsync(rows, options);
+    const scoring = forest.scoreRowsAsync(rows, { ...options, workers });
     const stats = features.map((name, c) => featureStats(name, columns[c], scaler.mean[c], std[c]));
     const scores = await scoring;
     forest.setOffsetFromScores(scores);
@@ -104,18 +111,47 @@ export class AnomalyModel {
    * mean the model used), the training median, its training percentile and direction.
    */
   explain(columns: readonly Float64Array[], rows: readonly number[]): Explanation[] {
+    const x = this.explainRows(columns, rows, false);
+    const k = this.features.length;
+    const credits = new Float64Array(rows.length * k);
+    creditsRange(this.forest.packed, x, 0, rows.length, credits);
+    return this.contributions(columns, rows, credits);
+  }
+
+  /**
+   * explain() with the tree walks split across the score worker pool for many rows (default: 2
+   * workers from 5,000 rows); the result is identical to explain().
+   */
+  async explainAsync(columns: readonly Float64Array[], rows: readonly number[], options: ScoreOptions = {}): Promise<Explanation[]> {
+    const workers = Math.min(options.workers ?? (rows.length >= PARALLEL_EXPLAIN_ROWS ? defaultWorkers() : 1), rows.length);
+    if (!(workers > 1)) return this.explain(columns, rows);
+    const x = this.explainRows(columns, rows, true);
+    const credits = sharedFloat64(rows.length * this.features.length);
+    await creditsParallel(this.forest.packed, x, rows.length, credits, workers);
+    return this.contributions(columns, rows, credits);
+  }
+
+  /** The scaled float32 rows to explain, row-major (shared for workers); checks the row numbers. */
+  private explainRows(columns: readonly Float64Array[], rows: readonly number[], shared: boolean): Float32Array {
     checkColumns(this.features, columns, true);
     const k = this.features.length;
     const n = columns[0].length;
-    const packed = this.forest.packed;
-    const x = new Float64Array(k);
-    const credits = new Float64Array(k);
-    const out: Explanation[] = [];
-    for (const r of rows) {
+    const x = shared ? new Float32Array(new SharedArrayBuffer(Math.max(1, rows.length * k) * 4), 0, rows.length * k) : new Float32Array(rows.length * k);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
       if (!Number.isInteger(r) || r < 0 || r >= n) throw new InputError(`Row ${r} is out of range (0..${n - 1})`);
-      for (let c = 0; c < k; c++) x[c] = scaleValue(this.scaler, c, columns[c][r]);
-      isolationCredits(packed, x, credits);
-      normaliseWeights(credits);
+      for (let c = 0; c < k; c++) x[i * k + c] = scaleValue(this.scaler, c, columns[c][r]);
+    }
+    return x;
+  }
+
+  /** Ranked contributions from raw credits (rows.length × k). */
+  private contributions(columns: readonly Float64Array[], rows: readonly number[], credits: Float64Array): Explanation[] {
+    const k = this.features.length;
+    const out: Explanation[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      const w = normaliseWeights(credits.subarray(i * k, (i + 1) * k));
       const contributions: FeatureContribution[] = [];
       for (let c = 0; c < k; c++) {
         const raw = columns[c][r];
@@ -123,10 +159,10 @@ export class AnomalyModel {
         const st = this.stats[c];
         const percentile = percentileOf(st, value);
         const direction = value > st.median || (value === st.median && percentile >= 50) ? 'high' : 'low';
-        contributions.push({ feature: this.features[c], value, median: st.median, percentile, direction, weight: credits[c] });
+        contributions.push({ feature: this.features[c], value, median: st.median, percentile, direction, weight: w[c] });
       }
       contributions.sort((a, b) => b.weight - a.weight);
-      out.push({ row: r, contributions });
+      out[i] = { row: r, contributions };
     }
     return out;
   }

@@ -1,14 +1,15 @@
 /**
- * A small persistent pool of score workers (worker_threads). Workers are started on first use, kept
- * for later analyses, unref'd while idle so they never keep the process alive, and closed with
- * `closeScorePool()`. Forest and rows travel as SharedArrayBuffer views: nothing is copied.
+ * A small persistent pool of score workers (worker_threads). Workers are started on first use (or
+ * ahead of time with `warmScorePool()`), kept for later analyses, unref'd while idle so they never
+ * keep the process alive, and closed with `closeScorePool()`. Forest and rows travel as
+ * SharedArrayBuffer views: nothing is copied. Workers score rows and compute explanation credits.
  */
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PackedForest } from './kernel.ts';
-import type { ScoreTask } from './score-worker.ts';
+import type { WorkerTask } from './score-worker.ts';
 
 const EXT = extname(fileURLToPath(import.meta.url));
 const WORKER_URL = new URL(`./score-worker${EXT}`, import.meta.url);
@@ -34,13 +35,26 @@ interface Pending {
 
 class PoolWorker {
   readonly worker: Worker;
+  /** Settles when the worker has loaded its code and can take tasks (tsx start-up takes a while). */
+  readonly ready: Promise<void>;
   private readonly pending = new Map<number, Pending>();
   private dead: Error | null = null;
 
   constructor() {
     this.worker = startWorker();
     this.worker.unref();
-    this.worker.on('message', (msg: { id: number; ok: boolean; message?: string }) => {
+    let markReady: () => void = () => {};
+    let failReady: (e: Error) => void = () => {};
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      failReady = reject;
+    });
+    this.ready.catch(() => {}); // observed through run() / warmScorePool()
+    this.worker.on('message', (msg: { id: number; ok: boolean; message?: string; ready?: true }) => {
+      if (msg.ready) {
+        markReady();
+        return;
+      }
       const p = this.pending.get(msg.id);
       if (!p) return;
       this.pending.delete(msg.id);
@@ -50,6 +64,7 @@ class PoolWorker {
     });
     const fail = (e: Error) => {
       this.dead = e;
+      failReady(e);
       for (const p of this.pending.values()) p.reject(e);
       this.pending.clear();
     };
@@ -61,7 +76,7 @@ class PoolWorker {
     return this.dead === null;
   }
 
-  run(task: ScoreTask): Promise<void> {
+  run(task: WorkerTask): Promise<void> {
     if (this.dead) return Promise.reject(this.dead);
     return new Promise<void>((resolve, reject) => {
       this.pending.set(task.id, { resolve, reject });
@@ -86,6 +101,29 @@ function getWorkers(n: number): PoolWorker[] {
 }
 
 /**
+ * Start `n` pool workers (default: defaultWorkers()) ahead of use and resolve when all of them are
+ * ready, so that the first fit does not pay thread start-up. Idempotent; workers stay unref'd.
+ */
+export async function warmScorePool(n: number = defaultWorkers()): Promise<void> {
+  if (!(n >= 1)) return;
+  await Promise.all(getWorkers(Math.floor(n)).map((w) => w.ready));
+}
+
+/** Split [0, nRows) into `n` contiguous ranges and run one task per range on the pool. */
+async function runSplit(nRows: number, n: number, task: (id: number, start: number, end: number) => WorkerTask): Promise<void> {
+  const ws = getWorkers(n);
+  const per = Math.ceil(nRows / n);
+  const jobs: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = i * per;
+    const end = Math.min(nRows, start + per);
+    if (start >= end) break;
+    jobs.push(ws[i].run(task(nextId++, start, end)));
+  }
+  await Promise.all(jobs);
+}
+
+/**
  * Score rows [0, nRows) of a shared float32 matrix on `n` workers, into a shared Float64Array.
  * Rows are split into n contiguous ranges; results equal single-threaded scoring exactly.
  */
@@ -100,16 +138,18 @@ export async function scoreParallel(
   if (!(rows.buffer instanceof SharedArrayBuffer) || !(out.buffer instanceof SharedArrayBuffer)) {
     throw new Error('scoreParallel needs rows and output on SharedArrayBuffers');
   }
-  const ws = getWorkers(n);
-  const per = Math.ceil(nRows / n);
-  const jobs: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
-    const start = i * per;
-    const end = Math.min(nRows, start + per);
-    if (start >= end) break;
-    jobs.push(ws[i].run({ id: nextId++, forest, rows, start, end, out, chunkRows }));
+  await runSplit(nRows, n, (id, start, end) => ({ kind: 'score', id, forest, rows, start, end, out, chunkRows }));
+}
+
+/**
+ * Explanation credits (see explain.ts) of rows [0, nRows) of a shared float32 matrix on `n` workers,
+ * into a shared Float64Array of nRows × cols; equal to computing them on one thread.
+ */
+export async function creditsParallel(forest: PackedForest, rows: Float32Array, nRows: number, out: Float64Array, n: number): Promise<void> {
+  if (!(rows.buffer instanceof SharedArrayBuffer) || !(out.buffer instanceof SharedArrayBuffer)) {
+    throw new Error('creditsParallel needs rows and output on SharedArrayBuffers');
   }
-  await Promise.all(jobs);
+  await runSplit(nRows, n, (id, start, end) => ({ kind: 'credits', id, forest, rows, start, end, out, chunkRows: 0 }));
 }
 
 /** Terminate the pool's workers (they are re-created on next use). */

@@ -1,11 +1,14 @@
 /**
- * Score worker: scores a row range of a shared float32 matrix with a shared packed forest and writes
- * sklearn scores into a shared output. Started by pool.ts; works under tsx and compiled.
+ * Score worker: for a row range of a shared float32 matrix and a shared packed forest, writes sklearn
+ * scores (kind 'score') or explanation credits (kind 'credits', cols per row) into a shared output.
+ * Posts `{ ready: true }` once loaded. Started by pool.ts; works under tsx and compiled.
  */
 import { parentPort } from 'node:worker_threads';
+import { creditsRange } from './explain.ts';
 import { scoreRange, type PackedForest } from './kernel.ts';
 
-export interface ScoreTask {
+export interface WorkerTask {
+  readonly kind: 'score' | 'credits';
   readonly id: number;
   readonly forest: PackedForest;
   readonly rows: Float32Array;
@@ -17,12 +20,14 @@ export interface ScoreTask {
 
 if (parentPort) {
   const port = parentPort;
-  port.on('message', (task: ScoreTask) => {
+  port.on('message', (task: WorkerTask) => {
     try {
-      scoreRange(task.forest, task.rows, task.start, task.end, task.out, task.chunkRows);
+      if (task.kind === 'credits') creditsRange(task.forest, task.rows, task.start, task.end, task.out);
+      else scoreRange(task.forest, task.rows, task.start, task.end, task.out, task.chunkRows);
       port.postMessage({ id: task.id, ok: true });
     } catch (error) {
       port.postMessage({ id: task.id, ok: false, message: error instanceof Error ? error.message : String(error) });
     }
   });
+  port.postMessage({ ready: true });
 }

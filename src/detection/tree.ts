@@ -11,6 +11,8 @@ export const FEATURE_THRESHOLD = 1e-7;
  * fewer than 2 rows, or when every feature is constant in it. Otherwise a non-constant feature is
  * picked uniformly and a threshold uniformly in [min, max) (max drawn → min); x <= threshold goes left.
  * Nodes are numbered depth-first, left before right, as sklearn's depth-first builder does.
+ * For explanations, each split also records the range [min, max] of its feature over the node's
+ * training rows (0 for leaves); drawing it costs nothing, the min/max pass already finds it.
  */
 export function growTree(
   x: Float32Array,
@@ -37,6 +39,8 @@ export function growTree(
   const feature = new Int32Array(cap);
   const threshold = new Float64Array(cap);
   const nNodeSamples = new Int32Array(cap);
+  const splitMin = new Float64Array(cap);
+  const splitMax = new Float64Array(cap);
   const perm = new Int32Array(k);
   let count = 0;
 
@@ -105,6 +109,8 @@ export function growTree(
     }
     feature[node] = features[chosen];
     threshold[node] = thr;
+    splitMin[node] = lo;
+    splitMax[node] = hi;
     stack.push(p, end, depth + 1, node, 0); // right
     stack.push(start, p, depth + 1, node, 1); // left, popped first
   }
@@ -114,5 +120,7 @@ export function growTree(
     feature: feature.slice(0, count),
     threshold: threshold.slice(0, count),
     nNodeSamples: nNodeSamples.slice(0, count),
+    splitMin: splitMin.slice(0, count),
+    splitMax: splitMax.slice(0, count),
   };
 }

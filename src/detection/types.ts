@@ -74,6 +74,12 @@ export interface IsolationTreeArrays {
   readonly threshold: Float64Array;
   /** Training rows that reached each node (sklearn's n_node_samples). */
   readonly nNodeSamples: Int32Array;
+  /**
+   * Range of the split feature over the node's training rows (scaled, float32 values), 0 at leaves;
+   * splitMin <= threshold < splitMax. Used by explanations only; absent for scikit-learn's trees.
+   */
+  readonly splitMin?: Float64Array;
+  readonly splitMax?: Float64Array;
 }
 
 /** JSON form of one tree (plain arrays, full float precision). */
@@ -83,11 +89,14 @@ export interface IsolationTreeJSON {
   readonly feature: number[];
   readonly threshold: number[];
   readonly nNodeSamples: number[];
+  /** null for trees loaded from scikit-learn (ranges unknown). */
+  readonly splitMin: number[] | null;
+  readonly splitMax: number[] | null;
 }
 
 export interface IsolationForestJSON {
   readonly name: 'IsolationForest';
-  readonly version: 1;
+  readonly version: 2;
   readonly params: IsolationForestParams;
   readonly nFeatures: number;
   readonly featureNames: readonly string[] | null;

@@ -112,6 +112,43 @@ test('round trip through JSON gives identical scores; fromJSON rejects bad input
   assert.throws(() => IsolationForest.fromJSON(badFeature), /feature 7 of 4/);
 });
 
+test('trees record the split feature range of each node: splitMin <= threshold < splitMax; JSON keeps it strictly', () => {
+  const f = new IsolationForest({ randomState: 12, nEstimators: 5 }).fit(X);
+  const rows = Float32Array.from(X.data);
+  for (const t of f.trees) {
+    assert.ok(t.splitMin && t.splitMax);
+    // The root's range is the range of its feature over the tree's 256 sampled rows: within the data's.
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let r = 0; r < X.rows; r++) {
+      mn = Math.min(mn, rows[r * X.cols + t.feature[0]]);
+      mx = Math.max(mx, rows[r * X.cols + t.feature[0]]);
+    }
+    assert.ok(t.splitMin[0] >= mn && t.splitMax[0] <= mx);
+    for (let i = 0; i < t.left.length; i++) {
+      if (t.left[i] < 0) continue;
+      assert.ok(t.splitMin[i] <= t.threshold[i] && t.threshold[i] < t.splitMax[i]);
+      assert.equal(Math.fround(t.splitMin[i]), t.splitMin[i]);
+    }
+  }
+  const json = JSON.parse(JSON.stringify(f.toJSON()));
+  assert.equal(json.version, 2);
+  assert.deepEqual(IsolationForest.fromJSON(json).trees, f.trees);
+  const inverted = structuredClone(json);
+  inverted.trees[0].splitMax[0] = inverted.trees[0].splitMin[0];
+  assert.throws(() => IsolationForest.fromJSON(inverted), /splitMin <= threshold < splitMax/);
+  const half = structuredClone(json);
+  half.trees[1].splitMax = null;
+  assert.throws(() => IsolationForest.fromJSON(half), /together/);
+  const short = structuredClone(json);
+  short.trees[2].splitMin.pop();
+  assert.throws(() => IsolationForest.fromJSON(short), /equal length/);
+  assert.throws(() => IsolationForest.fromJSON({ ...json, version: 1 }), /version/);
+  const missing = structuredClone(json);
+  delete missing.trees[0].splitMin;
+  assert.throws(() => IsolationForest.fromJSON(missing), /splitMin/);
+});
+
 test('maxFeatures < all: each tree only splits on its column subset', () => {
   const f = new IsolationForest({ randomState: 8, maxFeatures: { count: 1 }, nEstimators: 20 }).fit(X);
   const used = new Set<number>();

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AnomalyModel } from '../../src/detection/model.ts';
-import { closeScorePool } from '../../src/detection/pool.ts';
+import { closeScorePool, warmScorePool } from '../../src/detection/pool.ts';
 import { severityOf, severities } from '../../src/detection/severity.ts';
 import { featureStats, fitImputeScale, percentileOf, sortFloat64 } from '../../src/detection/preprocess.ts';
 import { Random } from '../../src/detection/random.ts';
@@ -54,6 +54,45 @@ test('explanations: a row extreme in exactly one feature ranks that feature firs
     for (const c of e.contributions) assert.equal(c.median, model.stats[FEATURES.indexOf(c.feature)].median);
   }
   assert.throws(() => model.explain(cols, [4000]), /out of range/);
+});
+
+test('explanations are sharp: one feature 50 std out gets weight >= 0.6 of 4, at least 3x the next', async () => {
+  for (const seed of [2, 12, 22, 32]) {
+    const cols = data(4000, seed);
+    const extreme: [number, number][] = [[10, 0], [20, 1], [30, 2], [40, 3]];
+    for (const [row, c] of extreme) cols[c][row] = c % 2 === 0 ? 25 : -25;
+    const { model } = await AnomalyModel.fit(FEATURES, cols, { randomState: 3 });
+    const ex = model.explain(cols, extreme.map(([r]) => r));
+    extreme.forEach(([, c], k) => {
+      const [first, second] = ex[k].contributions;
+      assert.equal(first.feature, FEATURES[c]);
+      assert.ok(first.weight >= 0.6, `seed ${seed} row ${ex[k].row}: ${JSON.stringify(ex[k].contributions)}`);
+      assert.ok(first.weight >= 3 * second.weight, `seed ${seed} row ${ex[k].row}: ${JSON.stringify(ex[k].contributions)}`);
+    });
+  }
+});
+
+test('explainAsync on workers equals explain, for any split of the rows', async () => {
+  const cols = data(12_000, 9);
+  cols[2][7] = NaN;
+  const { model } = await AnomalyModel.fit(FEATURES, cols, { randomState: 9, contamination: 0.05 });
+  const rows = Array.from({ length: 6001 }, (_, i) => (i * 7) % 12_000);
+  const serial = model.explain(cols, rows);
+  assert.deepEqual(await model.explainAsync(cols, rows, { workers: 2 }), serial);
+  assert.deepEqual(await model.explainAsync(cols, rows), serial);
+  assert.deepEqual(await model.explainAsync(cols, rows.slice(0, 3), { workers: 2 }), serial.slice(0, 3));
+  assert.deepEqual(await model.explainAsync(cols, [], { workers: 2 }), []);
+  await assert.rejects(model.explainAsync(cols, [12_000], { workers: 2 }), /out of range/);
+});
+
+test('warmScorePool starts the workers ahead of time; later fits use them', async () => {
+  await closeScorePool();
+  await warmScorePool(2);
+  await warmScorePool(2); // idempotent
+  const cols = data(60_000, 10);
+  const a = await AnomalyModel.fit(FEATURES, cols, { randomState: 5 }, { workers: 2 });
+  const b = await AnomalyModel.fit(FEATURES, cols, { randomState: 5 }, { workers: 1 });
+  assert.deepEqual(a.scores, b.scores);
 });
 
 test('explaining 50,000 rows works and is deterministic', async () => {
@@ -142,6 +181,8 @@ test('persistence: toJSON/fromJSON round trip gives identical scores; wrong name
   assert.equal(json.name, 'AnomalyModel');
   assert.equal(json.forest.name, 'IsolationForest');
   assert.equal(json.version, 1);
+  assert.equal(json.forest.version, 2);
+  assert.equal(json.forest.trees[0].splitMin.length, json.forest.trees[0].left.length);
   const back = AnomalyModel.fromJSON(json);
   assert.deepEqual((await back.score(cols)).scores, (await model.score(cols)).scores);
   assert.equal(back.offset, model.offset);
