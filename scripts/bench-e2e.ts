@@ -3,11 +3,12 @@
  * complete JSON answer, with the server's peak RSS; the same pipeline in pandas + scikit-learn when
  * .venv/bin/python exists. Prints a markdown table and the server's per-step timings.
  *   npm run bench:e2e [-- --rows 1000000 --keep]
- * The server runs as a child process (`node --import tsx src/server.ts`) so its memory is its own:
- * peak RSS is VmHWM from /proc/<pid>/status.
+ * The server runs as a child process so its memory is its own (peak RSS is VmHWM from
+ * /proc/<pid>/status): the compiled dist/src/server.js (what `npm start` runs) when it is newer than
+ * every file under src/, else `node --import tsx src/server.ts`. The table says which one ran.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openAsBlob, readFileSync, statSync } from 'node:fs';
+import { existsSync, openAsBlob, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,8 +49,27 @@ function procStatus(pid: number, key: 'VmHWM' | 'VmRSS'): number {
   }
 }
 
-async function startServer(configPath: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'server.ts')], {
+/** Newest modification time of the files under `dir`. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(path.join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/** The compiled server when it is up to date with src/ (`npm run build`), else the sources through tsx. */
+function serverCommand(): { args: string[]; label: string } {
+  const compiled = path.join(ROOT, 'dist', 'src', 'server.js');
+  if (existsSync(compiled) && statSync(compiled).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) {
+    return { args: [compiled], label: 'compiled dist/src/server.js' };
+  }
+  const why = existsSync(compiled) ? 'dist/ is older than src/' : 'no dist/';
+  return { args: ['--import', 'tsx', path.join(ROOT, 'src', 'server.ts')], label: `src/server.ts through tsx (${why}; npm run build to use the compiled server)` };
+}
+
+async function startServer(configPath: string, args: readonly string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, CONFIG: configPath, PORT: '0', HOST: '127.0.0.1', WORKERS: '1', NODE_ENV: 'production', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -126,7 +146,9 @@ async function main(): Promise<void> {
   const configPath = path.join(run, 'config.json');
   await writeFile(configPath, JSON.stringify({ ...base, server: { ...(base.server as object), max_upload_mb: 1024 }, paths: { uploads: 'uploads', outputs: 'outputs', logs: 'logs' }, logging: { level: 'info', files: false } }));
 
-  const { child, url } = await startServer(configPath);
+  const command = serverCommand();
+  console.log(`server: ${command.label}`);
+  const { child, url } = await startServer(configPath, command.args);
   const pid = child.pid!;
   let answer: { id: string; statistics: { total_records: number; anomaly_count: number }; durationMs: number };
   let elapsed: number;
@@ -158,6 +180,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`\n## End to end: ${ROWS.toLocaleString('en')} rows, ${mb(size)}, ${os.cpus().length} cores\n`);
+  console.log(`Server: ${command.label}\n`);
   console.log('| | time | peak RSS | anomalies |');
   console.log('|---|---:|---:|---:|');
   console.log(`| flowsentry: POST /analyze → complete JSON answer | ${sec(elapsed)} | ${mb(peak)} (idle ${mb(idleRss)}) | ${answer.statistics.anomaly_count} |`);

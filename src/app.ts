@@ -34,6 +34,8 @@ export interface AppDeps {
   readonly viewsDir?: string;
   /** Detector worker threads per analysis (default 2). */
   readonly detectorWorkers?: number;
+  /** results.csv now or on first download (default: by size, see runAnalysis). */
+  readonly scoredDataset?: 'eager' | 'lazy';
 }
 
 export interface AppServices {
@@ -57,7 +59,7 @@ export function createApp(deps: AppDeps): Express {
   mkdirSync(config.paths.uploads, { recursive: true });
   mkdirSync(store.samplesDir, { recursive: true });
 
-  const analyze = new AnalyzeService({ config, logger, store, queue, workers: deps.detectorWorkers });
+  const analyze = new AnalyzeService({ config, logger, store, queue, workers: deps.detectorWorkers, scoredDataset: deps.scoredDataset });
   const generate = new GenerateService({ store, logger });
   const reports = new ReportsService(store);
 

@@ -11,9 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { AnalysisQueue } from './analysis/queue.ts';
 import { createApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
-import { closeScorePool } from './detection/index.ts';
+import { closeScorePool, warmScorePool } from './detection/index.ts';
 import { closeLogger, createLogger, type Logger } from './logging/index.ts';
 import { AnalysisStore } from './storage/index.ts';
+
+/** Detector worker threads per analysis (the pool is warmed with this many at start). */
+const DETECTOR_WORKERS = 2;
 
 /** Time allowed for in-flight work after SIGTERM before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 120_000;
@@ -30,7 +33,7 @@ export async function startServer(config: Config, logger: Logger, options: { swe
   const store = new AnalysisStore(config.paths.outputs);
   if (options.sweep ?? true) await store.init();
   const queue = new AnalysisQueue({ concurrency: 1, maxWaiting: config.server.maxQueue });
-  const app = createApp({ config, logger, store, queue });
+  const app = createApp({ config, logger, store, queue, detectorWorkers: DETECTOR_WORKERS });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.server.port, config.server.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once('error', reject);
@@ -42,6 +45,12 @@ export async function startServer(config: Config, logger: Logger, options: { swe
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   const url = `http://${config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host}:${port}`;
   logger.info(`listening on ${url} (pid ${process.pid}, env ${config.env})`);
+  // Start the detector's worker threads now, not on the first upload (never blocks listening).
+  const warmStarted = performance.now();
+  warmScorePool(DETECTOR_WORKERS).then(
+    () => logger.debug(`detector workers ready in ${Math.round(performance.now() - warmStarted)}ms`, { workers: DETECTOR_WORKERS }),
+    (err: unknown) => logger.warn(`detector workers did not start: ${(err as Error).message}`),
+  );
 
   let closing: Promise<void> | null = null;
   return {

@@ -14,9 +14,9 @@ import type { AttackType, Findings, Incident } from '../findings/types.ts';
 import { columnValueAsText, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
 import { renderDistribution, renderScatter, renderTimeline, sampleChartPoints } from '../charts/index.ts';
-import { DEFAULT_RECOMMENDATIONS, writeAnomalyReport, writeScoredDataset } from '../reports/index.ts';
+import { DEFAULT_RECOMMENDATIONS, writeAnomalyReport, writeRowsFile, writeScoredDataset } from '../reports/index.ts';
 import type { Logger } from '../logging/index.ts';
-import { AnalysisStore } from '../storage/index.ts';
+import { AnalysisStore, writeJsonLinesArray } from '../storage/index.ts';
 import type { AnalysisParameters, AnalysisSummary, AnomalyRow, ChartPoints } from './types.ts';
 
 export interface RunAnalysisOptions {
@@ -37,7 +37,16 @@ export interface RunAnalysisOptions {
   readonly workers?: number;
   /** Normal rows shown in the scatter (default 5000). */
   readonly maxNormalPoints?: number;
+  /**
+   * results.csv (every row, scored): 'eager' writes it now; 'lazy' writes rows.bin instead and the
+   * download route writes results.csv from it when first asked (same bytes). Default: eager up to
+   * EAGER_RESULTS_MAX_ROWS rows, lazy above.
+   */
+  readonly scoredDataset?: 'eager' | 'lazy';
 }
+
+/** Up to this many rows, results.csv is written with the analysis (it takes a few milliseconds). */
+export const EAGER_RESULTS_MAX_ROWS = 20_000;
 
 /** Context columns shown with each anomaly, when the file has them. */
 const CONTEXT_COLUMNS = [
@@ -65,12 +74,29 @@ class StepTimer {
   private last = performance.now();
   constructor(private readonly logger: Logger | undefined) {}
   mark(step: string, detail?: Record<string, unknown>): void {
-    const now = performance.now();
-    const ms = round(now - this.last, 1);
+    this.markAt(step, performance.now(), detail);
+  }
+  /** The step ended at `now` (a performance.now() reading not before the last mark). */
+  markAt(step: string, now: number, detail?: Record<string, unknown>): void {
+    const ms = round(Math.max(0, now - this.last), 1);
     this.timings[step] = ms;
     this.last = now;
     this.logger?.debug(`step ${step} ${ms}ms`, { step, ms, ...detail });
   }
+}
+
+/** Runs `task`, resolving with the time it ended. */
+async function timed(task: () => Promise<unknown>): Promise<{ end: number }> {
+  await task();
+  return { end: performance.now() };
+}
+
+/** Waits for every promise (none is left running on failure), then throws the first error. */
+async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 async function moveFile(from: string, to: string, keep: boolean): Promise<void> {
@@ -195,6 +221,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     for (const [row] of findings.flows) if (isAnomaly[row] !== 1) behaviourOnly++;
     timer.mark('rows');
 
+    // Charts, the anomaly report and the JSON artifacts depend on nothing of each other: they run
+    // together, so one's file writes and PNG encoding overlap the others' work.
     const [xName, yName] = chooseAxes(features, explanationList);
     const xValues = columns[features.indexOf(xName)];
     const sameAxis = xName === yName;
@@ -205,41 +233,52 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       yName: sameAxis ? 'anomaly_score' : yName,
     });
     const settings = options.config.charts;
-    const [scatterPng, distributionPng, timelinePng] = await Promise.all([
-      renderScatter(points, settings),
-      renderDistribution(scores, isAnomaly, model.offset, settings),
-      renderTimeline(findings.time, findings.incidents, settings),
-    ]);
-    await Promise.all([
-      writeFile(file('scatter.png'), scatterPng),
-      writeFile(file('distribution.png'), distributionPng),
-      writeFile(file('timeline.png'), timelinePng),
-    ]);
-    timer.mark('charts', { points: points.points.length });
-
-    await Promise.all([
-      writeAnomalyReport({
-        sourcePath: inputPath,
-        table,
-        outPath: file('anomalies.csv'),
-        rows: anomalous,
-        scores,
-        severity,
-        explanations,
-        flowFindings: findings.flows,
-        recommendationFor,
-      }),
-      writeScoredDataset({
-        sourcePath: inputPath,
-        table,
-        outPath: file('results.csv'),
-        scores,
-        severity,
-        isAnomaly,
-        flowFindings: findings.flows,
-      }),
-    ]);
-    timer.mark('reports');
+    const lazyResults = options.scoredDataset === 'lazy' || (options.scoredDataset === undefined && table.rowCount > EAGER_RESULTS_MAX_ROWS);
+    const phase = performance.now();
+    const reports = timed(() =>
+      Promise.all([
+        writeAnomalyReport({
+          sourcePath: inputPath,
+          table,
+          outPath: file('anomalies.csv'),
+          rows: anomalous,
+          scores,
+          severity,
+          explanations,
+          flowFindings: findings.flows,
+          recommendationFor,
+        }),
+        // results.csv (every row) is written when first downloaded, from input.csv and rows.bin,
+        // unless the file is small enough for it to cost nothing now.
+        lazyResults
+          ? writeRowsFile(file('rows.bin'), { table, scores, severity, isAnomaly, flowFindings: findings.flows })
+          : writeScoredDataset({ sourcePath: inputPath, table, outPath: file('results.csv'), scores, severity, isAnomaly, flowFindings: findings.flows }),
+      ]),
+    );
+    const charts = timed(async () => {
+      const [scatterPng, distributionPng, timelinePng] = await Promise.all([
+        renderScatter(points, settings),
+        renderDistribution(scores, isAnomaly, model.offset, settings),
+        renderTimeline(findings.time, findings.incidents, settings),
+      ]);
+      await Promise.all([
+        writeFile(file('scatter.png'), scatterPng),
+        writeFile(file('distribution.png'), distributionPng),
+        writeFile(file('timeline.png'), timelinePng),
+      ]);
+    });
+    const writes = timed(() =>
+      Promise.all([
+        writeJsonLinesArray(file('anomalies.json'), rows),
+        writeFile(file('points.json'), JSON.stringify(points)),
+        writeFile(file('model.json'), JSON.stringify(model.toJSON())),
+      ]),
+    );
+    const [reportsDone, chartsDone, writesDone] = await settleAll([reports, charts, writes]);
+    // Timings add up to the wall time: each step is what it added after the ones before it ended.
+    timer.markAt('charts', chartsDone.end, { points: points.points.length, ownMs: round(chartsDone.end - phase, 1) });
+    timer.markAt('reports', Math.max(chartsDone.end, reportsDone.end), { ownMs: round(reportsDone.end - phase, 1), lazyResults });
+    timer.markAt('write', Math.max(chartsDone.end, reportsDone.end, writesDone.end), { ownMs: round(writesDone.end - phase, 1) });
 
     const total = table.rowCount;
     const warnings = [...table.warnings, ...fit.warnings.map((w) => w.message)];
@@ -270,12 +309,6 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       timings: timer.timings,
       behaviourOnly,
     };
-    await Promise.all([
-      writeFile(file('anomalies.json'), JSON.stringify(rows)),
-      writeFile(file('points.json'), JSON.stringify(points)),
-      writeFile(file('model.json'), JSON.stringify(model.toJSON())),
-    ]);
-    timer.mark('write');
     const durationMs = round(performance.now() - started, 1);
     const final: AnalysisSummary = { ...summary, durationMs, timings: { ...timer.timings } };
     await writeFile(file('summary.json'), JSON.stringify(final));

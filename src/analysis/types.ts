@@ -2,10 +2,13 @@
  * What an analysis leaves behind, under outputs/<id>/ (written to a temp folder, then renamed):
  *   input.csv        the uploaded file, as uploaded (source of the reports' original values)
  *   summary.json     AnalysisSummary (below): what the page and /analyze show
- *   anomalies.json   AnomalyRow[] for every anomalous row, most severe first (page table, paginated)
+ *   anomalies.json   AnomalyRow[] for every anomalous row, most severe first (page table, paginated),
+ *                    one row per line so a page is read without parsing the rest (storage/json-lines.ts)
  *   points.json      ChartPoints: a sample of rows for the interactive chart in the browser
  *   anomalies.csv    the anomaly report (GET /download/<id>)
- *   results.csv      every row with score, severity and label (GET /download/<id>/results)
+ *   results.csv      every row with score, severity and label (GET /download/<id>/results); above
+ *                    20,000 rows it is written on the first download, from input.csv and
+ *   rows.bin         the per-row scores, severities, types and incidents (reports/rows-file.ts)
  *   model.json       the fitted AnomalyModel (toJSON), for later reuse
  *   scatter.png  distribution.png  timeline.png
  */

@@ -53,8 +53,9 @@ export class AtomicOutput {
     private readonly outPath: string,
   ) {}
 
-  static async create(outPath: string): Promise<AtomicOutput> {
-    const tmp = `${outPath}.tmp`;
+  /** `tmpPath` (default `<outPath>.tmp`) must be on the same file system as `outPath`. */
+  static async create(outPath: string, tmpPath?: string): Promise<AtomicOutput> {
+    const tmp = tmpPath ?? `${outPath}.tmp`;
     return new AtomicOutput(await open(tmp, 'w'), tmp, outPath);
   }
 
@@ -108,8 +109,8 @@ export class AtomicOutput {
 }
 
 /** Runs `fill` against a fresh AtomicOutput, committing on success and cleaning up on failure. */
-export async function writeAtomically(outPath: string, fill: (out: AtomicOutput) => Promise<void>): Promise<void> {
-  const out = await AtomicOutput.create(outPath);
+export async function writeAtomically(outPath: string, fill: (out: AtomicOutput) => Promise<void>, tmpPath?: string): Promise<void> {
+  const out = await AtomicOutput.create(outPath, tmpPath);
   try {
     await fill(out);
   } catch (err) {

@@ -5,11 +5,16 @@
 export {
   ANOMALY_REPORT_COLUMNS,
   type AnomalyReportOptions,
+  type ReportTable,
   SCORED_DATASET_COLUMNS,
   type ScoredDatasetOptions,
+  type ScoredRows,
+  scoredRowsOf,
   writeAnomalyReport,
   writeScoredDataset,
+  writeScoredRows,
 } from './writers.ts';
+export { decodeRowsFile, encodeRowsFile, type RowsFileInput, writeRowsFile, writeScoredDatasetFromRows } from './rows-file.ts';
 export {
   contributionClause,
   DEFAULT_RECOMMENDATIONS,

@@ -7,8 +7,22 @@ import type { AttackType } from '../findings/types.ts';
 const INTEGER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const DECIMAL = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
 
+/** formatValue's answers: reports format the same medians and values over and over, and Intl is slow. */
+const formatted = new Map<number, string>();
+const FORMAT_CACHE_SIZE = 50_000;
+
 /** 1234567 → '1,234,567'; 0.0001234 → '0.0001234'; 1.23e21 → '1.23e+21'. */
 export function formatValue(v: number): string {
+  let text = formatted.get(v);
+  if (text === undefined) {
+    text = formatUncached(v);
+    if (formatted.size >= FORMAT_CACHE_SIZE) formatted.clear();
+    formatted.set(v, text);
+  }
+  return text;
+}
+
+function formatUncached(v: number): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'missing' : String(v);
   const a = Math.abs(v);
   if (a >= 1e15 || (a > 0 && a < 1e-6)) return v.toPrecision(3);

@@ -30,10 +30,13 @@ export const ANOMALY_REPORT_COLUMNS = [
 
 export const SCORED_DATASET_COLUMNS = ['anomaly_score', 'severity', 'is_anomaly', 'attack_type', 'incident_id'] as const;
 
+/** What the anomaly report reads from the parsed table. */
+export type ReportTable = Pick<FlowTable, 'header' | 'rowOffsets' | 'lineNumbers'>;
+
 export interface AnomalyReportOptions {
   /** The uploaded file the table was parsed from (its bytes give the original values). */
   readonly sourcePath: string;
-  readonly table: FlowTable;
+  readonly table: ReportTable;
   readonly outPath: string;
   /** The anomalous rows, already sorted (most severe first); written in this order. */
   readonly rows: readonly number[];
@@ -76,7 +79,7 @@ function escapedRecord(buf: Buffer, tok: CsvTokenizer): string {
  * The original text of the given rows as escaped CSV lines (no line break), keyed by row. Reads
  * the rows in file order, neighbours together, whatever order they are asked in.
  */
-async function originalLines(sourcePath: string, table: FlowTable, rows: readonly number[]): Promise<Map<number, string>> {
+async function originalLines(sourcePath: string, table: ReportTable, rows: readonly number[]): Promise<Map<number, string>> {
   const out = new Map<number, string>();
   if (rows.length === 0) return out;
   const sorted = Int32Array.from(rows).sort();
@@ -124,6 +127,13 @@ async function originalLines(sourcePath: string, table: FlowTable, rows: readonl
 export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<void> {
   const { table, rows, scores, severity, explanations, flowFindings, recommendationFor } = opts;
   const lines = await originalLines(opts.sourcePath, table, rows);
+  // Recommendations repeat (one per incident or type): escape each once.
+  const escaped = new Map<string, string>();
+  const cell = (text: string): string => {
+    let c = escaped.get(text);
+    if (c === undefined) escaped.set(text, (c = csvCell(text)));
+    return c;
+  };
   await writeAtomically(opts.outPath, async (out) => {
     const names = appendedNames(table.header, ANOMALY_REPORT_COLUMNS);
     out.text(`${[...table.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
@@ -133,11 +143,11 @@ export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<vo
       const e = explanations.get(row);
       const recommendation = recommendationFor !== undefined ? recommendationFor(row) : DEFAULT_RECOMMENDATIONS[type];
       out.text(
-        `${lines.get(row) as string},${numberCell(scores[row], SCORE_DIGITS)},${numberCell(severity[row], SEVERITY_DIGITS)},${csvCell(type)},${
+        `${lines.get(row) as string},${numberCell(scores[row], SCORE_DIGITS)},${numberCell(severity[row], SEVERITY_DIGITS)},${cell(type)},${
           finding === undefined ? '' : numberCell(finding.confidence, 2)
         },${csvCell(finding?.incidentId ?? '')},${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(
           e === undefined ? '' : explanationSentence(e),
-        )},${csvCell(recommendation)}\n`,
+        )},${cell(recommendation)}\n`,
       );
       await out.flushIfOver();
     }
@@ -163,46 +173,85 @@ function recordIsSafe(buf: Buffer, tok: CsvTokenizer, res: DecodeResult): boolea
 }
 
 /**
+ * What the scored dataset needs about every row: the source's header and row byte offsets, the
+ * scores, and each row's attack_type and incident_id cells. Built from the analysis in memory
+ * (writeScoredDataset) or read back from rows.bin (writeScoredDatasetFromRows).
+ */
+export interface ScoredRows {
+  readonly header: readonly string[];
+  readonly rowCount: number;
+  /** Byte offset of each data row in the source, and of the end of the last (length rowCount + 1). */
+  readonly rowOffsets: Float64Array;
+  readonly scores: Float64Array;
+  readonly severity: Float64Array;
+  readonly isAnomaly: Uint8Array;
+  /** attack_type of a row ('normal' for rows neither flagged nor typed). */
+  typeOf(row: number): string;
+  /** incident_id of a row, or null. */
+  incidentOf(row: number): string | null;
+}
+
+/** The ScoredRows of an analysis still in memory. */
+export function scoredRowsOf(opts: Omit<ScoredDatasetOptions, 'sourcePath' | 'outPath'>): ScoredRows {
+  const { table, scores, severity, isAnomaly, flowFindings } = opts;
+  return {
+    header: table.header,
+    rowCount: table.rowCount,
+    rowOffsets: table.rowOffsets,
+    scores,
+    severity,
+    isAnomaly,
+    typeOf: (row) => flowFindings?.get(row)?.type ?? (isAnomaly[row] === 1 ? 'untyped' : 'normal'),
+    incidentOf: (row) => flowFindings?.get(row)?.incidentId ?? null,
+  };
+}
+
+/**
  * Every row of the source in order: its original text (copied byte for byte, or re-escaped when a
  * cell could run as a spreadsheet formula), then anomaly_score, severity, is_anomaly (1/0),
  * attack_type ('normal' for rows that are neither flagged nor typed) and incident_id. Streams the
  * source in chunks: memory stays bounded whatever the row count.
  */
 export async function writeScoredDataset(opts: ScoredDatasetOptions): Promise<void> {
-  const { table, scores, severity, isAnomaly, flowFindings } = opts;
-  const n = table.rowCount;
+  await writeScoredRows(opts.sourcePath, scoredRowsOf(opts), opts.outPath);
+}
+
+/** The scored dataset from a source file and its ScoredRows; `tmpPath` names the temporary file (default `<outPath>.tmp`). */
+export async function writeScoredRows(sourcePath: string, rows: ScoredRows, outPath: string, tmpPath?: string): Promise<void> {
+  const { scores, severity, isAnomaly, rowOffsets } = rows;
+  const n = rows.rowCount;
   const res: DecodeResult = { status: ST_OK, epoch: false };
-  await writeAtomically(opts.outPath, async (out) => {
-    const names = appendedNames(table.header, SCORED_DATASET_COLUMNS);
-    out.text(`${[...table.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
-    let row = 0;
-    const onRecord = (buf: Buffer, tok: CsvTokenizer, start: number): void => {
-      if (row >= n || start !== table.rowOffsets[row] || tok.isBlank()) return;
-      if (recordIsSafe(buf, tok, res)) {
-        // The record's bytes up to the end of its last field (closing quote included).
-        const last = tok.count - 1;
-        const end = tok.ends[last] + (tok.flags[last] === FIELD_PLAIN ? 0 : 1);
-        // From the first field (spaces before it are trimmed anyway), opening quote included.
-        const s = tok.starts[0] - (tok.flags[0] === FIELD_PLAIN ? 0 : 1);
-        out.bytes(buf, Math.min(s, end), end);
-      } else {
-        out.text(escapedRecord(buf, tok));
+  await writeAtomically(
+    outPath,
+    async (out) => {
+      const names = appendedNames(rows.header, SCORED_DATASET_COLUMNS);
+      out.text(`${[...rows.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
+      let row = 0;
+      const onRecord = (buf: Buffer, tok: CsvTokenizer, start: number): void => {
+        if (row >= n || start !== rowOffsets[row] || tok.isBlank()) return;
+        if (recordIsSafe(buf, tok, res)) {
+          // The record's bytes up to the end of its last field (closing quote included).
+          const last = tok.count - 1;
+          const end = tok.ends[last] + (tok.flags[last] === FIELD_PLAIN ? 0 : 1);
+          // From the first field (spaces before it are trimmed anyway), opening quote included.
+          const s = tok.starts[0] - (tok.flags[0] === FIELD_PLAIN ? 0 : 1);
+          out.bytes(buf, Math.min(s, end), end);
+        } else {
+          out.text(escapedRecord(buf, tok));
+        }
+        const incident = rows.incidentOf(row);
+        out.text(
+          `,${numberCell(scores[row], SCORE_DIGITS)},${numberCell(severity[row], SEVERITY_DIGITS)},${isAnomaly[row] === 1 ? 1 : 0},${rows.typeOf(row)},${
+            incident === null ? '' : csvCell(incident)
+          }\n`,
+        );
+        row++;
+      };
+      await scanFileRecords(sourcePath, rowOffsets[0], rowOffsets[n], onRecord, undefined, () => out.flushIfOver());
+      if (row !== n) {
+        throw new Error(`${sourcePath} no longer matches the parsed table (found ${row} of ${n} rows): was it changed?`);
       }
-      const finding = flowFindings?.get(row);
-      const flagged = isAnomaly[row] === 1;
-      const type = finding?.type ?? (flagged ? 'untyped' : 'normal');
-      out.text(
-        `,${numberCell(scores[row], SCORE_DIGITS)},${numberCell(severity[row], SEVERITY_DIGITS)},${flagged ? 1 : 0},${type},${
-          finding?.incidentId == null ? '' : csvCell(finding.incidentId)
-        }\n`,
-      );
-      row++;
-    };
-    await scanFileRecords(opts.sourcePath, table.rowOffsets[0], table.rowOffsets[n], onRecord, undefined, () =>
-      out.flushIfOver(),
-    );
-    if (row !== n) {
-      throw new Error(`${opts.sourcePath} no longer matches the parsed table (found ${row} of ${n} rows): was it changed?`);
-    }
-  });
+    },
+    tmpPath,
+  );
 }

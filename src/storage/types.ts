@@ -9,7 +9,7 @@ export interface AnalysisListItem {
   readonly incidents: number;
 }
 
-/** The files an analysis folder holds (see src/analysis/types.ts). Only these are ever served. */
+/** The files an analysis folder holds (see src/analysis/types.ts). Only these are ever served (rows.bin never directly). */
 export const ANALYSIS_FILES = [
   'input.csv',
   'summary.json',
@@ -17,6 +17,7 @@ export const ANALYSIS_FILES = [
   'points.json',
   'anomalies.csv',
   'results.csv',
+  'rows.bin',
   'model.json',
   'scatter.png',
   'distribution.png',

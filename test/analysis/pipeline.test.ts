@@ -100,6 +100,33 @@ describe('runAnalysis', () => {
   });
 });
 
+describe('runAnalysis: results.csv eager or lazy', () => {
+  it('when the scored dataset is lazy, then rows.bin is written instead of results.csv, and the anomaly list is one row per line', async () => {
+    const text = flowCsv({ rows: 150, anomalies: 3 });
+    const eager = await runAnalysis({ inputPath: await input('e.csv', text), fileName: 'e.csv', parameters, config, outputsDir: path.join(dir, 'out6'), workers: 1 });
+    const lazy = await runAnalysis({
+      inputPath: await input('l.csv', text),
+      fileName: 'l.csv',
+      parameters,
+      config,
+      outputsDir: path.join(dir, 'out7'),
+      workers: 1,
+      scoredDataset: 'lazy',
+    });
+    const eagerFiles = await readdir(path.join(dir, 'out6', eager.id));
+    const lazyFiles = await readdir(path.join(dir, 'out7', lazy.id));
+    assert.ok(eagerFiles.includes('results.csv') && !eagerFiles.includes('rows.bin'));
+    assert.ok(lazyFiles.includes('rows.bin') && !lazyFiles.includes('results.csv'));
+    assert.deepEqual(Object.keys(lazy.timings), ['move', 'parse', 'fit', 'explain', 'findings', 'rows', 'charts', 'reports', 'write', 'commit']);
+    const a = await readFile(path.join(dir, 'out6', eager.id, 'anomalies.json'), 'utf8');
+    const b = await readFile(path.join(dir, 'out7', lazy.id, 'anomalies.json'), 'utf8');
+    assert.equal(a, b);
+    const rows = JSON.parse(a) as AnomalyRow[];
+    assert.equal(a.split('\n').length, rows.length + 3, '[, one line per row, ], final newline');
+    assert.deepEqual(await readFile(path.join(dir, 'out6', eager.id, 'anomalies.csv')), await readFile(path.join(dir, 'out7', lazy.id, 'anomalies.csv')));
+  });
+});
+
 describe('chooseAxes', () => {
   const c = (feature: string, weight: number) => ({ feature, weight, value: 0, median: 0, percentile: 50, direction: 'high' as const });
   it('when anomalies are explained, then the two heaviest features on average win', () => {

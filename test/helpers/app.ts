@@ -36,6 +36,8 @@ export interface TestAppOptions {
   /** Use the JSON-locals views (default) or the real views/ folder. */
   readonly realViews?: boolean;
   readonly maxWaiting?: number;
+  /** results.csv with the analysis or on first download (default: by size). */
+  readonly scoredDataset?: 'eager' | 'lazy';
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -63,6 +65,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     rootDir: PROJECT_ROOT,
     ...(options.realViews ? {} : { viewsDir: LOCALS_VIEWS }),
     detectorWorkers: 1,
+    scoredDataset: options.scoredDataset,
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));

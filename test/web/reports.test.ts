@@ -1,6 +1,7 @@
 /** Downloads, chart images and the analysis JSON: valid, unknown and malformed ids. */
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
@@ -124,5 +125,38 @@ describe('GET /analysis/:id/points.json and anomalies.json', () => {
     assert.equal((await getJson(`${t.url}/analysis/${UNKNOWN}/points.json`)).status, 404);
     assert.equal((await getJson(`${t.url}/analysis/${UNKNOWN}/anomalies.json`)).status, 404);
     assert.equal((await getJson(`${t.url}/analysis/nope/points.json`)).status, 400);
+  });
+});
+
+describe('GET /download/:id/results when results.csv was left for the first download', () => {
+  it('when it is first asked for, then it is written from rows.bin with the bytes an eager analysis writes, and kept', async () => {
+    const lazy = await startTestApp({ scoredDataset: 'lazy' });
+    try {
+      const csv = flowCsv({ rows: 300, anomalies: 6 });
+      const fields = { contamination: '0.05', random_state: '7', n_estimators: '40' };
+      const eagerRes = await postCsv(t.url, csv, { fields });
+      const lazyRes = await postCsv(lazy.url, csv, { fields });
+      const eagerId = ((await eagerRes.json()) as { id: string }).id;
+      const lazyId = ((await lazyRes.json()) as { id: string }).id;
+      const folder = path.join(lazy.config.paths.outputs, lazyId);
+      assert.ok(existsSync(path.join(folder, 'rows.bin')));
+      assert.equal(existsSync(path.join(folder, 'results.csv')), false);
+
+      const expected = await readFile(path.join(t.config.paths.outputs, eagerId, 'results.csv'), 'utf8');
+      // Two at once: one writer, both answered in full.
+      const answers = await Promise.all([0, 1].map(() => fetch(`${lazy.url}/download/${lazyId}/results`)));
+      for (const res of answers) {
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('content-disposition')?.replace(/"/g, ''), `attachment; filename=results_${lazyId}.csv`);
+        assert.match(res.headers.get('content-type') ?? '', /^text\/csv/);
+        assert.equal(await res.text(), expected);
+      }
+      assert.equal(await readFile(path.join(folder, 'results.csv'), 'utf8'), expected);
+      assert.deepEqual((await readdir(folder)).filter((f) => f.endsWith('.tmp')), []);
+      // Later downloads serve the kept file.
+      assert.equal(await (await fetch(`${lazy.url}/download/${lazyId}/results`)).text(), expected);
+    } finally {
+      await lazy.close();
+    }
   });
 });

@@ -14,6 +14,8 @@ export interface AnalyzeServiceDeps {
   readonly queue: AnalysisQueue;
   /** Detector worker threads per analysis. */
   readonly workers?: number;
+  /** results.csv now or on first download (default: by size). */
+  readonly scoredDataset?: 'eager' | 'lazy';
 }
 
 export class AnalyzeService {
@@ -33,6 +35,7 @@ export class AnalyzeService {
           store,
           logger,
           workers: this.deps.workers,
+          scoredDataset: this.deps.scoredDataset,
         }),
       );
     } finally {

@@ -18,7 +18,7 @@ export function reportsRoutes(deps: { service: ReportsService }): Router {
   });
   router.get('/download/:id/results', id, async (_req: Request, res: Response) => {
     const { id } = res.locals.params as IdParams;
-    res.download(await service.file(id, 'results.csv'), `results_${id}.csv`, { headers: { 'Content-Type': 'text/csv; charset=utf-8' } });
+    res.download(await service.resultsFile(id), `results_${id}.csv`, { headers: { 'Content-Type': 'text/csv; charset=utf-8' } });
   });
   router.get('/download/:id/summary', id, async (_req: Request, res: Response) => {
     const { id } = res.locals.params as IdParams;
