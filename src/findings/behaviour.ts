@@ -5,7 +5,7 @@
  */
 import type { AttackType, PeriodicPattern } from './types.ts';
 import type { Context, Groups } from './context.ts';
-import { denseCodes, groupBy, quantileSorted } from './context.ts';
+import { denseCodesOf, groupBy, keyBuffer, orderedTimes, quantileSorted } from './context.ts';
 import { AUTH_PORTS, isInternal } from './rules.ts';
 
 export const TYPE_CODES: readonly AttackType[] = ['ddos', 'port_scan', 'brute_force', 'data_exfiltration', 'beaconing', 'protocol_misuse', 'untyped'];
@@ -87,17 +87,29 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
   for (let i = 0; i < n; i++) probe[i] = packets[i] <= 3 && (!bytes || bytes[i] <= 400) && src[i] >= 0 && dst[i] >= 0 ? 1 : 0;
 
   const scanOne = (kind: 'vertical' | 'horizontal') => {
-    const pair = denseCodes(n, (i) => (probe[i] ? (kind === 'vertical' ? src[i] * nAddr + dst[i] : src[i] * 65536 + dport[i]) : NaN));
+    const keys = keyBuffer(ctx);
+    if (kind === 'vertical') for (let i = 0; i < n; i++) keys[i] = probe[i] ? src[i] * nAddr + dst[i] : NaN;
+    else for (let i = 0; i < n; i++) keys[i] = probe[i] ? src[i] * 65536 + dport[i] : NaN;
+    const pair = denseCodesOf(keys);
     const groups = groupBy(pair.codes, pair.count, order);
     const distinct = new Int32Array(pair.count);
-    const seen = new Map<number, number>();
+    // Distinct ports (vertical) or hosts (horizontal) per group: a stamp per value, a Set for odd ports.
+    const stamp = new Int32Array(kind === 'vertical' ? 65536 : nAddr).fill(-1);
+    const odd = new Set<number>();
     for (let g = 0; g < groups.count; g++) {
-      seen.clear();
+      odd.clear();
+      let d = 0;
       for (let k = groups.start[g]; k < groups.start[g + 1]; k++) {
         const i = groups.rows[k];
-        seen.set(kind === 'vertical' ? dport[i] : dst[i], 1);
+        const v = kind === 'vertical' ? dport[i] : dst[i];
+        if (kind === 'horizontal' || (v >= 0 && v <= 65535 && v === Math.floor(v))) {
+          if (stamp[v] !== g) {
+            stamp[v] = g;
+            d++;
+          }
+        } else odd.add(v); // NaN or a fractional port: compared as Map keys would be
       }
-      distinct[g] = seen.size;
+      distinct[g] = d + odd.size;
     }
     // Baseline: the median group (robust when the scan itself is most of the data, as in a capture).
     const typical = quantileSorted(Float64Array.from(distinct).sort(), 0.5);
@@ -163,7 +175,8 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
 export function detectFloods(ctx: Context, hits: Hits, order: Uint32Array, opts: BehaviourOptions): void {
   const { src, dst, time } = ctx;
   if (!src || !dst || !time) return;
-  const groups = groupBy(dst, ctx.addresses.length, order);
+  const groups = groupBy(dst, ctx.addresses.length, order, orderedTimes(time, order));
+  const gt = groups.times!;
   const windowMs = opts.floodWindowSeconds * 1000;
   const stamp = new Int32Array(ctx.addresses.length).fill(-1);
   let stampId = 0;
@@ -177,13 +190,13 @@ export function detectFloods(ctx: Context, hits: Hits, order: Uint32Array, opts:
     const wSources: number[] = [];
     let k = a;
     while (k < b) {
-      const t0 = time[groups.rows[k]];
+      const t0 = gt[k];
       if (!Number.isFinite(t0)) break;
       const w = Math.floor(t0 / windowMs);
       stampId++;
       let distinct = 0;
       const s = k;
-      while (k < b && Math.floor(time[groups.rows[k]] / windowMs) === w) {
+      while (k < b && Math.floor(gt[k] / windowMs) === w) {
         const sc = src[groups.rows[k]];
         if (sc >= 0 && stamp[sc] !== stampId) {
           stamp[sc] = stampId;
@@ -241,10 +254,15 @@ export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | 
   const nAddr = ctx.addresses.length;
   const auth = new Uint8Array(65536);
   for (const p of AUTH_PORTS) auth[p] = 1;
-  const attempt = (i: number) =>
-    auth[dport[i] & 0xffff] === 1 && dport[i] >= 0 && dport[i] <= 65535 && src[i] >= 0 && dst[i] >= 0 && (!duration || duration[i] <= 30) && (!packets || packets[i] <= 60);
-  const pair = denseCodes(n, (i) => (attempt(i) ? (src[i] * nAddr + dst[i]) * 65536 + dport[i] : NaN));
-  const groups = groupBy(pair.codes, pair.count, order);
+  const keys = keyBuffer(ctx);
+  for (let i = 0; i < n; i++) {
+    const attempt =
+      auth[dport[i] & 0xffff] === 1 && dport[i] >= 0 && dport[i] <= 65535 && src[i] >= 0 && dst[i] >= 0 && (!duration || duration[i] <= 30) && (!packets || packets[i] <= 60);
+    keys[i] = attempt ? (src[i] * nAddr + dst[i]) * 65536 + dport[i] : NaN;
+  }
+  const pair = denseCodesOf(keys);
+  const groups = groupBy(pair.codes, pair.count, order, order && ctx.time ? orderedTimes(ctx.time, order) : null);
+  const gt = groups.times;
   const windowMs = opts.bruteWindowSeconds * 1000;
   const peak = new Int32Array(groups.count);
   for (let g = 0; g < groups.count; g++) {
@@ -254,11 +272,12 @@ export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | 
       peak[g] = b - a;
       continue;
     }
+    const time = ctx.time;
     let lo = a;
     let best = 0;
     for (let k = a; k < b; k++) {
-      const t = ctx.time[groups.rows[k]];
-      while (ctx.time[groups.rows[lo]] < t - windowMs) lo++;
+      const t = gt ? gt[k] : time[groups.rows[k]];
+      while ((gt ? gt[lo] : time[groups.rows[lo]]) < t - windowMs) lo++;
       best = Math.max(best, k - lo + 1);
     }
     peak[g] = best;
@@ -288,7 +307,9 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
   const nAddr = ctx.addresses.length;
   const large = ctx.baseline.q('bytes', 0.95);
   const q99 = ctx.baseline.q('bytes', 0.99);
-  const pair = denseCodes(n, (i) => (src[i] >= 0 && dst[i] >= 0 ? src[i] * nAddr + dst[i] : NaN));
+  const keys = keyBuffer(ctx);
+  for (let i = 0; i < n; i++) keys[i] = src[i] >= 0 && dst[i] >= 0 ? src[i] * nAddr + dst[i] : NaN;
+  const pair = denseCodesOf(keys);
   const flows = new Int32Array(pair.count);
   const bigFlows = new Int32Array(pair.count);
   const bigBytes = new Float64Array(pair.count);
@@ -336,24 +357,29 @@ export function detectBeacons(ctx: Context, hits: Hits, order: Uint32Array, opts
   if (!src || !dst || !time) return [];
   const n = ctx.n;
   const nAddr = ctx.addresses.length;
-  const pair = denseCodes(n, (i) => (src[i] >= 0 && dst[i] >= 0 && Number.isFinite(time[i]) ? (src[i] * nAddr + dst[i]) * 65536 + (dport ? dport[i] & 0xffff : 0) : NaN));
-  const groups: Groups = groupBy(pair.codes, pair.count, order);
+  const keys = keyBuffer(ctx);
+  for (let i = 0; i < n; i++) keys[i] = src[i] >= 0 && dst[i] >= 0 && Number.isFinite(time[i]) ? (src[i] * nAddr + dst[i]) * 65536 + (dport ? dport[i] & 0xffff : 0) : NaN;
+  const pair = denseCodesOf(keys);
+  const groups: Groups = groupBy(pair.codes, pair.count, order, orderedTimes(time, order));
+  const gt = groups.times!;
   const out: PeriodicPattern[] = [];
-  const intervals: number[] = [];
+  let scratch = new Float64Array(1024);
   for (let g = 0; g < groups.count; g++) {
     const a = groups.start[g];
     const b = groups.start[g + 1];
     const m = b - a;
     if (m < opts.beaconMinConnections) continue;
-    intervals.length = 0;
-    for (let k = a + 1; k < b; k++) intervals.push((time[groups.rows[k]] - time[groups.rows[k - 1]]) / 1000);
+    if (scratch.length < m) scratch = new Float64Array(2 * m);
+    const ni = m - 1;
+    const intervals = scratch.subarray(0, ni);
+    for (let k = a + 1; k < b; k++) intervals[k - a - 1] = (gt[k] - gt[k - 1]) / 1000;
     let mean = 0;
-    for (const x of intervals) mean += x;
-    mean /= intervals.length;
+    for (let x = 0; x < ni; x++) mean += intervals[x];
+    mean /= ni;
     if (mean < 5) continue; // below the 1-second timestamp resolution's reach
     let v = 0;
-    for (const x of intervals) v += (x - mean) ** 2;
-    const cv = Math.sqrt(v / intervals.length) / mean;
+    for (let x = 0; x < ni; x++) v += (intervals[x] - mean) ** 2;
+    const cv = Math.sqrt(v / ni) / mean;
     if (cv > opts.beaconMaxJitter) continue;
     let sizeCv = 0;
     if (bytes) {
@@ -364,7 +390,7 @@ export function detectBeacons(ctx: Context, hits: Hits, order: Uint32Array, opts
       for (let k = a; k < b; k++) bv += (bytes[groups.rows[k]] - bm) ** 2;
       sizeCv = bm > 0 ? Math.sqrt(bv / m) / bm : 0;
     }
-    const median = sortedQuantile(intervals, 0.5);
+    const median = quantileSorted(intervals.sort(), 0.5);
     const first = groups.rows[a];
     const rows = Array.from(groups.rows.subarray(a, b));
     out.push({

@@ -52,12 +52,13 @@ const SAMPLE = 65_536;
 function sortedSample(values: Float64Array): Float64Array {
   const n = values.length;
   const step = Math.max(1, n / SAMPLE);
-  const out: number[] = [];
+  const out = new Float64Array(Math.ceil(n / step) + 1);
+  let m = 0;
   for (let x = 0; x < n; x += step) {
     const v = values[Math.floor(x)];
-    if (Number.isFinite(v)) out.push(v);
+    if (Number.isFinite(v)) out[m++] = v;
   }
-  return Float64Array.from(out).sort();
+  return out.subarray(0, m).sort();
 }
 
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
@@ -171,13 +172,23 @@ export function timeOrder(time: Float64Array): Uint32Array {
   const order = new Uint32Array(n);
   let min = Infinity;
   let max = -Infinity;
+  let integral = true;
   for (let i = 0; i < n; i++) {
     const t = time[i];
     if (t < min) min = t;
     if (t > max) max = t;
+    if (integral && t !== Math.floor(t) && !Number.isNaN(t)) integral = false;
   }
   const span = Number.isFinite(min) ? Math.ceil(max - min) + 2 : 1;
-  if (span * n < 2 ** 53) {
+  if (span * n < 2 ** 53 && integral && min !== -Infinity) {
+    // Whole milliseconds (the usual case): the same order by a stable LSD radix sort of t - min.
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = time[i];
+      keys[i] = Number.isFinite(t) ? t - min : span - 1;
+    }
+    radixOrder(keys, span, order);
+  } else if (span * n < 2 ** 53) {
     const keys = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const t = time[i];
@@ -192,47 +203,188 @@ export function timeOrder(time: Float64Array): Uint32Array {
   return order;
 }
 
+/**
+ * Stable sort of row indices by non-negative integer keys below `limit` (at most 2^53), written into
+ * `out`: LSD radix with 16-bit digits, as many passes as `limit` needs.
+ */
+export function radixOrder(keys: Float64Array, limit: number, out: Uint32Array): void {
+  const n = keys.length;
+  const lo = new Uint32Array(n);
+  const hi = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = keys[i];
+    lo[i] = k % 4294967296;
+    hi[i] = Math.floor(k / 4294967296);
+  }
+  let passes = 1;
+  while (passes < 4 && limit > 2 ** (16 * passes)) passes++;
+  let src: Uint32Array = out;
+  let dst: Uint32Array = new Uint32Array(n);
+  for (let i = 0; i < n; i++) src[i] = i;
+  const count = new Int32Array(65537);
+  for (let p = 0; p < passes; p++) {
+    const word = p < 2 ? lo : hi;
+    const shift = p % 2 === 1 ? 16 : 0;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[((word[i] >>> shift) & 0xffff) + 1]++;
+    for (let d = 0; d < 65536; d++) count[d + 1] += count[d];
+    for (let k = 0; k < n; k++) {
+      const i = src[k];
+      dst[count[(word[i] >>> shift) & 0xffff]++] = i;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src !== out) out.set(src);
+}
+
 /** Compressed groups: rows of group g are `rows[start[g] .. start[g+1])`, in `order`'s order. */
 export interface Groups {
   readonly count: number;
   readonly start: Int32Array;
   readonly rows: Uint32Array;
+  /** `time[rows[k]]` when groupBy was given the times in `order`'s order (sequential reads later). */
+  readonly times: Float64Array | null;
 }
 
-/** Stable counting sort of `order` by group code (codes < 0 are left out). */
-export function groupBy(codes: Int32Array, groupCount: number, order: Uint32Array | null): Groups {
+/**
+ * Stable counting sort of `order` by group code (codes < 0 are left out). `orderedTime[k]` =
+ * `time[order[k]]` (see orderedTimes) also gathers each group's times next to its rows.
+ */
+export function groupBy(codes: Int32Array, groupCount: number, order: Uint32Array | null, orderedTime: Float64Array | null = null): Groups {
   const n = codes.length;
   const start = new Int32Array(groupCount + 1);
   for (let i = 0; i < n; i++) if (codes[i] >= 0) start[codes[i] + 1]++;
   for (let g = 0; g < groupCount; g++) start[g + 1] += start[g];
   const fill = start.slice(0, groupCount);
   const rows = new Uint32Array(start[groupCount]);
+  const times = orderedTime ? new Float64Array(start[groupCount]) : null;
   for (let k = 0; k < n; k++) {
     const i = order ? order[k] : k;
     const g = codes[i];
-    if (g >= 0) rows[fill[g]++] = i;
+    if (g >= 0) {
+      const p = fill[g]++;
+      rows[p] = i;
+      if (times) times[p] = orderedTime![k];
+    }
   }
-  return { count: groupCount, start, rows };
+  return { count: groupCount, start, rows, times };
 }
 
-/** Dense codes for a numeric key per row (e.g. a pair of address codes); -1 where key is NaN. */
-export function denseCodes(n: number, key: (i: number) => number): { codes: Int32Array; count: number } {
-  const map = new Map<number, number>();
+const keyBuffers = new WeakMap<Context, Float64Array>();
+
+/** One reusable n-row key buffer per context (detectors run one after another): fewer 8 MB allocations. */
+export function keyBuffer(ctx: Context): Float64Array {
+  let b = keyBuffers.get(ctx);
+  if (!b) {
+    b = new Float64Array(ctx.n);
+    keyBuffers.set(ctx, b);
+  }
+  return b;
+}
+
+const orderedTimeCache = new WeakMap<Uint32Array, Float64Array>();
+
+/** `time[order[k]]` for every k: the times in time order, gathered once per order. */
+export function orderedTimes(time: Float64Array, order: Uint32Array): Float64Array {
+  let t = orderedTimeCache.get(order);
+  if (!t) {
+    t = new Float64Array(order.length);
+    for (let k = 0; k < order.length; k++) t[k] = time[order[k]];
+    orderedTimeCache.set(order, t);
+  }
+  return t;
+}
+
+/** Dense codes in order of first appearance for a numeric key per row (e.g. a pair of address codes); -1 where the key is NaN. */
+export function denseCodesOf(keys: Float64Array): { codes: Int32Array; count: number } {
+  const n = keys.length;
+  const index = new KeyIndex(1024);
   const codes = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const k = key(i);
-    if (Number.isNaN(k)) {
-      codes[i] = -1;
-      continue;
-    }
-    let c = map.get(k);
-    if (c === undefined) {
-      c = map.size;
-      map.set(k, c);
-    }
-    codes[i] = c;
+    const k = keys[i];
+    codes[i] = k === k ? index.add(k) : -1;
   }
-  return { codes, count: map.size };
+  return { codes, count: index.size };
+}
+
+/**
+ * Number → dense code (0, 1, 2, ... in order of first `add`), an open-addressing hash table on the
+ * key's bits: several times faster than Map<number, number> on millions of rows. Keys compare as
+ * Map does (SameValueZero: 0 and -0 are one key); NaN must not be added.
+ */
+export class KeyIndex {
+  size = 0;
+  private keys: Float64Array;
+  private codes: Int32Array;
+  private mask: number;
+  private readonly f64 = new Float64Array(1);
+  private readonly u32 = new Uint32Array(this.f64.buffer);
+
+  constructor(expected = 16) {
+    let cap = 16;
+    while (cap < expected * 2) cap *= 2;
+    this.keys = new Float64Array(cap);
+    this.codes = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+  }
+
+  private slot(key: number): number {
+    this.f64[0] = key;
+    let h = this.u32[0] ^ Math.imul(this.u32[1], 0x9e3779b1);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h & this.mask;
+  }
+
+  /** The key's code, -1 when absent. */
+  get(key: number): number {
+    const k = key + 0; // -0 → 0
+    const keys = this.keys;
+    const codes = this.codes;
+    for (let s = this.slot(k); ; s = (s + 1) & this.mask) {
+      const c = codes[s];
+      if (c < 0) return -1;
+      if (keys[s] === k) return c;
+    }
+  }
+
+  /** The key's code, added as the next code when new. */
+  add(key: number): number {
+    const k = key + 0;
+    const keys = this.keys;
+    const codes = this.codes;
+    for (let s = this.slot(k); ; s = (s + 1) & this.mask) {
+      const c = codes[s];
+      if (c < 0) {
+        keys[s] = k;
+        codes[s] = this.size;
+        if (++this.size * 2 > codes.length) this.grow();
+        return this.size - 1;
+      }
+      if (keys[s] === k) return c;
+    }
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldCodes = this.codes;
+    const cap = oldCodes.length * 2;
+    this.keys = new Float64Array(cap);
+    this.codes = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+    for (let s = 0; s < oldCodes.length; s++) {
+      if (oldCodes[s] < 0) continue;
+      let t = this.slot(oldKeys[s]);
+      while (this.codes[t] >= 0) t = (t + 1) & this.mask;
+      this.keys[t] = oldKeys[s];
+      this.codes[t] = oldCodes[s];
+    }
+  }
 }
 
 const PRIVATE_V4 = [

@@ -4,18 +4,46 @@
  */
 import type { AttackType, FindingsInput, Incident, LegacyRecommendation } from './types.ts';
 import type { Context } from './context.ts';
+import { KeyIndex, radixOrder } from './context.ts';
+import { TYPE_CODES } from './behaviour.ts';
 import { buildMitigation } from './mitigations.ts';
 import { isInternal } from './rules.ts';
 
-export interface RowFinding {
-  readonly row: number;
-  readonly type: AttackType;
-  readonly confidence: number;
-  readonly technique: string | null;
-  readonly actor: number; // address code, -1 = many/unknown
-  readonly target: number;
-  readonly reason: string;
-  readonly detector: boolean;
+/**
+ * The rows with a finding, in row order, as columns (struct of arrays): index k is the k-th finding.
+ * `type` codes index TYPE_CODES; actor/target are address codes, -1 = many/unknown.
+ */
+export class RowFindings {
+  count = 0;
+  readonly row: Int32Array;
+  readonly type: Int8Array;
+  readonly confidence: Float64Array;
+  readonly actor: Int32Array;
+  readonly target: Int32Array;
+  readonly detector: Uint8Array;
+  readonly technique: (string | null)[] = [];
+  readonly reason: string[] = [];
+
+  constructor(capacity: number) {
+    this.row = new Int32Array(capacity);
+    this.type = new Int8Array(capacity);
+    this.confidence = new Float64Array(capacity);
+    this.actor = new Int32Array(capacity);
+    this.target = new Int32Array(capacity);
+    this.detector = new Uint8Array(capacity);
+  }
+
+  push(row: number, type: number, confidence: number, technique: string | null, actor: number, target: number, reason: string, detector: boolean): void {
+    const k = this.count++;
+    this.row[k] = row;
+    this.type[k] = type;
+    this.confidence[k] = confidence;
+    this.actor[k] = actor;
+    this.target[k] = target;
+    this.detector[k] = detector ? 1 : 0;
+    this.technique.push(technique);
+    this.reason.push(reason);
+  }
 }
 
 /** Severity weight of each type (how bad it is when confirmed). */
@@ -63,105 +91,267 @@ export interface IncidentOptions {
   readonly now: number;
 }
 
-export function buildIncidents(ctx: Context, input: FindingsInput, found: readonly RowFinding[], opts: IncidentOptions): { incidents: Incident[]; rowIncident: Map<number, number> } {
+const UNTYPED = TYPE_CODES.indexOf('untyped');
+
+/**
+ * Groups the findings into incidents, most severe first. `incidentOf[k]` is the incident index of
+ * finding k. Grouping keys are integers (type, actor, target — or type, port, protocol), groups are
+ * ordered by first appearance, and rows are ordered by counting / radix sorts, not comparators.
+ */
+export function buildIncidents(ctx: Context, input: FindingsInput, found: RowFindings, opts: IncidentOptions): { incidents: Incident[]; incidentOf: Int32Array } {
+  const m = found.count;
   const hasAddr = ctx.src !== null && ctx.dst !== null;
-  const groups = new Map<string, RowFinding[]>();
-  for (const f of found) {
-    let key: string;
-    if (hasAddr && f.type !== 'untyped') key = `${f.type}|${f.actor}|${f.target}`;
+  const nA = ctx.addresses.length + 1;
+  const protoSpan = ctx.protocolNames.length + 1;
+  const groupIndex = new KeyIndex(256);
+  const portIndex = new KeyIndex(256);
+  const group = new Int32Array(m);
+  for (let k = 0; k < m; k++) {
+    const t = found.type[k];
+    let key: number;
+    if (hasAddr && t !== UNTYPED) key = (t * nA + found.actor[k] + 1) * nA + found.target[k] + 1;
     else {
-      const port = ctx.dport ? ctx.dport[f.row] : -1;
-      const proto = ctx.protocolCode ? ctx.protocolCode[f.row] : -1;
-      key = `${f.type}|p${port}|${proto}`;
+      // Negative keys: type, port (NaN is one port, as its text is) and protocol code.
+      const row = found.row[k];
+      const port = ctx.dport ? ctx.dport[row] : -1;
+      const pc = port === port ? portIndex.add(port) : -1;
+      const proto = ctx.protocolCode ? ctx.protocolCode[row] : -1;
+      key = -1 - (((pc + 1) * protoSpan + proto + 1) * 8 + t);
     }
-    let list = groups.get(key);
-    if (!list) groups.set(key, (list = []));
-    list.push(f);
+    group[k] = groupIndex.add(key);
   }
+  const groupCount = groupIndex.size;
+
+  // Members of each group in time order ((time || 0), then row), as comparing the rows would give.
   const time = ctx.time;
-  const parts: RowFinding[][] = [];
-  for (const list of groups.values()) {
-    if (!time) {
-      parts.push(list);
-      continue;
-    }
-    list.sort((a, b) => (time[a.row] || 0) - (time[b.row] || 0) || a.row - b.row);
-    const gap = GAP_MS[list[0].type];
-    let cur: RowFinding[] = [];
+  const byTime = time ? orderByKey(m, (k) => time[found.row[k]] || 0) : identity(m);
+  const gStart = new Int32Array(groupCount + 1);
+  for (let k = 0; k < m; k++) gStart[group[k] + 1]++;
+  for (let g = 0; g < groupCount; g++) gStart[g + 1] += gStart[g];
+  const fill = gStart.slice(0, groupCount);
+  const members = new Int32Array(m);
+  for (let x = 0; x < m; x++) {
+    const k = byTime[x];
+    members[fill[group[k]]++] = k;
+  }
+
+  // Parts: a gap longer than the type's window splits a group. Part p is members[partStart[p] .. partStart[p + 1]).
+  const partStart: number[] = [];
+  for (let g = 0; g < groupCount; g++) {
+    const a = gStart[g];
+    const b = gStart[g + 1];
+    partStart.push(a);
+    if (!time) continue;
+    const gap = GAP_MS[TYPE_CODES[found.type[members[a]]]];
     let last = NaN;
-    for (const f of list) {
-      const t = time[f.row];
-      if (cur.length > 0 && Number.isFinite(t) && Number.isFinite(last) && t - last > gap) {
-        parts.push(cur);
-        cur = [];
-      }
-      cur.push(f);
+    for (let x = a; x < b; x++) {
+      const t = time[found.row[members[x]]];
+      if (x > a && Number.isFinite(t) && Number.isFinite(last) && t - last > gap) partStart.push(x);
       if (Number.isFinite(t)) last = t;
     }
-    if (cur.length) parts.push(cur);
+  }
+  const partCount = partStart.length;
+  partStart.push(m);
+  const partOf = new Int32Array(m);
+  for (let p = 0; p < partCount; p++) for (let x = partStart[p]; x < partStart[p + 1]; x++) partOf[members[x]] = p;
+
+  // Rows of each part, most severe first (then by row): one radix sort of all findings by severity rank.
+  const sev = input.severity;
+  const bySeverity = orderBySeverity(found, sev);
+  const sevStart = new Int32Array(partCount + 1);
+  for (let k = 0; k < m; k++) sevStart[partOf[k] + 1]++;
+  for (let p = 0; p < partCount; p++) sevStart[p + 1] += sevStart[p];
+  const sevFill = sevStart.slice(0, partCount);
+  const sevRows = new Int32Array(m);
+  for (let x = 0; x < m; x++) {
+    const k = bySeverity[x];
+    sevRows[sevFill[partOf[k]]++] = found.row[k];
   }
 
-  const drafts = parts.map((p) => draftIncident(ctx, input, p));
+  const scratch = new DraftScratch(ctx);
+  const drafts: Draft[] = [];
+  for (let p = 0; p < partCount; p++) {
+    drafts.push(draftIncident(ctx, input, found, members.subarray(partStart[p], partStart[p + 1]), sevRows.subarray(sevStart[p], sevStart[p + 1]), p, scratch));
+  }
   drafts.sort((a, b) => b.severity - a.severity || b.flowCount - a.flowCount || a.rows[0] - b.rows[0]);
-  const rowIncident = new Map<number, number>();
+  const incidentOfPart = new Int32Array(partCount);
   const incidents: Incident[] = drafts.map((d, k) => {
     const id = `INC-${String(k + 1).padStart(3, '0')}`;
-    for (const r of d.rows) rowIncident.set(r, k);
-    const { scope, ...rest } = d;
+    incidentOfPart[d.part] = k;
+    const { scope, part: _part, ...rest } = d;
     return { ...rest, id, mitigation: buildMitigation({ ...scope, id, expiryMinutes: opts.expiryMinutes, now: opts.now }) };
   });
-  return { incidents, rowIncident };
+  const incidentOf = new Int32Array(m);
+  for (let k = 0; k < m; k++) incidentOf[k] = incidentOfPart[partOf[k]];
+  return { incidents, incidentOf };
 }
 
-function draftIncident(ctx: Context, input: FindingsInput, part: RowFinding[]) {
-  const type = part[0].type;
+function identity(m: number): Uint32Array {
+  const order = new Uint32Array(m);
+  for (let k = 0; k < m; k++) order[k] = k;
+  return order;
+}
+
+/** 0..m-1 ordered by key(k), ties by k: a radix sort for whole-number keys, a comparator sort otherwise. */
+function orderByKey(m: number, key: (k: number) => number): Uint32Array {
+  const keys = new Float64Array(m);
+  let min = Infinity;
+  let max = -Infinity;
+  let integral = true;
+  for (let k = 0; k < m; k++) {
+    const v = key(k);
+    keys[k] = v;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (!Number.isInteger(v)) integral = false;
+  }
+  const order = new Uint32Array(m);
+  if (m > 0 && integral && max - min < 2 ** 53) {
+    for (let k = 0; k < m; k++) keys[k] -= min;
+    radixOrder(keys, max - min + 1, order);
+    return order;
+  }
+  for (let k = 0; k < m; k++) order[k] = k;
+  return order.sort((a, b) => keys[a] - keys[b] || a - b);
+}
+
+/** Findings ordered by severity (|| 0) descending, then row: ranks of the distinct values, radix-sorted. */
+function orderBySeverity(found: RowFindings, sev: Float64Array): Uint32Array {
+  const m = found.count;
+  const values = new Float64Array(m);
+  for (let k = 0; k < m; k++) values[k] = sev[found.row[k]] || 0;
+  const sorted = values.slice().sort();
+  let u = 0;
+  for (let k = 0; k < m; k++) if (k === 0 || sorted[k] !== sorted[u - 1]) sorted[u++] = sorted[k];
+  const distinct = sorted.subarray(0, u);
+  const keys = new Float64Array(m);
+  for (let k = 0; k < m; k++) {
+    // Binary search: rank of the value among the distinct ones, highest first.
+    const v = values[k];
+    let lo = 0;
+    let hi = u - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (distinct[mid] < v) lo = mid + 1;
+      else hi = mid;
+    }
+    keys[k] = u - 1 - lo;
+  }
+  const order = new Uint32Array(m);
+  radixOrder(keys, Math.max(1, u), order);
+  return order;
+}
+
+/** Per-analysis counters reused by every draft (reset through their touched lists). */
+class DraftScratch {
+  readonly addrCount: Int32Array;
+  readonly portCount = new Int32Array(65536);
+  readonly protoSeen: Int32Array;
+  constructor(ctx: Context) {
+    this.addrCount = new Int32Array(ctx.addresses.length);
+    this.protoSeen = new Int32Array(ctx.protocolNames.length).fill(-1);
+  }
+}
+
+type Draft = ReturnType<typeof draftIncident>;
+
+/** Codes with their counts, most frequent first, then by code; resets the counters. */
+function byCount(counts: Int32Array, touched: number[], odd: Map<number, number> | null): number[] {
+  const entries: [number, number][] = touched.map((c) => [c, counts[c]]);
+  for (const c of touched) counts[c] = 0;
+  if (odd) for (const e of odd) entries.push(e);
+  entries.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  return entries.map(([k]) => k);
+}
+
+/**
+ * One incident from one part: `members` are finding indices in time order, `sevRows` the part's rows
+ * most severe first.
+ */
+function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, members: Int32Array, sevRows: Int32Array, part: number, scratch: DraftScratch) {
+  const k0 = members[0];
+  const type = TYPE_CODES[found.type[k0]];
   const sev = input.severity;
-  const rows = part.map((f) => f.row).sort((a, b) => (sev[b] || 0) - (sev[a] || 0) || a - b);
+  const rows = Array.from(sevRows);
   const bytesCol = ctx.metrics.bytes;
+  const { addrCount, portCount, protoSeen } = scratch;
   let bytes = 0;
   let first = Infinity;
   let last = -Infinity;
   let detector = 0;
   let maxSev = 0;
   let confSum = 0;
-  const srcs = new Map<number, number>();
-  const dsts = new Map<number, number>();
-  const ports = new Map<number, number>();
+  const srcTouched: number[] = [];
+  const dstTouched: number[] = [];
+  const portTouched: number[] = [];
+  // Sources and destinations share one counter array: sources are counted first, then destinations.
   const protos = new Set<string>();
-  for (const f of part) {
-    const i = f.row;
+  let oddPorts: Map<number, number> | null = null;
+  const src = ctx.src;
+  const dst = ctx.dst;
+  const dport = ctx.dport;
+  const protoCode = ctx.protocolCode;
+  const time = ctx.time;
+  const techCount = new Map<string, number>();
+  const reasons = new Map<string, number>();
+  for (let x = 0; x < members.length; x++) {
+    const k = members[x];
+    const i = found.row[k];
     if (bytesCol && Number.isFinite(bytesCol[i])) bytes += bytesCol[i];
-    if (ctx.time) {
-      const t = ctx.time[i];
+    if (time) {
+      const t = time[i];
       if (Number.isFinite(t)) {
         if (t < first) first = t;
         if (t > last) last = t;
       }
     }
-    if (f.detector) detector++;
+    if (found.detector[k]) detector++;
     maxSev = Math.max(maxSev, sev[i] || 0);
-    confSum += f.confidence;
-    if (ctx.src && ctx.src[i] >= 0) srcs.set(ctx.src[i], (srcs.get(ctx.src[i]) ?? 0) + 1);
-    if (ctx.dst && ctx.dst[i] >= 0) dsts.set(ctx.dst[i], (dsts.get(ctx.dst[i]) ?? 0) + 1);
-    if (ctx.dport && Number.isFinite(ctx.dport[i])) ports.set(ctx.dport[i], (ports.get(ctx.dport[i]) ?? 0) + 1);
-    if (ctx.protocolCode && ctx.protocolCode[i] >= 0) protos.add(ctx.protocolNames[ctx.protocolCode[i]]);
+    confSum += found.confidence[k];
+    if (src && src[i] >= 0) {
+      if (addrCount[src[i]]++ === 0) srcTouched.push(src[i]);
+    }
+    if (dport && Number.isFinite(dport[i])) {
+      const p = dport[i];
+      if (p >= 0 && p <= 65535 && p === Math.floor(p)) {
+        if (portCount[p]++ === 0) portTouched.push(p + 0);
+      } else {
+        oddPorts ??= new Map();
+        oddPorts.set(p, (oddPorts.get(p) ?? 0) + 1);
+      }
+    }
+    if (protoCode && protoCode[i] >= 0 && protoSeen[protoCode[i]] !== part) {
+      protoSeen[protoCode[i]] = part;
+      protos.add(ctx.protocolNames[protoCode[i]]);
+    }
+    const tech = found.technique[k];
+    if (tech) techCount.set(tech, (techCount.get(tech) ?? 0) + 1);
+    const r = found.reason[k];
+    reasons.set(r, (reasons.get(r) ?? 0) + 1);
   }
-  const byCount = (m: Map<number, number>) => [...m.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([k]) => k);
-  const actor = part[0].actor;
-  const target = part[0].target;
+  const srcCodes = byCount(addrCount, srcTouched, null);
+  if (dst) {
+    for (let x = 0; x < members.length; x++) {
+      const i = found.row[members[x]];
+      if (dst[i] >= 0 && addrCount[dst[i]]++ === 0) dstTouched.push(dst[i]);
+    }
+  }
+  const dstCodes = byCount(addrCount, dstTouched, null);
+  const destinationPorts = byCount(portCount, portTouched, oddPorts);
+  const actor = found.actor[k0];
+  const target = found.target[k0];
   // The attacker / target lead their lists (a scan's replies outnumber its probes, for example).
   const lead = (codes: number[], first: number) => (first >= 0 && codes.includes(first) ? [first, ...codes.filter((c) => c !== first)] : codes);
-  const sourceIps = lead(byCount(srcs), actor).map((c) => ctx.addresses[c]);
-  const destinationIps = lead(byCount(dsts), target).map((c) => ctx.addresses[c]);
-  const destinationPorts = byCount(ports);
-  const n = part.length;
+  const sourceCodes = lead(srcCodes, actor);
+  const destinationCodes = lead(dstCodes, target);
+  const sourceIps = sourceCodes.map((c) => ctx.addresses[c]);
+  const destinationIps = destinationCodes.map((c) => ctx.addresses[c]);
+  const n = members.length;
   const confidence = Math.round((confSum / n) * 100) / 100;
   const volume = Math.min(1, 0.6 + 0.1 * Math.log2(n));
   const severity = Math.max(0, Math.min(100, Math.round(TYPE_SEVERITY[type] * (0.5 + 0.5 * confidence) * volume + 0.1 * Math.max(0, maxSev - 50))));
 
   // Techniques: the most common one among the rows.
-  const techCount = new Map<string, number>();
-  for (const f of part) if (f.technique) techCount.set(f.technique, (techCount.get(f.technique) ?? 0) + 1);
   const technique = [...techCount.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
 
   const where =
@@ -172,8 +362,6 @@ function draftIncident(ctx: Context, input: FindingsInput, part: RowFinding[]) {
   evidence.push(
     `${n} flow${n === 1 ? '' : 's'} (${fmtBytes(bytes)})${Number.isFinite(first) ? ` from ${iso(first)} to ${iso(last)} (${fmtSpan(last - first)})` : ''}: ${where}.`,
   );
-  const reasons = new Map<string, number>();
-  for (const f of part) reasons.set(f.reason, (reasons.get(f.reason) ?? 0) + 1);
   for (const [r, c] of [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3)) evidence.push(`${r}${reasons.size > 1 ? ` (${c} flows)` : ''}.`);
   if (destinationPorts.length > 1) evidence.push(`${destinationPorts.length} distinct destination ports (${destinationPorts.slice(0, 10).join(', ')}${destinationPorts.length > 10 ? ', …' : ''}).`);
   if (sourceIps.length > 1) evidence.push(`${sourceIps.length} distinct sources.`);
@@ -194,10 +382,11 @@ function draftIncident(ctx: Context, input: FindingsInput, part: RowFinding[]) {
     victims.push(...(target >= 0 ? [ctx.addresses[target]] : destinationIps.slice(0, 5)));
     attackers.push(...sourceIps.slice(0, 200));
   } else if (type === 'data_exfiltration' || type === 'beaconing' || type === 'protocol_misuse') {
-    victims.push(...sourceIps.filter((a) => isInternalText(ctx, a) !== false).slice(0, 20));
-    remote.push(...destinationIps.filter((a) => isInternalText(ctx, a) !== true).slice(0, 20));
+    victims.push(...sourceCodes.filter((c) => isInternal(ctx, c) !== false).slice(0, 20).map((c) => ctx.addresses[c]));
+    remote.push(...destinationCodes.filter((c) => isInternal(ctx, c) !== true).slice(0, 20).map((c) => ctx.addresses[c]));
   }
   return {
+    part,
     type,
     title: `${TITLES[type]}: ${where}`,
     technique,
@@ -215,11 +404,6 @@ function draftIncident(ctx: Context, input: FindingsInput, part: RowFinding[]) {
     evidence,
     scope: { type, attackers: attackers.filter(Boolean), victims, remote, ports: destinationPorts.slice(0, 20), protocols: [...protos] },
   };
-}
-
-function isInternalText(ctx: Context, address: string): boolean | null {
-  const code = ctx.addresses.indexOf(address);
-  return code >= 0 ? isInternal(ctx, code) : null;
 }
 
 const LEGACY_NAMES: Record<AttackType, string> = {

@@ -10,8 +10,7 @@ import { DEFAULT_BEHAVIOUR, detectBeacons, detectBruteForce, detectExfiltration,
 import type { BehaviourOptions } from './behaviour.ts';
 import { resolveRules, TYPING_RULES, typeFlow } from './rules.ts';
 import type { TypingRule } from './rules.ts';
-import { buildIncidents, legacyRecommendations } from './incidents.ts';
-import type { RowFinding } from './incidents.ts';
+import { buildIncidents, legacyRecommendations, RowFindings } from './incidents.ts';
 import { analyzeTime } from './time.ts';
 
 export interface FindingsOptions {
@@ -41,52 +40,57 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
   detectExfiltration(ctx, hits);
 
   const resolved = resolveRules(ctx, options.rules ?? TYPING_RULES);
-  const found: RowFinding[] = [];
   const flagged = new Uint8Array(n);
+  let flaggedCount = 0;
   for (let i = 0; i < n; i++) {
+    if (input.isAnomaly[i] === 1 || hits.type[i] >= 0) {
+      flagged[i] = 1;
+      flaggedCount++;
+    }
+  }
+  const found = new RowFindings(flaggedCount);
+  const src = ctx.src;
+  const dst = ctx.dst;
+  for (let i = 0; i < n; i++) {
+    if (flagged[i] === 0) continue;
     const det = input.isAnomaly[i] === 1;
     const h = hits.type[i];
-    if (!det && h < 0) continue;
-    flagged[i] = 1;
-    const hitType: AttackType | null = h >= 0 ? TYPE_CODES[h] : null;
     const hitReason = h >= 0 ? hits.reasons[hits.reason[i]] : null;
-    const actor = h >= 0 ? hits.actor[i] : ctx.src ? ctx.src[i] : -1;
-    const target = h >= 0 ? hits.target[i] : ctx.dst ? ctx.dst[i] : -1;
+    const actor = h >= 0 ? hits.actor[i] : src ? src[i] : -1;
+    const target = h >= 0 ? hits.target[i] : dst ? dst[i] : -1;
     if (!det) {
-      found.push({ row: i, type: hitType!, confidence: round2(hits.confidence[i]), technique: hitReason!.technique, actor, target, reason: hitReason!.text, detector: false });
+      found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, false);
       continue;
     }
     const typing = typeFlow(ctx, resolved, i, input.explanations.get(i));
-    if (hitType === null) {
+    const typed = TYPE_CODE[typing.type];
+    if (h < 0) {
       // A flood has many sources: its rule-typed flows group by target only.
-      found.push({ row: i, type: typing.type, confidence: typing.confidence, technique: typing.technique, actor: typing.type === 'ddos' ? -1 : actor, target, reason: typing.reason, detector: true });
-    } else if (typing.type === hitType) {
+      found.push(i, typed, typing.confidence, typing.technique, typing.type === 'ddos' ? -1 : actor, target, typing.reason, true);
+    } else if (typed === h) {
       // Detector and behaviour agree: independent evidence raises confidence.
       const c = 1 - (1 - hits.confidence[i]) * (1 - typing.confidence);
-      found.push({ row: i, type: hitType, confidence: round2(Math.min(0.99, c)), technique: hitReason!.technique, actor, target, reason: `${hitReason!.text}; ${typing.reason}`, detector: true });
-    } else {
+      found.push(i, h, round2(Math.min(0.99, c)), hitReason!.technique, actor, target, `${hitReason!.text}; ${typing.reason}`, true);
+    } else if (typing.type !== 'untyped' && typing.confidence > hits.confidence[i] + 0.2) {
       // Behaviour evidence (many flows) outweighs one flow's shape unless the rule is much surer.
-      const useRule = typing.type !== 'untyped' && typing.confidence > hits.confidence[i] + 0.2;
-      found.push(
-        useRule
-          ? { row: i, type: typing.type, confidence: typing.confidence, technique: typing.technique, actor: ctx.src ? ctx.src[i] : -1, target: ctx.dst ? ctx.dst[i] : -1, reason: typing.reason, detector: true }
-          : { row: i, type: hitType, confidence: round2(hits.confidence[i]), technique: hitReason!.technique, actor, target, reason: hitReason!.text, detector: true },
-      );
+      found.push(i, typed, typing.confidence, typing.technique, src ? src[i] : -1, dst ? dst[i] : -1, typing.reason, true);
+    } else {
+      found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, true);
     }
   }
 
-  const { incidents, rowIncident } = buildIncidents(ctx, input, found, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now() });
+  const { incidents, incidentOf } = buildIncidents(ctx, input, found, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now() });
   const flows = new Map<number, FlowFinding>();
-  for (const f of found) {
-    const k = rowIncident.get(f.row);
-    flows.set(f.row, {
-      row: f.row,
-      type: f.type,
-      confidence: f.confidence,
-      reason: f.reason,
-      technique: f.technique,
-      incidentId: k === undefined ? null : incidents[k].id,
-      source: f.detector ? (hits.type[f.row] >= 0 ? 'both' : 'detector') : 'behaviour',
+  for (let k = 0; k < found.count; k++) {
+    const row = found.row[k];
+    flows.set(row, {
+      row,
+      type: TYPE_CODES[found.type[k]],
+      confidence: found.confidence[k],
+      reason: found.reason[k],
+      technique: found.technique[k],
+      incidentId: incidents[incidentOf[k]].id,
+      source: found.detector[k] ? (hits.type[row] >= 0 ? 'both' : 'detector') : 'behaviour',
     });
   }
   return {
@@ -97,6 +101,7 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
   };
 }
 
+const TYPE_CODE = Object.fromEntries(TYPE_CODES.map((t, k) => [t, k])) as Record<AttackType, number>;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 export { TYPING_RULES, TYPING_THRESHOLD, AUTH_PORTS, SERVICE_PORTS, typeFlow, resolveRules } from './rules.ts';

@@ -43,7 +43,11 @@ export function analyzeTime(time: Float64Array | null, flagged: Uint8Array, peri
   const anomalies = new Float64Array(count);
   const hourFlows = new Float64Array(24);
   const hourAnomalies = new Float64Array(24);
-  const dayFlows = new Map<number, [number, number]>();
+  // Days as offsets from the first day: two counters per day instead of a Map lookup per row.
+  const firstDay = Math.floor(min / 86_400_000);
+  const dayCount = Math.floor(max / 86_400_000) - firstDay + 1;
+  const dayFlows = new Float64Array(dayCount);
+  const dayAnomalies = new Float64Array(dayCount);
   let totalAnomalies = 0;
   for (let i = 0; i < n; i++) {
     const t = time[i];
@@ -55,11 +59,9 @@ export function analyzeTime(time: Float64Array | null, flagged: Uint8Array, peri
     const hour = Math.floor(t / 3_600_000) % 24;
     hourFlows[hour]++;
     hourAnomalies[hour] += f;
-    const day = Math.floor(t / 86_400_000);
-    let d = dayFlows.get(day);
-    if (!d) dayFlows.set(day, (d = [0, 0]));
-    d[0]++;
-    d[1] += f;
+    const d = Math.floor(t / 86_400_000) - firstDay;
+    dayFlows[d]++;
+    dayAnomalies[d] += f;
     totalAnomalies += f;
   }
   const buckets: TimeBucket[] = [];
@@ -105,8 +107,9 @@ export function analyzeTime(time: Float64Array | null, flagged: Uint8Array, peri
     const top = byHourOfDay.reduce((x, y) => (y.anomalies > x.anomalies ? y : x));
     peakHours = [top.hour];
   }
-  const byDay = [...dayFlows.entries()]
-    .sort((x, y) => x[0] - y[0])
-    .map(([day, [f, a]]) => ({ day: new Date(day * 86_400_000).toISOString().slice(0, 10), flows: f, anomalies: a }));
+  const byDay: { day: string; flows: number; anomalies: number }[] = [];
+  for (let d = 0; d < dayCount; d++) {
+    if (dayFlows[d] > 0) byDay.push({ day: new Date((firstDay + d) * 86_400_000).toISOString().slice(0, 10), flows: dayFlows[d], anomalies: dayAnomalies[d] });
+  }
   return { available: true, bucketMs, buckets, byHourOfDay, byDay, bursts, periodic, peakHours };
 }
