@@ -8,7 +8,7 @@
  *   256 rows, the row earns much; carried along with the bulk, it earns nothing;
  * - when the row lies outside that range (x > hi, or x < lo), the split would have cut it off from
  *   all n rows had it been in the training sample — exactly when the uniform threshold fell between
- *   the row and the range, with probability p = (x - hi) / (x - lo) (or (lo - x) / (hi - x)). The
+ *   the row and the range, with probability p = u / (u + hi - lo), u = the row's distance outside. The
  *   credit is then p · ln(n + 1) + (1 - p) · (the in-range credit), and the credits of the splits
  *   below are weighted by the probability (1 - p) that the row was not isolated yet.
  * So a row far out on one feature credits that feature with nearly a whole isolation the first time
@@ -21,43 +21,54 @@
  */
 import type { PackedForest } from './kernel.ts';
 
-/** Mean credits of the row at rows[offset .. offset + cols) into out[o .. o + cols). */
-function creditsAt(f: PackedForest, rows: ArrayLike<number>, offset: number, out: Float64Array, o: number): void {
+/** Rows walked together, tree by tree: one tree's arrays stay in cache while the block's rows use it. */
+const CREDIT_BLOCK_ROWS = 512;
+
+/**
+ * Raw (unnormalised) mean credits of rows [start, end) of a row-major matrix (f.cols columns) into
+ * out[r · cols .. (r + 1) · cols) for each row r. Rows go through the trees in blocks, tree-major
+ * inside a block; every row still adds its credits in tree order, so the result does not depend on
+ * the blocks.
+ */
+export function creditsRange(f: PackedForest, rows: ArrayLike<number>, start: number, end: number, out: Float64Array): void {
   const { roots, depth, node, threshold, gain, lo, hi, isolate, nTrees, cols } = f;
-  for (let c = 0; c < cols; c++) out[o + c] = 0;
-  for (let t = 0; t < nTrees; t++) {
-    let g = roots[t];
-    let alive = 1; // probability the row is not isolated yet on this path
-    for (let d = depth[t]; d > 0; d--) {
-      const next = node[4 * g + 1];
-      if (next === g) break; // leaf
-      const feat = node[4 * g];
-      const x = rows[offset + feat];
-      const side = x <= threshold[g] ? 0 : 1;
-      const a = lo[g];
-      const b = hi[g];
-      // NaN ranges (unknown) compare false: p = 0.
-      const p = x > b ? (x - b) / (x - a) : x < a ? (a - x) / (b - x) : 0;
-      out[o + feat] += alive * (p * isolate[g] + (1 - p) * gain[2 * g + side]);
-      alive *= 1 - p;
-      g = node[4 * g + 1 + side];
+  out.fill(0, start * cols, end * cols);
+  for (let b0 = start; b0 < end; b0 += CREDIT_BLOCK_ROWS) {
+    const b1 = Math.min(end, b0 + CREDIT_BLOCK_ROWS);
+    for (let t = 0; t < nTrees; t++) {
+      const root = roots[t];
+      const steps = depth[t];
+      for (let r = b0; r < b1; r++) {
+        const o = r * cols;
+        let g = root;
+        let alive = 1; // probability the row is not isolated yet on this path
+        for (let d = steps; d > 0; d--) {
+          const k = 4 * g;
+          if (node[k + 1] === g) break; // leaf
+          const feat = node[k];
+          const x = rows[o + feat];
+          const side = (x > threshold[g]) as unknown as number; // 0/1 at run time: no branch
+          const a = lo[g];
+          const b = hi[g];
+          // The chance the split would have cut the row off: 0 inside the range (and for unknown
+          // ranges, ±∞); most splits take the cheap branch.
+          if (x > b || x < a) {
+            const u = x > b ? x - b : a - x;
+            const p = u / (u + (b - a));
+            out[o + feat] += alive * (p * isolate[g] + (1 - p) * gain[2 * g + side]);
+            alive *= 1 - p;
+          } else out[o + feat] += alive * gain[2 * g + side];
+          g = node[k + 1 + side];
+        }
+      }
     }
   }
-  for (let c = 0; c < cols; c++) out[o + c] /= nTrees;
+  for (let i = start * cols; i < end * cols; i++) out[i] /= nTrees;
 }
 
 /** Raw (unnormalised) mean isolation credit per feature for one float32 row; written into `out`. */
 export function isolationCredits(f: PackedForest, row: ArrayLike<number>, out: Float64Array): void {
-  creditsAt(f, row, 0, out, 0);
-}
-
-/**
- * Raw credits of rows [start, end) of a row-major float32 matrix (f.cols columns) into
- * out[r · cols .. (r + 1) · cols) for each row r.
- */
-export function creditsRange(f: PackedForest, rows: Float32Array, start: number, end: number, out: Float64Array): void {
-  const cols = f.cols;
-  for (let r = start; r < end; r++) creditsAt(f, rows, r * cols, out, r * cols);
+  creditsRange(f, row, 0, 1, out);
 }
 
 /** Normalise credits in place to weights summing to 1; equal weights when all are 0. */

@@ -36,7 +36,7 @@ export interface PackedForest {
   readonly gain: Float64Array;
   /**
    * For explanations: the split feature's range [lo[g], hi[g]] over internal node g's training rows
-   * (NaN when unknown, as for scikit-learn's trees, and at leaves), and isolate[g] = ln(n_node + 1):
+   * ([-∞, +∞] when unknown, as for scikit-learn's trees, and at leaves), and isolate[g] = ln(n_node + 1):
    * the isolation a row achieves when a split cuts it off from all of the node's training rows.
    */
   readonly lo: Float64Array;
@@ -85,8 +85,8 @@ export function packForest(trees: readonly IsolationTreeArrays[], cols: number, 
   const threshold = sharedFloat64(total);
   const leafValue = sharedFloat64(total);
   const gain = sharedFloat64(2 * total);
-  const lo = sharedFloat64(total).fill(NaN);
-  const hi = sharedFloat64(total).fill(NaN);
+  const lo = sharedFloat64(total).fill(-Infinity);
+  const hi = sharedFloat64(total).fill(Infinity);
   const isolate = sharedFloat64(total);
   let base = 0;
   for (let ti = 0; ti < trees.length; ti++) {

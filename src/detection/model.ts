@@ -151,7 +151,7 @@ export class AnomalyModel {
     const out: Explanation[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
-      const w = normaliseWeights(credits.subarray(i * k, (i + 1) * k));
+      const w = normaliseWeights(credits.subarray(i * k, (i + 1) * k)); // a view: normalised in place
       const contributions: FeatureContribution[] = [];
       for (let c = 0; c < k; c++) {
         const raw = columns[c][r];
