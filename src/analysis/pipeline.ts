@@ -185,7 +185,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const anomalous: number[] = [];
     for (let i = 0; i < isAnomaly.length; i++) if (isAnomaly[i] === 1) anomalous.push(i);
     anomalous.sort((a, b) => severity[b] - severity[a] || scores[a] - scores[b] || a - b);
-    const explanationList = model.explain(columns, anomalous);
+    const explanationList = await model.explainAsync(columns, anomalous, { workers: options.workers ?? 2 });
     const explanations = new Map<number, Explanation>();
     for (const e of explanationList) explanations.set(e.row, e);
     timer.mark('explain', { anomalies: anomalous.length });
