@@ -1,6 +1,6 @@
 /**
  * Seeded randomness for the detector: xoshiro128** seeded through splitmix32.
- * `Math.random` never appears in src/detection; one integer seed gives one stream, and
+ * the global unseeded generator is never used in src/detection; one integer seed gives one stream, and
  * child streams (one per tree) are seeded from draws of the parent.
  */
 
