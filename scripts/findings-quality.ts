@@ -42,15 +42,25 @@ export interface QualityRun {
 }
 
 /** Fits the detector on generated traffic and analyses it; closes nothing (call closeScorePool when done). */
-export async function runQuality(opts: { seed: number; rows: number; hours: number; share: number; contamination?: number }): Promise<QualityRun> {
-  const traffic = generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: opts.hours, rows: opts.rows, seed: opts.seed, anomalyShare: opts.share });
+export async function runQuality(opts: {
+  seed: number;
+  rows: number;
+  hours: number;
+  share: number;
+  contamination?: number;
+  /** First flow's day (default 2024-03-04T00:00:00Z). */
+  start?: string;
+  /** The detector's seed (default: the generator's). */
+  randomState?: number;
+}): Promise<QualityRun> {
+  const traffic = generateTraffic({ start: new Date(opts.start ?? '2024-03-04T00:00:00Z'), hours: opts.hours, rows: opts.rows, seed: opts.seed, anomalyShare: opts.share });
   const table = trafficToFlowTable(traffic);
   const columns = QUALITY_FEATURES.map((name) => {
     const c = table.columns.find((x) => x.name === name);
     if (!c || c.kind !== 'numeric') throw new Error(`missing feature ${name}`);
     return c.values;
   });
-  const fit = await AnomalyModel.fit(QUALITY_FEATURES, columns, { contamination: opts.contamination ?? Math.max(0.01, opts.share), nEstimators: 100, randomState: opts.seed });
+  const fit = await AnomalyModel.fit(QUALITY_FEATURES, columns, { contamination: opts.contamination ?? Math.max(0.01, opts.share), nEstimators: 100, randomState: opts.randomState ?? opts.seed });
   const anomalousRows: number[] = [];
   for (let i = 0; i < traffic.rows; i++) if (fit.isAnomaly[i] === 1) anomalousRows.push(i);
   const explanations = new Map(fit.model.explain(columns, anomalousRows).map((e) => [e.row, e]));

@@ -218,14 +218,20 @@ export function detectFloods(ctx: Context, hits: Hits, order: Uint32Array, opts:
       const from = wStart[w];
       const to = wStart[e] + wCount[e];
       let flows = 0;
-      let sourcesTotal = 0;
-      for (let x = w; x <= e; x++) {
-        flows += wCount[x];
-        sourcesTotal += wSources[x];
+      for (let x = w; x <= e; x++) flows += wCount[x];
+      // Distinct sources over the whole run (a bot sending in several windows counts once).
+      stampId++;
+      let sources = 0;
+      for (let x = from; x < to; x++) {
+        const sc = src[groups.rows[x]];
+        if (sc >= 0 && stamp[sc] !== stampId) {
+          stamp[sc] = stampId;
+          sources++;
+        }
       }
       const peak = Math.max(...wCount.slice(w, e + 1));
       const reason = hits.addReason(
-        `${flows} flows from about ${sourcesTotal} sources converged on ${ctx.addresses[g]} within ${fmtDuration(((e - w + 1) * windowMs) / 1000)} (peak ${peak} per ${opts.floodWindowSeconds} s vs a usual ${median} for this host)`,
+        `${flows} flows from ${sources} sources converged on ${ctx.addresses[g]} within ${fmtDuration(((e - w + 1) * windowMs) / 1000)} (peak ${peak} per ${opts.floodWindowSeconds} s vs a usual ${median} for this host)`,
         'T1498',
       );
       const conf = Math.min(0.97, 0.7 + 0.05 * Math.log2(peak / threshold + 1) + 0.05 * Math.log2(wSources[w] / 10 + 1));

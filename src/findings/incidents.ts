@@ -7,7 +7,9 @@ import type { Context } from './context.ts';
 import { KeyIndex, radixOrder } from './context.ts';
 import { TYPE_CODES } from './behaviour.ts';
 import { buildMitigation } from './mitigations.ts';
+import { incidentEvidence, SUPPORT_MEASURES } from './evidence.ts';
 import { isInternal } from './rules.ts';
+import type { ResolvedRules } from './rules.ts';
 
 /**
  * The rows with a finding, in row order, as columns (struct of arrays): index k is the k-th finding.
@@ -21,8 +23,21 @@ export class RowFindings {
   readonly actor: Int32Array;
   readonly target: Int32Array;
   readonly detector: Uint8Array;
+  /** Typing rule index (into the resolved rules) whose shape the flow matched, -1 for none. */
+  readonly rule: Int16Array;
+  /** Bit k set when condition k of that rule held. */
+  readonly held: Int32Array;
+  /** 1 when the type comes from the rule alone (no behaviour detector agreeing). */
+  readonly byRule: Uint8Array;
+  /** Behaviour reason (index into `hitReasons`) behind the type, -1 for none. */
+  readonly hit: Int32Array;
+  /** 1 when the rule's attack lacked corroboration and the flow is reported as untyped. */
+  readonly uncorroborated: Uint8Array;
+  /** What the uncorroborated flow's part showed (SUPPORT_MEASURES per finding: flows, sources, ports, target rate, bytes; NaN = not measured). */
+  readonly support: Float64Array;
   readonly technique: (string | null)[] = [];
   readonly reason: string[] = [];
+  hitReasons: readonly { readonly text: string }[] = [];
 
   constructor(capacity: number) {
     this.row = new Int32Array(capacity);
@@ -31,9 +46,29 @@ export class RowFindings {
     this.actor = new Int32Array(capacity);
     this.target = new Int32Array(capacity);
     this.detector = new Uint8Array(capacity);
+    this.rule = new Int16Array(capacity);
+    this.held = new Int32Array(capacity);
+    this.byRule = new Uint8Array(capacity);
+    this.hit = new Int32Array(capacity);
+    this.uncorroborated = new Uint8Array(capacity);
+    this.support = new Float64Array(SUPPORT_MEASURES * capacity);
   }
 
-  push(row: number, type: number, confidence: number, technique: string | null, actor: number, target: number, reason: string, detector: boolean): void {
+  /** `rule`/`held`: the typing rule the flow matched; `byRule`: the type is the rule's alone; `hit`: the behaviour reason behind it. */
+  push(
+    row: number,
+    type: number,
+    confidence: number,
+    technique: string | null,
+    actor: number,
+    target: number,
+    reason: string,
+    detector: boolean,
+    rule = -1,
+    held = 0,
+    byRule = false,
+    hit = -1,
+  ): void {
     const k = this.count++;
     this.row[k] = row;
     this.type[k] = type;
@@ -41,6 +76,10 @@ export class RowFindings {
     this.actor[k] = actor;
     this.target[k] = target;
     this.detector[k] = detector ? 1 : 0;
+    this.rule[k] = rule;
+    this.held[k] = held;
+    this.byRule[k] = byRule ? 1 : 0;
+    this.hit[k] = hit;
     this.technique.push(technique);
     this.reason.push(reason);
   }
@@ -78,27 +117,32 @@ const TITLES: Record<AttackType, string> = {
   untyped: 'Unusual traffic (untyped)',
 };
 
-const fmtBytes = (b: number): string =>
-  b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} kB` : `${b} B`;
-const fmtSpan = (ms: number): string => {
-  const s = ms / 1000;
-  return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
-};
-const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
-
 export interface IncidentOptions {
   readonly expiryMinutes: number;
   readonly now: number;
+  /** The rules the findings were typed with (for the per-flow evidence summary). */
+  readonly rules: ResolvedRules;
 }
 
 const UNTYPED = TYPE_CODES.indexOf('untyped');
 
 /**
- * Groups the findings into incidents, most severe first. `incidentOf[k]` is the incident index of
- * finding k. Grouping keys are integers (type, actor, target — or type, port, protocol), groups are
- * ordered by first appearance, and rows are ordered by counting / radix sorts, not comparators.
+ * Findings split into the parts that become incidents. Part p is the findings
+ * `members[start[p] .. start[p + 1])`, in time order; `of[k]` is the part of finding k.
  */
-export function buildIncidents(ctx: Context, input: FindingsInput, found: RowFindings, opts: IncidentOptions): { incidents: Incident[]; incidentOf: Int32Array } {
+export interface Parts {
+  readonly count: number;
+  readonly members: Int32Array;
+  readonly start: readonly number[];
+  readonly of: Int32Array;
+}
+
+/**
+ * Groups the findings by type, actor and target (or type, port and protocol), then splits each group
+ * where a gap is longer than the type's window. Grouping keys are integers, groups are ordered by
+ * first appearance, and members are ordered by counting / radix sorts, not comparators.
+ */
+export function partition(ctx: Context, found: RowFindings): Parts {
   const m = found.count;
   const hasAddr = ctx.src !== null && ctx.dst !== null;
   const nA = ctx.addresses.length + 1;
@@ -154,7 +198,21 @@ export function buildIncidents(ctx: Context, input: FindingsInput, found: RowFin
   partStart.push(m);
   const partOf = new Int32Array(m);
   for (let p = 0; p < partCount; p++) for (let x = partStart[p]; x < partStart[p + 1]; x++) partOf[members[x]] = p;
+  return { count: partCount, members, start: partStart, of: partOf };
+}
 
+/**
+ * Incidents from the parts, most severe first. `incidentOf[k]` is the incident index of finding k.
+ */
+export function buildIncidents(
+  ctx: Context,
+  input: FindingsInput,
+  found: RowFindings,
+  parts: Parts,
+  opts: IncidentOptions,
+): { incidents: Incident[]; incidentOf: Int32Array } {
+  const m = found.count;
+  const { count: partCount, members, start: partStart, of: partOf } = parts;
   // Rows of each part, most severe first (then by row): one radix sort of all findings by severity rank.
   const sev = input.severity;
   const bySeverity = orderBySeverity(found, sev);
@@ -171,7 +229,7 @@ export function buildIncidents(ctx: Context, input: FindingsInput, found: RowFin
   const scratch = new DraftScratch(ctx);
   const drafts: Draft[] = [];
   for (let p = 0; p < partCount; p++) {
-    drafts.push(draftIncident(ctx, input, found, members.subarray(partStart[p], partStart[p + 1]), sevRows.subarray(sevStart[p], sevStart[p + 1]), p, scratch));
+    drafts.push(draftIncident(ctx, input, found, members.subarray(partStart[p], partStart[p + 1]), sevRows.subarray(sevStart[p], sevStart[p + 1]), p, scratch, opts.rules));
   }
   drafts.sort((a, b) => b.severity - a.severity || b.flowCount - a.flowCount || a.rows[0] - b.rows[0]);
   const incidentOfPart = new Int32Array(partCount);
@@ -268,7 +326,7 @@ function byCount(counts: Int32Array, touched: number[], odd: Map<number, number>
  * One incident from one part: `members` are finding indices in time order, `sevRows` the part's rows
  * most severe first.
  */
-function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, members: Int32Array, sevRows: Int32Array, part: number, scratch: DraftScratch) {
+function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, members: Int32Array, sevRows: Int32Array, part: number, scratch: DraftScratch, rules: ResolvedRules) {
   const k0 = members[0];
   const type = TYPE_CODES[found.type[k0]];
   const sev = input.severity;
@@ -293,7 +351,6 @@ function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, m
   const protoCode = ctx.protocolCode;
   const time = ctx.time;
   const techCount = new Map<string, number>();
-  const reasons = new Map<string, number>();
   for (let x = 0; x < members.length; x++) {
     const k = members[x];
     const i = found.row[k];
@@ -326,8 +383,6 @@ function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, m
     }
     const tech = found.technique[k];
     if (tech) techCount.set(tech, (techCount.get(tech) ?? 0) + 1);
-    const r = found.reason[k];
-    reasons.set(r, (reasons.get(r) ?? 0) + 1);
   }
   const srcCodes = byCount(addrCount, srcTouched, null);
   if (dst) {
@@ -338,8 +393,11 @@ function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, m
   }
   const dstCodes = byCount(addrCount, dstTouched, null);
   const destinationPorts = byCount(portCount, portTouched, oddPorts);
-  const actor = found.actor[k0];
-  const target = found.target[k0];
+  // Untyped findings group by port and protocol: an actor or target is named only when all share it.
+  const untyped = type === 'untyped';
+  const actor = untyped ? (srcCodes.length === 1 ? srcCodes[0] : -1) : found.actor[k0];
+  const target = untyped ? (dstCodes.length === 1 ? dstCodes[0] : -1) : found.target[k0];
+
   // The attacker / target lead their lists (a scan's replies outnumber its probes, for example).
   const lead = (codes: number[], first: number) => (first >= 0 && codes.includes(first) ? [first, ...codes.filter((c) => c !== first)] : codes);
   const sourceCodes = lead(srcCodes, actor);
@@ -354,22 +412,17 @@ function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, m
   // Techniques: the most common one among the rows.
   const technique = [...techCount.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
 
-  const where =
-    sourceIps.length || destinationIps.length
-      ? `${actor >= 0 ? ctx.addresses[actor] : sourceIps.length === 1 ? sourceIps[0] : `${sourceIps.length} sources`} → ${target >= 0 ? ctx.addresses[target] : destinationIps.length === 1 ? destinationIps[0] : `${destinationIps.length} hosts`}`
-      : `port ${destinationPorts.slice(0, 3).join(', ')}${protos.size ? `/${[...protos].join('/').toLowerCase()}` : ''}`;
-  const evidence: string[] = [];
-  evidence.push(
-    `${n} flow${n === 1 ? '' : 's'} (${fmtBytes(bytes)})${Number.isFinite(first) ? ` from ${iso(first)} to ${iso(last)} (${fmtSpan(last - first)})` : ''}: ${where}.`,
-  );
-  for (const [r, c] of [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3)) evidence.push(`${r}${reasons.size > 1 ? ` (${c} flows)` : ''}.`);
-  if (destinationPorts.length > 1) evidence.push(`${destinationPorts.length} distinct destination ports (${destinationPorts.slice(0, 10).join(', ')}${destinationPorts.length > 10 ? ', …' : ''}).`);
-  if (sourceIps.length > 1) evidence.push(`${sourceIps.length} distinct sources.`);
-  evidence.push(
-    detector > 0
-      ? `${detector} of ${n} flows flagged by the Isolation Forest (highest severity ${Math.round(maxSev)}); ${n - detector} found by behaviour analysis only.`
-      : `All ${n} flows look normal one by one: found by behaviour analysis.`,
-  );
+  const portText = `${destinationPorts.slice(0, 3).join(', ')}${destinationPorts.length > 3 ? ', …' : ''}${protos.size ? `/${[...protos].join('/').toLowerCase()}` : ''}`;
+  const addressed = sourceIps.length > 0 || destinationIps.length > 0;
+  const where = addressed
+    ? `${actor >= 0 ? ctx.addresses[actor] : sourceIps.length === 1 ? sourceIps[0] : `${sourceIps.length} sources`} → ${target >= 0 ? ctx.addresses[target] : destinationIps.length === 1 ? destinationIps[0] : `${destinationIps.length} hosts`}${untyped && destinationPorts.length > 0 ? ` (port ${portText})` : ''}`
+    : `port ${portText}`;
+  // Extra spread the title does not already say (a scan's replies come from its target, for example).
+  const spread: string[] = [];
+  if (sourceIps.length > 1 && (actor >= 0 || !addressed)) spread.push(`${sourceIps.length} distinct sources`);
+  if (destinationPorts.length > 1) spread.push(`${destinationPorts.length} distinct destination ports (${destinationPorts.slice(0, 10).join(', ')}${destinationPorts.length > 10 ? ', …' : ''})`);
+  const evidence = incidentEvidence(ctx, input, found, members, rules, { n, bytes, first, last, where, spread, detector, maxSev });
+  const title = `${TITLES[type]}: ${where}`;
 
   // Mitigation scope: who attacks, who is hit, which remote end receives data.
   const attackers: string[] = [];
@@ -388,7 +441,7 @@ function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, m
   return {
     part,
     type,
-    title: `${TITLES[type]}: ${where}`,
+    title,
     technique,
     confidence,
     severity,

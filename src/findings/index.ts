@@ -1,8 +1,9 @@
 /**
  * Findings: what happened, where, when, how sure, and what to do. Pure: no I/O.
  *   analyzeFindings(input, options?) → Findings
- * Per-flow typing (rules as data), behaviour detectors over all flows, incidents, time analysis,
- * per-incident mitigations and the legacy recommendation list.
+ * Per-flow typing (rules as data), behaviour detectors over all flows, corroboration (a rule's
+ * many-flow attack needs volume behind it, see support.ts), incidents with evidence sentences
+ * (evidence.ts), time analysis, per-incident mitigations and the legacy recommendation list.
  */
 import type { AttackType, FindingsInput, Findings, FlowFinding } from './types.ts';
 import { buildContext, timeOrder } from './context.ts';
@@ -10,7 +11,8 @@ import { DEFAULT_BEHAVIOUR, detectBeacons, detectBruteForce, detectExfiltration,
 import type { BehaviourOptions } from './behaviour.ts';
 import { resolveRules, TYPING_RULES, typeFlow } from './rules.ts';
 import type { TypingRule } from './rules.ts';
-import { buildIncidents, legacyRecommendations, RowFindings } from './incidents.ts';
+import { buildIncidents, legacyRecommendations, partition, RowFindings } from './incidents.ts';
+import { corroborate } from './support.ts';
 import { analyzeTime } from './time.ts';
 
 export interface FindingsOptions {
@@ -49,6 +51,7 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
     }
   }
   const found = new RowFindings(flaggedCount);
+  found.hitReasons = hits.reasons;
   const src = ctx.src;
   const dst = ctx.dst;
   for (let i = 0; i < n; i++) {
@@ -59,27 +62,30 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
     const actor = h >= 0 ? hits.actor[i] : src ? src[i] : -1;
     const target = h >= 0 ? hits.target[i] : dst ? dst[i] : -1;
     if (!det) {
-      found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, false);
+      found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, false, -1, 0, false, hits.reason[i]);
       continue;
     }
     const typing = typeFlow(ctx, resolved, i, input.explanations.get(i));
     const typed = TYPE_CODE[typing.type];
     if (h < 0) {
       // A flood has many sources: its rule-typed flows group by target only.
-      found.push(i, typed, typing.confidence, typing.technique, typing.type === 'ddos' ? -1 : actor, target, typing.reason, true);
+      found.push(i, typed, typing.confidence, typing.technique, typing.type === 'ddos' ? -1 : actor, target, typing.reason, true, typing.rule, typing.held, true);
     } else if (typed === h) {
       // Detector and behaviour agree: independent evidence raises confidence.
       const c = 1 - (1 - hits.confidence[i]) * (1 - typing.confidence);
-      found.push(i, h, round2(Math.min(0.99, c)), hitReason!.technique, actor, target, `${hitReason!.text}; ${typing.reason}`, true);
+      found.push(i, h, round2(Math.min(0.99, c)), hitReason!.technique, actor, target, `${hitReason!.text}; ${typing.reason}`, true, typing.rule, typing.held, false, hits.reason[i]);
     } else if (typing.type !== 'untyped' && typing.confidence > hits.confidence[i] + 0.2) {
       // Behaviour evidence (many flows) outweighs one flow's shape unless the rule is much surer.
-      found.push(i, typed, typing.confidence, typing.technique, src ? src[i] : -1, dst ? dst[i] : -1, typing.reason, true);
+      found.push(i, typed, typing.confidence, typing.technique, src ? src[i] : -1, dst ? dst[i] : -1, typing.reason, true, typing.rule, typing.held, true);
     } else {
-      found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, true);
+      found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, true, -1, 0, false, hits.reason[i]);
     }
   }
 
-  const { incidents, incidentOf } = buildIncidents(ctx, input, found, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now() });
+  // Incidents: parts typed by a rule alone keep its attack only with the volume the attack needs.
+  let parts = partition(ctx, found);
+  if (corroborate(ctx, found, parts, resolved, order, hits) > 0) parts = partition(ctx, found);
+  const { incidents, incidentOf } = buildIncidents(ctx, input, found, parts, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now(), rules: resolved });
   const flows = new Map<number, FlowFinding>();
   for (let k = 0; k < found.count; k++) {
     const row = found.row[k];
@@ -104,8 +110,8 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
 const TYPE_CODE = Object.fromEntries(TYPE_CODES.map((t, k) => [t, k])) as Record<AttackType, number>;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-export { TYPING_RULES, TYPING_THRESHOLD, AUTH_PORTS, SERVICE_PORTS, typeFlow, resolveRules } from './rules.ts';
-export type { TypingRule, Condition, Typing } from './rules.ts';
+export { TYPING_RULES, TYPING_THRESHOLD, UNCORROBORATED_CONFIDENCE, AUTH_PORTS, SERVICE_PORTS, typeFlow, resolveRules } from './rules.ts';
+export type { TypingRule, Condition, Corroboration, Typing } from './rules.ts';
 export { DEFAULT_BEHAVIOUR } from './behaviour.ts';
 export type { BehaviourOptions } from './behaviour.ts';
 export { buildMitigation, safeAddress, safePort, D3FEND } from './mitigations.ts';

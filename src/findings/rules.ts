@@ -27,6 +27,29 @@ export type Condition =
   | { readonly kind: 'internal-to-external'; readonly weight: number; readonly required?: boolean; readonly text: string; /** Gate only when addresses exist. */ readonly requiredWhenKnown?: boolean }
   | { readonly kind: 'repeated'; readonly min: number; readonly weight: number; readonly required?: boolean; readonly text: string };
 
+/**
+ * What the flows a rule typed (with no behaviour detector agreeing) must show together before the
+ * incident may claim the rule's attack: the rule judges one flow, the attack is many flows or much
+ * data. The incident needs `minFlows` flows and, of the alternatives listed that the data can
+ * measure, at least one; with none listed or measurable, `minFlows` alone decides. Without that
+ * support its flows are reported as unusual, untyped, with the reason.
+ */
+export interface Corroboration {
+  readonly minFlows: number;
+  /** Distinct sources towards the target in the incident. */
+  readonly minSources?: number;
+  /** Distinct destination ports in the incident. */
+  readonly minPorts?: number;
+  /** The target's packet rate (all its flows) in the incident's window vs its own average rate. */
+  readonly rateFactor?: number;
+  /** The incident's bytes vs the 99th percentile of one flow's bytes. */
+  readonly bytesFactor?: number;
+  /** What the flow is, said without claiming the attack: the untyped reason's lead. */
+  readonly plain: string;
+  /** How the attack is named in "not …" sentences. */
+  readonly claim: string;
+}
+
 export interface TypingRule {
   readonly id: string;
   readonly type: AttackType;
@@ -35,7 +58,12 @@ export interface TypingRule {
   readonly conditions: readonly Condition[];
   /** Explanation features (with direction) that support this rule when they lead the explanation. */
   readonly signature: readonly { readonly feature: string; readonly direction: 'high' | 'low' }[];
+  /** Volume the attack needs beyond one flow's shape (absent: one flow is enough, e.g. an oversized ICMP). */
+  readonly corroboration?: Corroboration;
 }
+
+/** Highest confidence of a flow whose rule's attack lacked corroboration (reported as untyped). */
+export const UNCORROBORATED_CONFIDENCE = 0.45;
 
 /** Minimum rule score (0..1) to type a flow; below it the flow is "unusual, untyped". */
 export const TYPING_THRESHOLD = 0.6;
@@ -56,6 +84,7 @@ export const TYPING_RULES: readonly TypingRule[] = [
       { feature: 'packets_per_second', direction: 'high' },
       { feature: 'packet_count', direction: 'high' },
     ],
+    corroboration: { minFlows: 5, minSources: 10, rateFactor: 5, plain: 'unusual high packet rate', claim: 'a flood' },
   },
   {
     id: 'probe',
@@ -73,6 +102,7 @@ export const TYPING_RULES: readonly TypingRule[] = [
       { feature: 'bytes_transferred', direction: 'low' },
       { feature: 'connection_duration', direction: 'low' },
     ],
+    corroboration: { minFlows: 5, minPorts: 5, plain: 'tiny, probe-like flow', claim: 'a scan' },
   },
   {
     id: 'auth-attempt',
@@ -90,6 +120,7 @@ export const TYPING_RULES: readonly TypingRule[] = [
       { feature: 'connection_duration', direction: 'low' },
       { feature: 'bytes_per_packet', direction: 'low' },
     ],
+    corroboration: { minFlows: 5, plain: 'short connection to an authentication port', claim: 'a brute force' },
   },
   {
     id: 'bulk-upload',
@@ -106,6 +137,7 @@ export const TYPING_RULES: readonly TypingRule[] = [
       { feature: 'bytes_transferred', direction: 'high' },
       { feature: 'connection_duration', direction: 'high' },
     ],
+    corroboration: { minFlows: 1, bytesFactor: 20, plain: 'large transfer out', claim: 'an exfiltration' },
   },
   {
     id: 'icmp-tunnel',
@@ -165,9 +197,13 @@ export interface Typing {
   readonly technique: string | null;
   readonly confidence: number;
   readonly reason: string;
+  /** Index of the rule that typed the flow (into the resolved rules), -1 when untyped. */
+  readonly rule: number;
+  /** Bit k set when the rule's condition k held for the flow. */
+  readonly held: number;
 }
 
-const fmt = (x: number): string =>
+export const fmt = (x: number): string =>
   !Number.isFinite(x) ? String(x) : Math.abs(x) >= 100 ? groupThousands(Math.round(x)) : String(Number(x.toPrecision(3)));
 
 /** An integer as toLocaleString('en-US') writes it ("1,234,567"), without Intl's cost per call. */
@@ -254,7 +290,7 @@ function isInternalToExternal(ctx: Context, src: number, dst: number): boolean |
   return a && !b;
 }
 
-const METRIC_NAMES: Record<Metric, string> = {
+export const METRIC_NAMES: Record<Metric, string> = {
   bytes: 'bytes_transferred',
   packets: 'packet_count',
   duration: 'connection_duration',
@@ -266,10 +302,11 @@ const METRIC_NAMES: Record<Metric, string> = {
 /** Types one anomalous flow from its values and explanation. */
 export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, explanation: Explanation | undefined): Typing {
   const top = explanation?.contributions[0];
-  let best: { rule: TypingRule; score: number; reasons: string[] } | null = null;
+  let best: { rule: TypingRule; index: number; held: number; score: number; reasons: string[] } | null = null;
   resolved.rules.forEach((rule, r) => {
     let score = 0;
     let total = 0;
+    let held = 0;
     const reasons: string[] = [];
     for (let k = 0; k < rule.conditions.length; k++) {
       const c = rule.conditions[k];
@@ -281,6 +318,7 @@ export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, exp
         continue;
       }
       score += c.weight;
+      held |= 1 << k;
       if (c.kind === 'above' || c.kind === 'below' || c.kind === 'at-most') {
         const v = ctx.metrics[c.metric]![row];
         const th = resolved.thresholds[r][k];
@@ -299,15 +337,17 @@ export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, exp
       s = Math.min(1, s + 0.1);
       reasons.push(`the detector's main reason is ${top.feature} ${top.direction} (${fmt(top.percentile)}th percentile)`);
     }
-    if (!best || s > best.score) best = { rule, score: s, reasons };
+    if (!best || s > best.score) best = { rule, index: r, held, score: s, reasons };
   });
-  const chosen = best as { rule: TypingRule; score: number; reasons: string[] } | null;
+  const chosen = best as { rule: TypingRule; index: number; held: number; score: number; reasons: string[] } | null;
   if (chosen && chosen.score >= TYPING_THRESHOLD) {
     return {
       type: chosen.rule.type,
       technique: chosen.rule.technique,
       confidence: Math.round(chosen.score * 100) / 100,
       reason: `${chosen.rule.label}: ${chosen.reasons.join('; ')}`,
+      rule: chosen.index,
+      held: chosen.held,
     };
   }
   const why = explanation?.contributions
@@ -319,5 +359,7 @@ export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, exp
     technique: null,
     confidence: Math.round((1 - (chosen?.score ?? 0)) * 50) / 100,
     reason: `unusual, untyped${why ? `: ${why}` : ''}${chosen ? ` (closest: ${chosen.rule.label}, ${Math.round(chosen.score * 100)} %)` : ''}`,
+    rule: -1,
+    held: 0,
   };
 }

@@ -1,0 +1,227 @@
+/**
+ * Corroboration: a typing rule judges one flow, but a flood, a scan or a brute force is many. A part
+ * (would-be incident) whose flows were typed by a rule alone, with no behaviour detector agreeing,
+ * keeps the rule's attack only when it shows the volume the rule's `corroboration` asks for (enough
+ * flows, and sources, ports, bytes or a rate far above the target's own baseline). Otherwise its
+ * flows are reported as unusual, untyped, below 0.5 confidence, with the reason.
+ */
+import type { Context } from './context.ts';
+import { orderedTimes } from './context.ts';
+import type { Hits } from './behaviour.ts';
+import { TYPE_CODES } from './behaviour.ts';
+import type { Parts, RowFindings } from './incidents.ts';
+import type { Corroboration, ResolvedRules } from './rules.ts';
+import { fmt, UNCORROBORATED_CONFIDENCE } from './rules.ts';
+import { SUPPORT_BYTES, SUPPORT_FLOWS, SUPPORT_MEASURES, SUPPORT_PORTS, SUPPORT_RATE, SUPPORT_SOURCES } from './evidence.ts';
+
+const UNTYPED = TYPE_CODES.indexOf('untyped');
+/** The shortest window a rate is measured over. */
+const MIN_WINDOW_MS = 60_000;
+
+/**
+ * Checks every part typed by rules alone; rewrites the findings of parts without support in place.
+ * Returns how many findings changed type (the parts must then be rebuilt).
+ */
+export function corroborate(ctx: Context, found: RowFindings, parts: Parts, rules: ResolvedRules, order: Uint32Array | null, hits: Hits): number {
+  const { members, start } = parts;
+  const nAddr = ctx.addresses.length;
+  const stampAddr = new Int32Array(nAddr).fill(-1);
+  const stampPort = new Int32Array(65536).fill(-1);
+  const rates = order && ctx.time ? new RateProbe(ctx, order) : null;
+  let retyped = 0;
+  for (let p = 0; p < parts.count; p++) {
+    const a = start[p];
+    const b = start[p + 1];
+    const k0 = members[a];
+    if (found.type[k0] === UNTYPED) continue;
+    // Any flow typed by behaviour, or by a rule that needs no volume, supports the part.
+    let need: Corroboration | undefined;
+    let supported = false;
+    for (let x = a; x < b && !supported; x++) {
+      const k = members[x];
+      const c = found.byRule[k] && found.rule[k] >= 0 ? rules.rules[found.rule[k]].corroboration : undefined;
+      if (!c) supported = true;
+      else need ??= c;
+    }
+    if (supported || !need) continue;
+
+    const flows = b - a;
+    let sources = NaN;
+    let ports = NaN;
+    let rate = NaN;
+    let volume = NaN;
+    if (need.minSources !== undefined && ctx.src) {
+      sources = 0;
+      for (let x = a; x < b; x++) {
+        const s = ctx.src[found.row[members[x]]];
+        if (s >= 0 && stampAddr[s] !== p) {
+          stampAddr[s] = p;
+          sources++;
+        }
+      }
+    }
+    if (need.minPorts !== undefined && ctx.dport) {
+      ports = 0;
+      for (let x = a; x < b; x++) {
+        const v = ctx.dport[found.row[members[x]]];
+        if (v >= 0 && v <= 65535 && stampPort[v | 0] !== p) {
+          stampPort[v | 0] = p;
+          ports++;
+        }
+      }
+    }
+    const bytes = ctx.metrics.bytes;
+    const q99 = ctx.baseline.q('bytes', 0.99);
+    if (need.bytesFactor !== undefined && bytes && q99 > 0) {
+      let sum = 0;
+      for (let x = a; x < b; x++) {
+        const v = bytes[found.row[members[x]]];
+        if (Number.isFinite(v)) sum += v;
+      }
+      volume = sum / q99;
+    }
+    // The rate is only worth measuring when the flow count already passes.
+    if (need.rateFactor !== undefined && rates && flows >= need.minFlows) rate = rates.ratio(found, members.subarray(a, b));
+
+    const alternatives: boolean[] = [];
+    if (need.minSources !== undefined && !Number.isNaN(sources)) alternatives.push(sources >= need.minSources);
+    if (need.minPorts !== undefined && !Number.isNaN(ports)) alternatives.push(ports >= need.minPorts);
+    if (need.rateFactor !== undefined && !Number.isNaN(rate)) alternatives.push(rate >= need.rateFactor);
+    if (need.bytesFactor !== undefined && !Number.isNaN(volume)) alternatives.push(volume >= need.bytesFactor);
+    if (flows >= need.minFlows && (alternatives.length === 0 || alternatives.includes(true))) continue;
+
+    for (let x = a; x < b; x++) {
+      const k = members[x];
+      const row = found.row[k];
+      const at = SUPPORT_MEASURES * k;
+      found.support[at + SUPPORT_FLOWS] = flows;
+      found.support[at + SUPPORT_SOURCES] = sources;
+      found.support[at + SUPPORT_PORTS] = ports;
+      found.support[at + SUPPORT_RATE] = rate;
+      found.support[at + SUPPORT_BYTES] = volume;
+      retyped++;
+      const h = hits.type[row];
+      if (h >= 0) {
+        // The rule had overruled a behaviour hit of another type: without its volume, the hit stands.
+        const reason = hits.reason[row];
+        found.type[k] = h;
+        found.confidence[k] = Math.round(hits.confidence[row] * 100) / 100;
+        found.technique[k] = hits.reasons[reason].technique;
+        found.actor[k] = hits.actor[row];
+        found.target[k] = hits.target[row];
+        found.reason[k] = hits.reasons[reason].text;
+        found.byRule[k] = 0;
+        found.hit[k] = reason;
+        continue;
+      }
+      const label = rules.rules[found.rule[k]].label;
+      const ruleReason = found.reason[k].startsWith(`${label}: `) ? found.reason[k].slice(label.length + 2) : found.reason[k];
+      const measured = [plural(flows, 'flow')];
+      if (!Number.isNaN(sources) && need.minSources !== undefined) measured.push(plural(sources, 'source'));
+      if (!Number.isNaN(ports) && need.minPorts !== undefined) measured.push(plural(ports, 'port'));
+      if (!Number.isNaN(rate)) measured.push(`${fmt(rate)}× the target's usual packet rate`);
+      if (!Number.isNaN(volume)) measured.push(`${fmt(volume)}× the 99th percentile of bytes`);
+      found.type[k] = UNTYPED;
+      found.confidence[k] = Math.min(UNCORROBORATED_CONFIDENCE, Math.round(found.confidence[k] * 50) / 100);
+      found.technique[k] = null;
+      found.actor[k] = ctx.src ? ctx.src[row] : -1;
+      found.target[k] = ctx.dst ? ctx.dst[row] : -1;
+      found.reason[k] = `${need.plain}, ${flows === 1 ? 'single flow' : `${flows} flows`} (${label} shape, but not ${need.claim}: ${measured.join(', ')}): ${ruleReason}`;
+      found.uncorroborated[k] = 1;
+    }
+  }
+  return retyped;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * A target's packet rate (all its flows, flagged or not) in a part's window against its own average
+ * over the data: the window's rows are found by binary search in the time order.
+ */
+class RateProbe {
+  private readonly times: Float64Array;
+  private readonly finite: number;
+  private readonly span: number;
+  private perAddress: Float64Array | null = null;
+  private perPort: Float64Array | null = null;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly order: Uint32Array,
+  ) {
+    this.times = orderedTimes(ctx.time!, order);
+    let f = this.times.length;
+    while (f > 0 && !Number.isFinite(this.times[f - 1])) f--;
+    this.finite = f;
+    this.span = f > 0 ? this.times[f - 1] - this.times[0] : 0;
+  }
+
+  private weight(i: number): number {
+    const p = this.ctx.metrics.packets;
+    const w = p ? p[i] : 1;
+    return Number.isFinite(w) && w > 0 ? w : 1;
+  }
+
+  /** Rate in the part's window over the target's average rate; NaN when not measurable. */
+  ratio(found: RowFindings, part: Int32Array): number {
+    const { ctx } = this;
+    const time = ctx.time!;
+    const k0 = part[0];
+    const row0 = found.row[k0];
+    let first = Infinity;
+    let last = -Infinity;
+    for (let x = 0; x < part.length; x++) {
+      const t = time[found.row[part[x]]];
+      if (t < first) first = t;
+      if (t > last) last = t;
+    }
+    if (!Number.isFinite(first) || this.finite === 0) return NaN;
+    // The target: its address when the part has one, else its destination port.
+    const target = found.target[k0];
+    const byAddress = target >= 0 && ctx.dst !== null;
+    const port = ctx.dport ? ctx.dport[row0] : NaN;
+    if (!byAddress && !(port >= 0 && port <= 65535 && port === Math.floor(port))) return NaN;
+    const matches = byAddress ? (i: number) => ctx.dst![i] === target : (i: number) => ctx.dport![i] === port;
+    const total = byAddress ? this.totals('address')[target] : this.totals('port')[port];
+    if (!(total > 0)) return NaN;
+    const width = Math.max(last - first, MIN_WINDOW_MS);
+    const span = Math.max(this.span, width);
+    let lo = 0;
+    let hi = this.finite;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.times[mid] < first) lo = mid + 1;
+      else hi = mid;
+    }
+    let inWindow = 0;
+    for (let x = lo; x < this.finite && this.times[x] <= first + width; x++) {
+      const i = this.order[x];
+      if (matches(i)) inWindow += this.weight(i);
+    }
+    return inWindow / width / (total / span);
+  }
+
+  private totals(kind: 'address' | 'port'): Float64Array {
+    const { ctx } = this;
+    if (kind === 'address') {
+      if (!this.perAddress) {
+        const sums = new Float64Array(ctx.addresses.length);
+        const dst = ctx.dst!;
+        for (let i = 0; i < ctx.n; i++) if (dst[i] >= 0 && Number.isFinite(ctx.time![i])) sums[dst[i]] += this.weight(i);
+        this.perAddress = sums;
+      }
+      return this.perAddress;
+    }
+    if (!this.perPort) {
+      const sums = new Float64Array(65536);
+      const dport = ctx.dport!;
+      for (let i = 0; i < ctx.n; i++) {
+        const p = dport[i];
+        if (p >= 0 && p <= 65535 && p === Math.floor(p) && Number.isFinite(ctx.time![i])) sums[p] += this.weight(i);
+      }
+      this.perPort = sums;
+    }
+    return this.perPort;
+  }
+}
