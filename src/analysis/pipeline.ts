@@ -11,7 +11,7 @@ import type { Explanation } from '../detection/types.ts';
 import { AnomalyModel } from '../detection/index.ts';
 import { analyzeFindings } from '../findings/index.ts';
 import type { AttackType, Findings, Incident } from '../findings/types.ts';
-import { columnValueAsText, numericColumn, parseCsvFile } from '../ingest/index.ts';
+import { columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
 import { renderDistribution, renderScatter, renderTimeline, sampleChartPoints } from '../charts/index.ts';
 import { DEFAULT_RECOMMENDATIONS, writeAnomalyReport, writeRowsFile, writeScoredDataset } from '../reports/index.ts';
@@ -43,6 +43,16 @@ export interface RunAnalysisOptions {
    * EAGER_RESULTS_MAX_ROWS rows, lazy above.
    */
   readonly scoredDataset?: 'eager' | 'lazy';
+  /**
+   * The input already parsed from the same bytes with analysisCsvOptions(parameters.features)
+   * (e.g. while it was uploaded): the parse step only checks it. Without it the file is parsed.
+   */
+  readonly table?: FlowTable;
+}
+
+/** How the pipeline parses its input for these features (a table given to runAnalysis must match). */
+export function analysisCsvOptions(features: readonly string[]): CsvOptions {
+  return { requiredColumns: features, numericColumns: features };
 }
 
 /** Up to this many rows, results.csv is written with the analysis (it takes a few milliseconds). */
@@ -167,7 +177,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const fileBytes = (await stat(inputPath)).size;
     timer.mark('move', { bytes: fileBytes });
 
-    const table = await parseCsvFile(inputPath, { requiredColumns: features, numericColumns: features });
+    const table = options.table ?? (await parseCsvFile(inputPath, analysisCsvOptions(features)));
     if (table.rowCount === 0) {
       throw new CsvFormatError('The file has a header but no data rows.', 2, null);
     }
@@ -176,7 +186,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       if (!col) throw new CsvFormatError(`Missing required column "${f}".`, 1, null, f);
       return col.values;
     });
-    timer.mark('parse', { rows: table.rowCount });
+    timer.mark('parse', { rows: table.rowCount, parsedBefore: options.table !== undefined });
 
     const fit = await AnomalyModel.fit(features, columns, { contamination, nEstimators, randomState }, { workers: options.workers ?? 2 });
     const { model, scores, isAnomaly, severity } = fit;

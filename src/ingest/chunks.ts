@@ -61,6 +61,63 @@ export async function streamFileChunks(
   }
 }
 
+/** Bytes a push-fed parse gathers before consuming them (createCsvParser's default chunk). */
+export const DEFAULT_PUSH_BYTES = 1024 * 1024;
+/** Above this carried tail, a push consumer waits for as many new bytes as it carries (up to a read chunk). */
+const LONG_TAIL_BYTES = 64 * 1024;
+
+/**
+ * The push side of streamFileChunks: bytes arrive in pieces of any size (e.g. from a network
+ * stream); once `chunkBytes` have gathered they go to `consume` with the incomplete tail of the last
+ * call in front, exactly as streamFileChunks would hand them over with other read sizes. A long
+ * record is not re-tokenized for every small piece: with a tail over 64 KiB it waits for as many
+ * new bytes as the tail (at most DEFAULT_CHUNK_BYTES), so work stays linear. A tail longer than
+ * `maxRecordBytes` is refused with streamFileChunks' error.
+ */
+export class ChunkPusher {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private leftover: Buffer | null = null;
+  private base = 0;
+
+  constructor(
+    private readonly consume: ChunkConsumer,
+    private readonly chunkBytes = DEFAULT_PUSH_BYTES,
+    private readonly maxRecordBytes = MAX_RECORD_BYTES,
+  ) {}
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes < this.chunkBytes) return;
+    const carried = this.leftover === null ? 0 : this.leftover.length;
+    if (carried > LONG_TAIL_BYTES && this.pendingBytes < Math.min(carried, DEFAULT_CHUNK_BYTES)) return;
+    this.flush(false);
+  }
+
+  /** The last bytes have been pushed. */
+  end(): void {
+    this.flush(true);
+  }
+
+  private flush(isLast: boolean): void {
+    const lenLeft = this.leftover === null ? 0 : this.leftover.length;
+    if (lenLeft > this.maxRecordBytes) {
+      throw new CsvFormatError(`A single record is longer than ${MAX_RECORD_BYTES} bytes (an unclosed quote?)`, 0, null);
+    }
+    const parts = this.leftover === null ? this.pending : [this.leftover, ...this.pending];
+    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts, lenLeft + this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    const used = this.consume(data, this.base, isLast);
+    if (isLast) return;
+    // A copy, so the tail does not keep the whole chunk (or the caller's buffer) alive.
+    this.leftover = used < data.length ? Buffer.from(data.subarray(used)) : null;
+    this.base += used;
+  }
+}
+
 /**
  * Calls `onRecord` for every record (blank lines included; check `tok.isBlank()`) whose bytes lie
  * in [from, to) of the file. `start` is the record's file offset; fields are read through `tok`.

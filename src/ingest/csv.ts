@@ -20,7 +20,7 @@
  * (test/ingest/differential.test.ts).
  */
 import { stat } from 'node:fs/promises';
-import { DEFAULT_CHUNK_BYTES, scanBufferRecords, scanFileRecords, streamFileChunks } from './chunks.ts';
+import { ChunkPusher, DEFAULT_CHUNK_BYTES, DEFAULT_PUSH_BYTES, scanBufferRecords, scanFileRecords, streamFileChunks } from './chunks.ts';
 import { ColumnBuilder, K_CATEGORY, K_NUMERIC, K_TIME, shorten } from './columns.ts';
 import { CsvTokenizer, FIELD_ESCAPED } from './tokenizer.ts';
 import { type Column, CsvFormatError, type FlowTable } from './types.ts';
@@ -32,8 +32,30 @@ export interface CsvOptions {
   readonly numericColumns?: readonly string[];
   /** More data rows than this → CsvFormatError at the first row over the limit. */
   readonly maxRows?: number;
-  /** parseCsvFile's read size in bytes (default 4 MiB); tests use tiny chunks to cross every boundary. */
+  /**
+   * parseCsvFile's read size in bytes (default 4 MiB); createCsvParser's: bytes gathered before
+   * they are parsed (default 1 MiB). Tests use tiny chunks to cross every boundary.
+   */
   readonly chunkBytes?: number;
+}
+
+export interface CsvParserOptions extends CsvOptions {
+  /** The expected size in bytes, if known (sizes the columns; any value gives the same table). */
+  readonly sizeHint?: number;
+  /** Refuse a record once this many bytes of it are held (default MAX_RECORD_BYTES). */
+  readonly maxRecordBytes?: number;
+}
+
+/** A CSV parsed as its bytes arrive: see createCsvParser. */
+export interface CsvParser {
+  /** The next bytes of the file. Throws CsvFormatError as soon as the bytes so far are wrong. */
+  push(chunk: Buffer): void;
+  /**
+   * No more bytes: checks the end and returns the table, or throws CsvFormatError. `source` holds
+   * the same bytes (a path or a buffer): it is read back only when a column changed kind after its
+   * first rows, to re-read those rows into the new kind (as parseCsvFile does).
+   */
+  end(source: string | Buffer): Promise<FlowTable>;
 }
 
 const INITIAL_ROWS = 65536;
@@ -272,6 +294,52 @@ export async function parseCsvFile(path: string, options: CsvOptions = {}): Prom
     await scanFileRecords(path, parser.rowOffsets[0], parser.rowOffsets[pending], parser.refiller(), chunk);
   }
   return parser.table();
+}
+
+/**
+ * A push-style parse (e.g. of an upload while it arrives): the same TableParser as parseCsvFile, fed
+ * through ChunkPusher instead of file reads, so the same bytes give the same table (offsets, lines
+ * and warnings included) or the same CsvFormatError wherever the pieces are cut. After an error the
+ * parser is spent: every later call throws it again.
+ */
+export function createCsvParser(options: CsvParserOptions = {}): CsvParser {
+  const parser = new TableParser(options, options.sizeHint ?? 0);
+  const pusher = new ChunkPusher((buf, base, isLast) => parser.feed(buf, base, isLast), options.chunkBytes ?? DEFAULT_PUSH_BYTES, options.maxRecordBytes);
+  let failure: unknown = null;
+  let ended = false;
+  const guard = <T>(step: () => T): T => {
+    if (failure !== null) throw failure;
+    try {
+      return step();
+    } catch (err) {
+      failure = err;
+      throw err;
+    }
+  };
+  return {
+    push(chunk) {
+      if (ended) throw new Error('CsvParser.push after end');
+      guard(() => pusher.push(chunk));
+    },
+    async end(source) {
+      if (ended) throw new Error('CsvParser.end called twice');
+      ended = true;
+      const pending = guard(() => {
+        pusher.end();
+        return parser.end();
+      });
+      if (pending > 0) {
+        const from = parser.rowOffsets[0];
+        const to = parser.rowOffsets[pending];
+        if (typeof source === 'string') {
+          await scanFileRecords(source, from, to, parser.refiller());
+        } else {
+          scanBufferRecords(source, from, to, parser.refiller());
+        }
+      }
+      return parser.table();
+    },
+  };
 }
 
 export { K_CATEGORY, K_NUMERIC, K_TIME, shorten };

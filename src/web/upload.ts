@@ -1,14 +1,22 @@
 /**
- * CSV uploads with multer: disk storage under config.paths.uploads with random names (the user's
- * file name never becomes a path), a size limit, a file filter; every file this request stored is
+ * CSV uploads with multer: stored under config.paths.uploads with random names (the user's file
+ * name never becomes a path), a size limit, a file filter; every file this request stored is
  * removed when the request fails, and again (harmlessly) when the response closes.
+ *
+ * The storage engine can also parse the CSV while it arrives (`parseWhileUploading`): the same
+ * chunks that go to the file feed an incremental parser, so the table is ready when the last byte
+ * is written. Anything that parse cannot settle (a CSV error, the size limit, options that turn out
+ * different from the analysis's) just drops it: the file is then parsed from disk as before, which
+ * gives the same table or the same error.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline, Transform } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
+import { createCsvParser, createThreadedCsvParser, type CsvOptions, type CsvParserOptions, DEFAULT_CHUNK_BYTES, type FlowTable, MAX_RECORD_BYTES } from '../ingest/index.ts';
 import { AppError } from './errors.ts';
 
 export const ACCEPTED_MIME_TYPES = ['text/csv', 'application/vnd.ms-excel', 'text/plain', 'application/csv', 'text/x-csv'] as const;
@@ -19,6 +27,30 @@ export interface UploadOptions {
   readonly maxBytes: number;
   /** Form field of the file. */
   readonly field?: string;
+  /**
+   * Called when the file starts (form fields sent before it are in req.body): the options to parse
+   * it with while it arrives, or null to only store it. See parsedUpload.
+   */
+  readonly parseWhileUploading?: (req: Request) => CsvOptions | null;
+  /**
+   * Uploads declaring at least this many bytes are parsed on a worker thread (the main thread is
+   * busy receiving them); smaller ones on the main thread, where a worker's start-up would cost more
+   * than it saves. Default 8 MiB.
+   */
+  readonly parseThreadFromBytes?: number;
+}
+
+/** The parse running while a file arrives: on this thread or on a worker. */
+interface UploadParser {
+  push(chunk: Buffer): void;
+  end(source: string): Promise<FlowTable>;
+  abort(): void;
+}
+
+function uploadParser(options: CsvParserOptions, onWorker: boolean): UploadParser {
+  if (onWorker) return createThreadedCsvParser(options);
+  const parser = createCsvParser(options);
+  return { push: (chunk) => parser.push(chunk), end: (source) => parser.end(source), abort: () => undefined };
 }
 
 /** A display-safe version of the user's file name (never used as a path). */
@@ -50,18 +82,143 @@ export async function removeUploads(res: Response): Promise<void> {
   await Promise.all(paths.map((p) => rm(p, { force: true }).catch(() => undefined)));
 }
 
+/** The table parsed while a request's file arrived, with the options it was parsed with. */
+const parsedByRequest = new WeakMap<Request, { options: CsvOptions; table: FlowTable }>();
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  return (a ?? []).length === (b ?? []).length && (a ?? []).every((v, i) => v === b![i]);
+}
+
+function sameCsvOptions(a: CsvOptions, b: CsvOptions): boolean {
+  return sameList(a.requiredColumns, b.requiredColumns) && sameList(a.numericColumns, b.numericColumns) && a.maxRows === b.maxRows;
+}
+
+/**
+ * The table of the request's uploaded file, if it was parsed while arriving with exactly these
+ * options; else undefined (parse the file). Hands it over once: the request keeps no reference.
+ */
+export function parsedUpload(req: Request, options: CsvOptions): FlowTable | undefined {
+  const parsed = parsedByRequest.get(req);
+  parsedByRequest.delete(req);
+  return parsed !== undefined && sameCsvOptions(parsed.options, options) ? parsed.table : undefined;
+}
+
+/**
+ * Records held whole by the parse while uploading are refused a little below parseCsvFile's limit
+ * (its read chunks land anywhere in a record), so a file that parse would refuse is never accepted
+ * here: it falls back to parseCsvFile, which decides.
+ */
+const UPLOAD_PARSE_MAX_RECORD_BYTES = MAX_RECORD_BYTES - 2 * DEFAULT_CHUNK_BYTES;
+
+/** Resolves once the stream's file descriptor is closed (or it never opened one). */
+function whenClosed(out: WriteStream): Promise<void> {
+  if (out.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    out.once('close', resolve);
+    out.once('error', () => resolve());
+  });
+}
+
+/**
+ * multer storage: the file stream goes to a random name under `dir` and, when
+ * `parseWhileUploading` gives options, through an incremental CSV parser on the way.
+ */
+class CsvStorage implements multer.StorageEngine {
+  private readonly streams = new WeakMap<Express.Multer.File, WriteStream>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly parseWhileUploading: UploadOptions['parseWhileUploading'],
+    private readonly parseThreadFromBytes: number,
+  ) {}
+
+  _handleFile(req: Request, file: Express.Multer.File, cb: (error?: unknown, info?: Partial<Express.Multer.File>) => void): void {
+    if (file.stream.destroyed) {
+      cb(new multer.MulterError('STREAM_DESTROYED' as multer.ErrorCode));
+      return;
+    }
+    const filename = `upload-${randomBytes(12).toString('hex')}.part`;
+    const finalPath = path.join(this.dir, filename);
+    pathsByRequest.get(req)?.push(finalPath);
+    let csvOptions: CsvOptions | null = null;
+    try {
+      csvOptions = this.parseWhileUploading?.(req) ?? null;
+    } catch {
+      csvOptions = null;
+    }
+    const declared = Number(req.headers['content-length']);
+    const sizeHint = Number.isFinite(declared) ? declared : 0;
+    let parser: UploadParser | null =
+      csvOptions === null
+        ? null
+        : uploadParser({ ...csvOptions, sizeHint, maxRecordBytes: UPLOAD_PARSE_MAX_RECORD_BYTES }, sizeHint >= this.parseThreadFromBytes);
+    const stopParsing = () => {
+      parser?.abort();
+      parser = null;
+    };
+    // Over the size limit the file is refused: no point parsing the rest.
+    file.stream.once('limit', stopParsing);
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        if (parser !== null) {
+          try {
+            parser.push(chunk);
+          } catch {
+            stopParsing(); // the parse from disk will report it
+          }
+        }
+        done(null, chunk);
+      },
+    });
+    const out = createWriteStream(finalPath);
+    this.streams.set(file, out);
+    // Set now (as multer's disk storage does) so an abort mid-stream removes this file too.
+    file.path = finalPath;
+    pipeline(file.stream, tap, out, (err) => {
+      if (err) {
+        stopParsing();
+        void whenClosed(out)
+          .then(() => rm(finalPath, { force: true }))
+          .catch(() => undefined)
+          .then(() => cb(err));
+        return;
+      }
+      const info = { destination: this.dir, filename, path: finalPath, size: out.bytesWritten };
+      const finishing = parser;
+      parser = null;
+      if (finishing === null || csvOptions === null) {
+        cb(null, info);
+        return;
+      }
+      const parsedWith = csvOptions;
+      finishing.end(finalPath).then(
+        (table) => {
+          parsedByRequest.set(req, { options: parsedWith, table });
+          cb(null, info);
+        },
+        () => cb(null, info),
+      );
+    });
+  }
+
+  _removeFile(_req: Request, file: Express.Multer.File, cb: (error: Error | null) => void): void {
+    const out = this.streams.get(file);
+    const target = file.path;
+    if (out !== undefined && !out.closed) out.destroy();
+    void (out === undefined ? Promise.resolve() : whenClosed(out))
+      .then(() => rm(target, { force: true }))
+      .then(
+        () => cb(null),
+        (err: Error) => cb(err),
+      );
+  }
+}
+
 /** Middleware that stores one CSV in `field` and puts it on req.file (multer's own contract). */
 export function csvUpload(options: UploadOptions) {
   mkdirSync(options.dir, { recursive: true });
   const field = options.field ?? 'file';
-  const storage = multer.diskStorage({
-    destination: options.dir,
-    filename: (req, _file, cb) => {
-      const name = `upload-${randomBytes(12).toString('hex')}.part`;
-      pathsByRequest.get(req)?.push(path.join(options.dir, name));
-      cb(null, name);
-    },
-  });
+  const storage = new CsvStorage(options.dir, options.parseWhileUploading, options.parseThreadFromBytes ?? 8 * 1024 * 1024);
   const upload = multer({
     storage,
     limits: { fileSize: options.maxBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25 },

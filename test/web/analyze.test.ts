@@ -295,3 +295,107 @@ describe('POST /analyze', () => {
     await assertClean(t);
   });
 });
+
+/** POST /analyze with the form parts in the given order (the file as its own part). */
+async function postParts(app: TestApp, parts: readonly (readonly [string, string])[], csv: string): Promise<Response> {
+  const form = new FormData();
+  for (const [name, value] of parts) {
+    if (name === 'file') form.append('file', new Blob([csv], { type: 'text/csv' }), 'flows.csv');
+    else form.append(name, value);
+  }
+  return fetch(`${app.url}/analyze`, { method: 'POST', body: form, headers: { Accept: 'application/json' } });
+}
+
+/** Whether the analysis's parse step found the table parsed during the upload. */
+function parsedDuringUpload(app: TestApp, id: string): unknown {
+  const step = app.memory.entries.find((e) => e.step === 'parse' && e.analysisId === id);
+  assert.ok(step, `a parse step logged for ${id}`);
+  return step.parsedBefore;
+}
+
+describe('POST /analyze: parsing while uploading', () => {
+  const csv = flowCsv({ rows: 3000, anomalies: 12, seed: 5 });
+  const fields = [
+    ['features', 'bytes_transferred, packet_count, connection_duration'],
+    ['contamination', '0.01'],
+    ['n_estimators', '40'],
+  ] as const;
+
+  async function artifacts(app: TestApp, id: string) {
+    const read = (name: string) => readFile(path.join(app.config.paths.outputs, id, name), 'utf8');
+    const summary = JSON.parse(await read('summary.json')) as AnalysisSummary;
+    return {
+      anomaliesJson: await read('anomalies.json'),
+      anomaliesCsv: await read('anomalies.csv'),
+      results: await read('results.csv'),
+      input: await read('input.csv'),
+      statistics: summary.statistics,
+      warnings: summary.warnings,
+      // (Mitigation commands carry an expiry from the wall clock: compare what the incidents cover.)
+      incidents: summary.incidents.map((i) => ({ id: i.id, type: i.type, rows: i.rows })),
+      parameters: summary.parameters,
+    };
+  }
+
+  it('when the fields come before the file, then it is parsed as it arrives, with the same analysis as a parse from disk (fields after the file)', async () => {
+    const before = await postParts(t, [...fields, ['file', '']], csv);
+    const after = await postParts(t, [['file', ''], ...fields], csv);
+    assert.deepEqual([before.status, after.status], [200, 200]);
+    const a = (await before.json()) as { id: string };
+    const b = (await after.json()) as { id: string };
+    assert.equal(parsedDuringUpload(t, a.id), true);
+    assert.equal(parsedDuringUpload(t, b.id), false, 'features arrived after the file: parsed from disk');
+    const x = await artifacts(t, a.id);
+    assert.deepEqual(x.parameters.features, ['bytes_transferred', 'packet_count', 'connection_duration']);
+    assert.equal(x.statistics.total_records, 3012);
+    assert.equal(x.input, csv);
+    assert.deepEqual(x, await artifacts(t, b.id));
+    await assertClean(t);
+  });
+
+  it('when the CSV has a BOM, CRLF line ends and quoted text, then the parse while uploading keeps the rows and their offsets', async () => {
+    const lf = flowCsv({ rows: 200, anomalies: 4, cell: (row, col, v) => (col === 'protocol' && row % 7 === 0 ? `"${v}, ""quoted""\nline"` : v) });
+    const crlf = `\ufeff${lf.replaceAll('\n', '\r\n')}`;
+    const first = await postParts(t, [['file', '']], crlf);
+    assert.equal(first.status, 200);
+    const body = (await first.json()) as { id: string; statistics: { total_records: number } };
+    assert.equal(parsedDuringUpload(t, body.id), true);
+    assert.equal(body.statistics.total_records, 204);
+    // results.csv copies each row's source text through rowOffsets: the quoted line breaks survive.
+    const results = await readFile(path.join(t.config.paths.outputs, body.id, 'results.csv'), 'utf8');
+    assert.ok(results.includes('"TCP, ""quoted""\r\nline"'), 'quoted protocol copied as written');
+    const anomalies = JSON.parse(await readFile(path.join(t.config.paths.outputs, body.id, 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    assert.ok(anomalies.some((r) => r.values.protocol === 'TCP, "quoted"\r\nline'), 'a quoted protocol among the anomalies');
+    await assertClean(t);
+  });
+
+  it('when a value is bad past the first rows, then the parse while uploading gives up and the 422 is the one from disk', async () => {
+    const bad = flowCsv({ rows: 3000, cell: (row, col, v) => (row === 2500 && col === 'bytes_per_packet' ? 'lots' : v) });
+    const res = await postParts(t, [['file', '']], bad);
+    assert.equal(res.status, 422);
+    const body = await errorOf(res);
+    assert.deepEqual(body.details, { line: 2502, column: 10, columnName: 'bytes_per_packet' });
+    assert.match(body.error, /expected a number, got "lots"/);
+    await assertClean(t);
+  });
+
+  it('when the queue is busy, then the waiting upload is not parsed ahead: it is parsed from disk when its turn comes', async () => {
+    const busy = await startTestApp();
+    try {
+      let release!: () => void;
+      const running = busy.queue.run(() => new Promise<void>((r) => (release = r)));
+      const pending = postParts(busy, [['file', '']], flowCsv({ rows: 80, anomalies: 2 }));
+      while (busy.queue.waiting === 0) await new Promise((r) => setTimeout(r, 10));
+      release();
+      await running;
+      const res = await pending;
+      assert.equal(res.status, 200);
+      const { id } = (await res.json()) as { id: string };
+      assert.equal(parsedDuringUpload(busy, id), false);
+      await assertClean(busy);
+    } finally {
+      await busy.close();
+    }
+  });
+});
+

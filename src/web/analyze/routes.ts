@@ -1,9 +1,10 @@
 /** POST /analyze: upload a CSV, answer JSON (API / page script) or 303 to the analysis page (form post). */
 import { Router, type Request, type Response } from 'express';
+import { analysisCsvOptions } from '../../analysis/pipeline.ts';
 import type { AnalysisParameters } from '../../analysis/types.ts';
 import type { Config } from '../../config/index.ts';
 import { AppError } from '../errors.ts';
-import { csvUpload, displayFileName } from '../upload.ts';
+import { csvUpload, displayFileName, parsedUpload } from '../upload.ts';
 import { validate } from '../validate.ts';
 import { analyzeBodySchema } from './schema.ts';
 import { analyzeResponse, type AnalyzeService } from './service.ts';
@@ -15,23 +16,35 @@ export function wantsHtml(req: Request): boolean {
 
 export function analyzeRoutes(deps: { config: Config; service: AnalyzeService }): Router {
   const router = Router();
+  const bodySchema = analyzeBodySchema(deps.config.detection);
+  /**
+   * Parse the CSV while it arrives, with the features of the fields sent before it (the form and
+   * `curl -F` send them in order). Not when the analysis would wait in the queue: a waiting upload
+   * holds a path, not a parsed table. A later `features` field makes the route parse from disk.
+   */
+  const parseWhileUploading = (req: Request) => {
+    if (!deps.service.wouldStartNow()) return null;
+    const body = bodySchema.safeParse(req.body);
+    return body.success ? analysisCsvOptions(body.data.features) : null;
+  };
   router.post(
     '/analyze',
     (_req: Request, res: Response, next) => {
       res.locals.homeOnError = true;
       next();
     },
-    csvUpload({ dir: deps.config.paths.uploads, maxBytes: deps.config.server.maxUploadBytes }),
+    csvUpload({ dir: deps.config.paths.uploads, maxBytes: deps.config.server.maxUploadBytes, parseWhileUploading }),
     (req: Request, _res: Response, next) => {
       if (!req.file) throw new AppError(400, 'No file uploaded: choose a CSV file (form field "file").');
       if (req.file.size === 0) throw new AppError(422, 'The file is empty.', { line: 1, column: null, columnName: null });
       next();
     },
-    validate('body', analyzeBodySchema(deps.config.detection), 'parameters'),
+    validate('body', bodySchema, 'parameters'),
     async (req: Request, res: Response) => {
       const file = req.file!;
       const parameters = res.locals.parameters as AnalysisParameters;
-      const summary = await deps.service.analyze({ path: file.path, fileName: displayFileName(file.originalname) }, parameters);
+      const table = parsedUpload(req, analysisCsvOptions(parameters.features));
+      const summary = await deps.service.analyze({ path: file.path, fileName: displayFileName(file.originalname), table }, parameters);
       res.locals.analysisId = summary.id;
       if (wantsHtml(req)) {
         res.redirect(303, `/analysis/${summary.id}`);

@@ -4,6 +4,7 @@ import { runAnalysis } from '../../analysis/pipeline.ts';
 import type { AnalysisQueue } from '../../analysis/queue.ts';
 import type { AnalysisParameters, AnalysisSummary } from '../../analysis/types.ts';
 import type { Config } from '../../config/index.ts';
+import type { FlowTable } from '../../ingest/types.ts';
 import type { Logger } from '../../logging/index.ts';
 import type { AnalysisStore } from '../../storage/index.ts';
 
@@ -21,14 +22,24 @@ export interface AnalyzeServiceDeps {
 export class AnalyzeService {
   constructor(private readonly deps: AnalyzeServiceDeps) {}
 
-  /** Analyses the uploaded file (moved into the analysis folder); the upload is gone afterwards either way. */
-  async analyze(upload: { path: string; fileName: string }, parameters: AnalysisParameters): Promise<AnalysisSummary> {
+  /** True when an analysis submitted now would start at once (a free slot, nobody waiting). */
+  wouldStartNow(): boolean {
+    const { queue } = this.deps;
+    return queue.running < queue.concurrency && queue.waiting === 0;
+  }
+
+  /**
+   * Analyses the uploaded file (moved into the analysis folder); the upload is gone afterwards
+   * either way. `table`: the file already parsed while it arrived (see runAnalysis).
+   */
+  async analyze(upload: { path: string; fileName: string; table?: FlowTable }, parameters: AnalysisParameters): Promise<AnalysisSummary> {
     const { config, logger, store, queue } = this.deps;
     try {
       return await queue.run(() =>
         runAnalysis({
           inputPath: upload.path,
           fileName: upload.fileName,
+          table: upload.table,
           parameters,
           config,
           outputsDir: store.outputsDir,
