@@ -41,7 +41,8 @@ function latin1(buf: Uint8Array, s: number, e: number): string {
 
 /**
  * Decodes a decimal number (optional sign, digits, optional fraction, optional exponent) from
- * buf[s, e). Empty, 'nan' → Missing; 'inf'/'infinity' (any case, signed) → NonFinite with ±Infinity;
+ * buf[s, e). Empty, 'nan' → Missing; 'inf'/'infinity' (any case, signed) and literals that overflow a
+ * double (1e999) → NonFinite with ±Infinity;
  * anything else that is not a number → Invalid. The result equals `Number(text)` bit for bit:
  * the fast path is exact (Clinger: an integer mantissa <= 2^53 times or divided by an exact power of
  * ten is one correctly rounded operation), every
@@ -122,7 +123,12 @@ export function decodeNumber(buf: Uint8Array, s: number, e: number, out: DecodeR
   if (exact && mant === 0) v = 0;
   else if (exact && exp10 >= 0 && exp10 <= 22) v = mant * POW10[exp10];
   else if (exact && exp10 < 0 && exp10 >= -22) v = mant / POW10[-exp10];
-  else return Number(latin1(buf, s, e));
+  else {
+    const n = Number(latin1(buf, s, e));
+    // A literal too large for a double (1e999) overflows to ±Infinity: treat it exactly like 'inf'.
+    if (!Number.isFinite(n)) out.status = ST_NONFINITE;
+    return n;
+  }
   return neg ? -v : v;
 }
 

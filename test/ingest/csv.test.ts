@@ -214,6 +214,18 @@ describe('type inference', () => {
     assert.equal(parseCsvBuffer('v,w\n1e,1\n').columns[0].kind, 'category');
   });
 
+  it('a literal that overflows a double (1e999) is not finite, exactly like inf', () => {
+    const t = parseCsvBuffer('v\n1\n1e999\n-1e400\n2\n');
+    const v = numericColumn(t, 'v')!;
+    assert.deepEqual(Array.from(v.values).map((x) => (Number.isNaN(x) ? null : x)), [1, null, null, 2]);
+    assert.equal(v.missing, 2);
+    assert.match(t.warnings.join(' '), /2 values not finite \(inf\) treated as missing/);
+    assert.throws(
+      () => parseCsvBuffer('v,w\n1,2\n1e999,3\n', { numericColumns: ['v'] }),
+      (e: unknown) => e instanceof CsvFormatError && e.line === 3 && e.column === 1,
+    );
+  });
+
   it('times: ISO with space, T, Z, offsets and fractions; epoch seconds and millis', () => {
     const t = parseCsvBuffer(
       'timestamp,ts,time,start_time\n' +

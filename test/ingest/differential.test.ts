@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse as csvParseSync } from 'csv-parse/sync';
 import Papa from 'papaparse';
-import { decodeNumber, type DecodeResult, parseCsvBuffer, parseCsvFile, ST_OK, tokenizeCsv } from '../../src/ingest/index.ts';
+import { decodeNumber, type DecodeResult, parseCsvBuffer, parseCsvFile, ST_NONFINITE, ST_OK, tokenizeCsv } from '../../src/ingest/index.ts';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -129,7 +129,11 @@ describe('decodeNumber equals Number() bit for bit', () => {
     check('-0', -0);
     check('9007199254740993', 9007199254740992);
     check('123456789012345678901234567890', 1.2345678901234568e29);
-    check('1e400', Infinity);
+    for (const [t, inf] of [['1e400', Infinity], ['-1e999', -Infinity]] as const) {
+      const b = Buffer.from(t);
+      assert.ok(Object.is(decodeNumber(b, 0, b.length, res), inf), t);
+      assert.equal(res.status, ST_NONFINITE, `${t}: overflow is not finite, like 'inf'`);
+    }
     check('1e-400', 0);
     check('5.', 5);
     check('.5', 0.5);
