@@ -18,6 +18,7 @@ import { isTextName, isTimeName, parseCsvFile } from '../src/ingest/index.ts';
 import type { Column, FlowTable } from '../src/ingest/types.ts';
 import { writeAnomalyReport, writeScoredDataset } from '../src/reports/index.ts';
 import type { Explanation } from '../src/detection/types.ts';
+import { mulberry32 } from '../src/lib/prng.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: number): number => {
@@ -28,17 +29,7 @@ const ROWS = flag('--rows', 1_000_000);
 const RUNS = flag('--runs', 1);
 const givenPath = args.find((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
 
-/** mulberry32: a small seeded generator. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const HEADER =
   'bytes_transferred,packet_count,connection_duration,source_port,destination_port,retransmission_rate,timestamp,protocol,bytes_per_packet,packets_per_second,source_ip,destination_ip,label,attack_type';

@@ -6,6 +6,7 @@
  * always kept), never "the first N rows".
  */
 import type { ChartPoints } from '../analysis/types.ts';
+import { mulberry32 } from '../lib/prng.ts';
 
 export const DEFAULT_MAX_ANOMALIES = 20_000;
 
@@ -27,17 +28,7 @@ export interface SampledChartPoints extends ChartPoints {
   readonly logY: boolean;
 }
 
-/** Small, fast, seeded PRNG (mulberry32): deterministic across runs and platforms. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /**
  * A feature is drawn on a log axis when it has no negative values and either its positive values

@@ -11,17 +11,9 @@ import { after, describe, it } from 'node:test';
 import { parse as csvParseSync } from 'csv-parse/sync';
 import Papa from 'papaparse';
 import { decodeNumber, type DecodeResult, parseCsvBuffer, parseCsvFile, ST_NONFINITE, ST_OK, tokenizeCsv } from '../../src/ingest/index.ts';
+import { mulberry32 } from '../../src/lib/prng.ts';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const PLAIN = 'abcxyz019.-+ é€';
 const SPECIAL = [',', '"', '\n', '\r\n', ' ', '""'];
