@@ -10,14 +10,14 @@ import type { Config } from '../config/index.ts';
 import type { Explanation } from '../detection/types.ts';
 import { AnomalyModel } from '../detection/index.ts';
 import { analyzeFindings } from '../findings/index.ts';
-import type { AttackType, Findings, Incident } from '../findings/types.ts';
-import { columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
+import type { AttackType, Findings, FlowFinding, Incident } from '../findings/types.ts';
+import { column, columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
 import { renderDistribution, renderScatter, renderTimeline, sampleChartPoints } from '../charts/index.ts';
-import { DEFAULT_RECOMMENDATIONS, writeAnomalyReport, writeRowsFile, writeScoredDataset } from '../reports/index.ts';
+import { DEFAULT_RECOMMENDATIONS, encodeIncidentsFile, writeAnomalyReport, writeRowsFile, writeScoredDataset } from '../reports/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { AnalysisStore, writeJsonLinesArray } from '../storage/index.ts';
-import type { AnalysisParameters, AnalysisSummary, AnomalyRow, ChartPoints } from './types.ts';
+import type { AnalysisIncident, AnalysisParameters, AnalysisSummary, AnomalyRow, ChartPoints, IncidentFlow } from './types.ts';
 
 export interface RunAnalysisOptions {
   /** The file to analyse. Moved into the analysis folder (or copied when `keepInput`). */
@@ -72,6 +72,8 @@ const CONTEXT_COLUMNS = [
 export const TYPE_ADVICE: Readonly<Record<AttackType, string>> = DEFAULT_RECOMMENDATIONS;
 
 const MAX_INCIDENT_ROWS = 200;
+/** Evidence flows shown with each incident on the page. */
+export const INCIDENT_SAMPLE_FLOWS = 10;
 const TOP_ANOMALIES = 20;
 
 function round(x: number, digits = 4): number {
@@ -160,6 +162,71 @@ function cutIncident(incident: Incident): Incident {
   return incident.rows.length > MAX_INCIDENT_ROWS ? { ...incident, rows: incident.rows.slice(0, MAX_INCIDENT_ROWS) } : incident;
 }
 
+/**
+ * `rows` most severe first (severity down, then score up, then row): as given when already in that
+ * order (findings gives them so; one pass checks it), else a sorted copy.
+ */
+export function bySeverity(rows: readonly number[], severity: Float64Array, scores: Float64Array): readonly number[] {
+  const before = (a: number, b: number) => severity[b] - severity[a] || scores[a] - scores[b] || a - b;
+  for (let k = 1; k < rows.length; k++) {
+    if (before(rows[k - 1], rows[k]) > 0) return [...rows].sort(before);
+  }
+  return rows;
+}
+
+/** Builds an incident flow's values from the table's columns (looked up once). */
+function incidentFlowReader(
+  table: FlowTable,
+  scores: Float64Array,
+  severity: Float64Array,
+  isAnomaly: Uint8Array,
+  flows: ReadonlyMap<number, FlowFinding>,
+): (row: number) => IncidentFlow {
+  const text = (name: string) => {
+    const col = column(table, name);
+    return (row: number): string | null => {
+      if (!col) return null;
+      const t = columnValueAsText(table, col, row);
+      return t === '' ? null : t;
+    };
+  };
+  const number = (name: string) => {
+    const col = column(table, name);
+    return (row: number): number | null => {
+      if (!col) return null;
+      if (col.kind === 'numeric') return Number.isFinite(col.values[row]) ? col.values[row] : null;
+      const t = columnValueAsText(table, col, row);
+      return t !== '' && Number.isFinite(Number(t)) ? Number(t) : null;
+    };
+  };
+  const timestamp = text(CANONICAL.timestamp);
+  const sourceIp = text(CANONICAL.sourceIp);
+  const sourcePort = number(CANONICAL.sourcePort);
+  const destinationIp = text(CANONICAL.destinationIp);
+  const destinationPort = number(CANONICAL.destinationPort);
+  const protocol = text(CANONICAL.protocol);
+  const bytes = number(CANONICAL.bytes);
+  const packets = number(CANONICAL.packets);
+  const duration = number(CANONICAL.duration);
+  return (row) => ({
+    row,
+    line: table.lineNumbers[row],
+    timestamp: timestamp(row),
+    sourceIp: sourceIp(row),
+    sourcePort: sourcePort(row),
+    destinationIp: destinationIp(row),
+    destinationPort: destinationPort(row),
+    protocol: protocol(row),
+    bytes: bytes(row),
+    packets: packets(row),
+    duration: duration(row),
+    score: scores[row],
+    severity: round(severity[row], 2),
+    detector: isAnomaly[row] === 1,
+    reason: flows.get(row)?.reason ?? '',
+  });
+}
+
 /** Runs one analysis end to end and returns its summary (also written as summary.json). */
 export async function runAnalysis(options: RunAnalysisOptions): Promise<AnalysisSummary> {
   const started = performance.now();
@@ -229,6 +296,16 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     });
     let behaviourOnly = 0;
     for (const [row] of findings.flows) if (isAnomaly[row] !== 1) behaviourOnly++;
+    // Every incident's rows most severe first: its sample of flows for the page, and all of them
+    // (with their positions in anomalies.json) for incidents.json.
+    const incidentRows = findings.incidents.map((inc) => ({ id: inc.id, rows: bySeverity(inc.rows, severity, scores) }));
+    const flowOf = incidentFlowReader(table, scores, severity, isAnomaly, findings.flows);
+    const incidents: AnalysisIncident[] = findings.incidents.map((inc, k) => ({
+      ...cutIncident(inc),
+      flows: incidentRows[k].rows.slice(0, INCIDENT_SAMPLE_FLOWS).map(flowOf),
+    }));
+    const anomalyRank = new Int32Array(table.rowCount).fill(-1);
+    for (let k = 0; k < anomalous.length; k++) anomalyRank[anomalous[k]] = k;
     timer.mark('rows');
 
     // Charts, the anomaly report and the JSON artifacts depend on nothing of each other: they run
@@ -282,6 +359,10 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         writeJsonLinesArray(file('anomalies.json'), rows),
         writeFile(file('points.json'), JSON.stringify(points)),
         writeFile(file('model.json'), JSON.stringify(model.toJSON())),
+        writeFile(
+          file('incidents.json'),
+          encodeIncidentsFile({ table, incidents: incidentRows, scores, severity, isAnomaly, flowFindings: findings.flows, anomalyRank: (row) => anomalyRank[row] }),
+        ),
       ]),
     );
     const [reportsDone, chartsDone, writesDone] = await settleAll([reports, charts, writes]);
@@ -308,7 +389,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       warnings,
       featureStats: model.stats,
       topAnomalies: rows.slice(0, TOP_ANOMALIES),
-      incidents: findings.incidents.map(cutIncident),
+      incidents,
       time: findings.time,
       recommendations: findings.recommendations,
       charts: {

@@ -9,6 +9,9 @@
  *   results.csv      every row with score, severity and label (GET /download/<id>/results); above
  *                    20,000 rows it is written on the first download, from input.csv and
  *   rows.bin         the per-row scores, severities, types and incidents (reports/rows-file.ts)
+ *   incidents.json   every flow behind each incident, with its score, severity, flag, type and reason
+ *                    (reports/incident-file.ts): GET /download/<id>/incident/<incidentId> and the
+ *                    page's ?incident= filter read it, with input.csv and anomalies.json
  *   model.json       the fitted AnomalyModel (toJSON), for later reuse
  *   scatter.png  distribution.png  timeline.png
  */
@@ -16,6 +19,8 @@ import type { FeatureContribution, FeatureStats } from '../detection/types.ts';
 import type { AttackType, Incident, LegacyRecommendation, TimeAnalysis } from '../findings/types.ts';
 
 export const ANALYSIS_ID_PATTERN = /^\d{8}_\d{6}_[0-9a-f]{6}$/;
+/** Incident ids as findings writes them ('INC-001'); checked before one is looked up. */
+export const INCIDENT_ID_PATTERN = /^INC-\d{3,6}$/;
 
 export interface AnalysisParameters {
   readonly features: readonly string[];
@@ -39,6 +44,31 @@ export interface AnomalyRow {
   readonly incidentId: string | null;
   readonly recommendation: string;
 }
+
+/** One evidence flow of an incident, as the page shows it (values from the parsed table). */
+export interface IncidentFlow {
+  readonly row: number; // 0-based data row index
+  readonly line: number; // 1-based line in the uploaded file
+  /** The timestamp column's value as text (times as 'YYYY-MM-DD HH:MM:SS' UTC), null when missing. */
+  readonly timestamp: string | null;
+  readonly sourceIp: string | null;
+  readonly sourcePort: number | null;
+  readonly destinationIp: string | null;
+  readonly destinationPort: number | null;
+  readonly protocol: string | null;
+  readonly bytes: number | null;
+  readonly packets: number | null;
+  readonly duration: number | null;
+  readonly score: number;
+  readonly severity: number; // 0..100, 2 decimals
+  /** True when the Isolation Forest flagged the flow; false for behaviour-only evidence. */
+  readonly detector: boolean;
+  /** The flow's own reason (FlowFinding.reason), '' when it has none. */
+  readonly reason: string;
+}
+
+/** An incident as summary.json holds it: `rows` cut to 200, plus its most severe flows (at most 10). */
+export type AnalysisIncident = Incident & { readonly flows: readonly IncidentFlow[] };
 
 export interface ChartPoints {
   readonly x: string; // feature on the x axis
@@ -66,8 +96,11 @@ export interface AnalysisSummary {
   readonly featureStats: readonly FeatureStats[];
   /** The most severe anomalies (at most 20) for quick views; all of them are in anomalies.json. */
   readonly topAnomalies: readonly AnomalyRow[];
-  /** Incidents with `rows` cut to at most 200 evidence rows each (flowCount keeps the true count). */
-  readonly incidents: readonly Incident[];
+  /**
+   * Incidents with `rows` cut to at most 200 evidence rows each (flowCount keeps the true count; all
+   * rows are in incidents.json) and `flows`, the most severe evidence flows.
+   */
+  readonly incidents: readonly AnalysisIncident[];
   readonly time: TimeAnalysis;
   readonly recommendations: readonly LegacyRecommendation[];
   readonly charts: {

@@ -10,11 +10,22 @@ export {
   type ScoredDatasetOptions,
   type ScoredRows,
   scoredRowsOf,
+  readOriginalLines,
   writeAnomalyReport,
   writeScoredDataset,
   writeScoredRows,
 } from './writers.ts';
 export { decodeRowsFile, encodeRowsFile, type RowsFileInput, writeRowsFile, writeScoredDatasetFromRows } from './rows-file.ts';
+export {
+  encodeIncidentsFile,
+  INCIDENT_REPORT_COLUMNS,
+  incidentReportChunks,
+  incidentReportHeader,
+  type IncidentFlowsEntry,
+  type IncidentsFile,
+  type IncidentsFileInput,
+  parseIncidentsFile,
+} from './incident-file.ts';
 export {
   contributionClause,
   DEFAULT_RECOMMENDATIONS,

@@ -76,26 +76,32 @@ function escapedRecord(buf: Buffer, tok: CsvTokenizer): string {
 }
 
 /**
- * The original text of the given rows as escaped CSV lines (no line break), keyed by row. Reads
- * the rows in file order, neighbours together, whatever order they are asked in.
+ * The original text of source records as escaped CSV lines (no line break): element k is the
+ * record in bytes [starts[k], ends[k]) of the source (`lines[k]` its line, for messages). Reads
+ * them in file order, neighbours together, whatever order they are asked in.
  */
-async function originalLines(sourcePath: string, table: ReportTable, rows: readonly number[]): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  if (rows.length === 0) return out;
-  const sorted = Int32Array.from(rows).sort();
+export async function readOriginalLines(
+  sourcePath: string,
+  starts: ArrayLike<number>,
+  ends: ArrayLike<number>,
+  lines?: ArrayLike<number>,
+): Promise<string[]> {
+  const n = starts.length;
+  const out = new Array<string>(n);
+  if (n === 0) return out;
+  const order = Int32Array.from({ length: n }, (_, k) => k).sort((a, b) => starts[a] - starts[b] || a - b);
   const tok = new CsvTokenizer();
   const fh = await open(sourcePath, 'r');
   try {
     let i = 0;
-    while (i < sorted.length) {
-      const first = sorted[i];
-      const from = table.rowOffsets[first];
+    while (i < n) {
+      const from = starts[order[i]];
+      let to = ends[order[i]];
       let j = i + 1;
-      let to = table.rowOffsets[first + 1];
-      while (j < sorted.length) {
-        const r = sorted[j];
-        if (table.rowOffsets[r] - to > READ_GAP || table.rowOffsets[r + 1] - from > READ_SPAN) break;
-        to = Math.max(to, table.rowOffsets[r + 1]);
+      while (j < n) {
+        const k = order[j];
+        if (starts[k] - to > READ_GAP || ends[k] - from > READ_SPAN) break;
+        to = Math.max(to, ends[k]);
         j++;
       }
       const buf = Buffer.allocUnsafe(to - from);
@@ -105,17 +111,33 @@ async function originalLines(sourcePath: string, table: ReportTable, rows: reado
         if (bytesRead === 0) throw new Error(`${sourcePath} is shorter than the parsed table says: was it changed?`);
         filled += bytesRead;
       }
-      for (let k = i; k < j; k++) {
-        const r = sorted[k];
-        const rec = buf.subarray(table.rowOffsets[r] - from, table.rowOffsets[r + 1] - from);
-        tok.next(rec, 0, true, table.lineNumbers[r]);
-        out.set(r, escapedRecord(rec, tok));
+      for (let m = i; m < j; m++) {
+        const k = order[m];
+        const rec = buf.subarray(starts[k] - from, ends[k] - from);
+        tok.next(rec, 0, true, lines ? lines[k] : 0);
+        out[k] = escapedRecord(rec, tok);
       }
       i = j;
     }
   } finally {
     await fh.close();
   }
+  return out;
+}
+
+/** The original text of the given rows as escaped CSV lines (no line break), keyed by row. */
+async function originalLines(sourcePath: string, table: ReportTable, rows: readonly number[]): Promise<Map<number, string>> {
+  const starts = new Float64Array(rows.length);
+  const ends = new Float64Array(rows.length);
+  const lines = new Int32Array(rows.length);
+  rows.forEach((r, k) => {
+    starts[k] = table.rowOffsets[r];
+    ends[k] = table.rowOffsets[r + 1];
+    lines[k] = table.lineNumbers[r];
+  });
+  const text = await readOriginalLines(sourcePath, starts, ends, lines);
+  const out = new Map<number, string>();
+  rows.forEach((r, k) => out.set(r, text[k]));
   return out;
 }
 

@@ -18,6 +18,7 @@ export const ANALYSIS_FILES = [
   'anomalies.csv',
   'results.csv',
   'rows.bin',
+  'incidents.json',
   'model.json',
   'scatter.png',
   'distribution.png',

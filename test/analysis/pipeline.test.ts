@@ -9,7 +9,8 @@ import { chooseAxes, runAnalysis } from '../../src/analysis/index.ts';
 import type { AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { CsvFormatError } from '../../src/ingest/types.ts';
-import { DEFAULT_RECOMMENDATIONS } from '../../src/reports/index.ts';
+import { DEFAULT_RECOMMENDATIONS, parseIncidentsFile } from '../../src/reports/index.ts';
+import { generateTraffic, trafficToCsv } from '../../src/generator/index.ts';
 import { createLogger, MemoryTransport } from '../../src/logging/index.ts';
 import { flowCsv } from '../helpers/csv.ts';
 import { PROJECT_ROOT } from '../helpers/paths.ts';
@@ -97,6 +98,60 @@ describe('runAnalysis', () => {
       workers: 1,
     });
     assert.deepEqual([summary.charts.scatter.x, summary.charts.scatter.y], ['bytes_transferred', 'anomaly_score']);
+  });
+});
+
+describe('runAnalysis: incident flows', () => {
+  it('when incidents are found, then each carries its most severe flows (at most 10) with the input values, and incidents.json all of them', async () => {
+    const text = trafficToCsv(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 6, rows: 3000, seed: 11 }));
+    const outputsDir = path.join(dir, 'out8');
+    const summary = await runAnalysis({ inputPath: await input('g.csv', text), fileName: 'g.csv', parameters: { ...parameters, contamination: 0.05 }, config, outputsDir, workers: 1 });
+    const folder = path.join(outputsDir, summary.id);
+    const anomalies = new Map((JSON.parse(await readFile(path.join(folder, 'anomalies.json'), 'utf8')) as AnomalyRow[]).map((a) => [a.row, a]));
+    const file = parseIncidentsFile(await readFile(path.join(folder, 'incidents.json'), 'utf8'));
+    const lines = text.trimEnd().split('\n');
+    const header = lines[0].split(',');
+    const cell = (row: number, name: string) => lines[row + 1].split(',')[header.indexOf(name)];
+    const num = (row: number, name: string) => (cell(row, name) === '' ? null : Number(cell(row, name)));
+    assert.ok(summary.incidents.length >= 3);
+    assert.deepEqual(file.incidents.map((e) => e.id), summary.incidents.map((i) => i.id));
+    let behaviour = 0;
+    for (const inc of summary.incidents) {
+      const entry = file.incidents.find((e) => e.id === inc.id)!;
+      assert.equal(entry.rows.length, inc.flowCount, `${inc.id}: incidents.json holds every row`);
+      const sorted = (rows: readonly number[]) => [...rows].sort((x, y) => x - y);
+      if (inc.flowCount <= 200) assert.deepEqual(sorted(entry.rows), sorted(inc.rows), `${inc.id}: the same rows`);
+      assert.ok(inc.rows.length <= 200);
+      assert.equal(inc.flows.length, Math.min(10, inc.flowCount), inc.id);
+      assert.deepEqual(inc.flows.map((f) => f.row), entry.rows.slice(0, 10), `${inc.id}: the first rows of the full list`);
+      for (let k = 1; k < inc.flows.length; k++) assert.ok(inc.flows[k].severity <= inc.flows[k - 1].severity, `${inc.id}: most severe first`);
+      // The most severe flows of the incident: none left out is more severe than the last shown.
+      const shownMin = inc.flows[inc.flows.length - 1].severity;
+      for (let k = 10; k < entry.rows.length; k++) assert.ok(entry.severity[k] <= shownMin + 0.005, `${inc.id}: row ${entry.rows[k]} more severe than the sample`);
+      for (const f of inc.flows) {
+        const r = f.row;
+        assert.equal(f.line, r + 2);
+        assert.equal(f.timestamp, cell(r, 'timestamp').replace('T', ' ').replace(/Z$/, '').replace(/\.000$/, ''));
+        assert.equal(f.sourceIp, cell(r, 'source_ip'));
+        assert.equal(f.destinationIp, cell(r, 'destination_ip'));
+        assert.equal(f.sourcePort, num(r, 'source_port'));
+        assert.equal(f.destinationPort, num(r, 'destination_port'));
+        assert.equal(f.protocol, cell(r, 'protocol'));
+        assert.equal(f.bytes, num(r, 'bytes_transferred'));
+        assert.equal(f.packets, num(r, 'packet_count'));
+        assert.equal(f.duration, num(r, 'connection_duration'));
+        const flagged = anomalies.get(r);
+        assert.equal(f.detector, flagged !== undefined);
+        assert.ok(f.reason.length > 0);
+        if (flagged) {
+          assert.equal(f.score, flagged.score);
+          assert.equal(f.severity, flagged.severity);
+          assert.equal(f.reason, flagged.reason);
+          assert.equal(flagged.incidentId, inc.id);
+        } else behaviour++;
+      }
+    }
+    assert.ok(behaviour > 0, 'behaviour-only flows are shown as evidence too');
   });
 });
 

@@ -2,15 +2,39 @@
  * Page locals with realistic sample data, for rendering the views without the back end (the
  * preview server and the page tests). Shapes follow src/analysis/types.ts and the web contract.
  */
-import type { AnalysisSummary, AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
-import type { Incident, TimeAnalysis } from '../../src/findings/types.ts';
+import type { AnalysisIncident, AnalysisSummary, AnomalyRow, ChartPoints, IncidentFlow } from '../../src/analysis/types.ts';
+import type { TimeAnalysis } from '../../src/findings/types.ts';
 import { mulberry32 } from '../../src/charts/index.ts';
 
 export const SAMPLE_ID = '20240115_083000_abc123';
 const START = Date.UTC(2024, 0, 15, 0, 0, 0);
 const HOUR = 3_600_000;
 
-export function sampleIncidents(): Incident[] {
+/** Evidence flows of a sample incident, most severe first (every third found by behaviour only). */
+export function sampleFlows(n: number, flow: (k: number) => Partial<IncidentFlow>): IncidentFlow[] {
+  return Array.from({ length: n }, (_, k) => ({
+    row: 10 + k * 7,
+    line: 12 + k * 7,
+    timestamp: new Date(START + 5 * HOUR + k * 41_000).toISOString().replace('T', ' ').slice(0, 19),
+    sourceIp: '203.0.113.45',
+    sourcePort: 51_000 + k,
+    destinationIp: '10.0.0.12',
+    destinationPort: 22,
+    protocol: 'TCP',
+    bytes: 60,
+    packets: 1,
+    duration: 0.001,
+    score: -0.71 + k * 0.01,
+    severity: 96 - k * 1.5,
+    detector: k % 3 !== 2,
+    reason: k % 3 === 2 ? 'One of 412 ports 203.0.113.45 probed on 10.0.0.12 within 18 minutes (baseline 3).' : 'SYN probe without payload to a closed port: 1 packet, 60 bytes; part of a 412-port sweep from 203.0.113.45.',
+    ...flow(k),
+  }));
+}
+
+const SCAN_PORTS = [22, 23, 80, 443, 445, 3389, 5900, 8080, 3306, 21];
+
+export function sampleIncidents(): AnalysisIncident[] {
   return [
     {
       id: 'INC-001',
@@ -28,6 +52,7 @@ export function sampleIncidents(): Incident[] {
       destinationPorts: [21, 22, 23, 25, 53, 80, 110, 135, 139, 143, 443, 445, 3306, 3389, 5432, 5900, 8080, 8443],
       protocols: ['TCP'],
       rows: [10, 11, 12],
+      flows: sampleFlows(10, (k) => ({ destinationPort: SCAN_PORTS[k] })),
       evidence: [
         '203.0.113.45 contacted 412 distinct ports on 10.0.0.12 within 18 minutes.',
         '97% of these flows carried fewer than 3 packets (SYN probes without payload).',
@@ -60,6 +85,20 @@ export function sampleIncidents(): Incident[] {
       destinationPorts: [443],
       protocols: ['TCP'],
       rows: [40, 41],
+      flows: sampleFlows(9, (k) => ({
+        row: 40 + k,
+        line: 42 + k,
+        sourceIp: '10.0.0.31',
+        sourcePort: 49_152 + k,
+        destinationIp: '198.51.100.7',
+        destinationPort: 443,
+        bytes: 540_000_000 - k * 1_000_000,
+        packets: 380_000 - k * 1000,
+        duration: 1800 - k * 10,
+        severity: 74 - k,
+        detector: k < 6,
+        reason: k < 6 ? 'bytes_transferred 540 MB vs median 4.1 KB (p>99.9); outbound to a new destination.' : 'Outbound volume to 198.51.100.7 far above the host\'s daily baseline.',
+      })),
       evidence: ['10.0.0.31 sent 4.5 GB to 198.51.100.7 in 9 flows, 300× its usual daily volume.'],
       mitigation: {
         summary: 'Confirm with the owner of 10.0.0.31 whether this upload is expected.',
@@ -181,22 +220,24 @@ export function samplePoints(): ChartPoints {
   return { x: 'bytes_transferred', y: 'packet_count', points, normalShown: 2850, normalTotal: 11_647 };
 }
 
-export function analysisLocals(opts: { timeAvailable?: boolean; incidents?: boolean; page?: number; size?: number; total?: number } = {}) {
-  const total = opts.total ?? 613;
+export function analysisLocals(opts: { timeAvailable?: boolean; incidents?: boolean; page?: number; size?: number; total?: number; incident?: string } = {}) {
+  const count = opts.total ?? 613;
   const size = opts.size ?? 25;
+  const all = sampleAnomalies(count).filter((a) => opts.incident === undefined || a.incidentId === opts.incident);
+  const total = all.length;
   const pageCount = Math.max(1, Math.ceil(total / size));
   const page = Math.min(Math.max(1, opts.page ?? 1), pageCount);
-  const all = sampleAnomalies(total);
   const base = `/analysis/${SAMPLE_ID}`;
   return {
     title: 'Analysis edge-router-flows-2024-01-15.csv',
     currentPath: base,
-    summary: sampleSummary({ timeAvailable: opts.timeAvailable, incidents: opts.incidents, anomalies: total }),
+    summary: sampleSummary({ timeAvailable: opts.timeAvailable, incidents: opts.incidents, anomalies: count }),
     anomalies: all.slice((page - 1) * size, page * size),
     page,
     pageCount,
     pageSize: size,
     totalAnomalies: total,
+    incidentFilter: opts.incident ?? null,
     links: {
       self: base,
       scatter: `/visualization/${SAMPLE_ID}/scatter`,
@@ -207,6 +248,7 @@ export function analysisLocals(opts: { timeAvailable?: boolean; incidents?: bool
       summaryJson: `/download/${SAMPLE_ID}/summary`,
       points: `${base}/points.json`,
       model: `/download/${SAMPLE_ID}/model`,
+      incidentFlows: `/download/${SAMPLE_ID}/incident`,
     },
   };
 }

@@ -132,6 +132,17 @@ describe('main flow in a browser', { skip }, () => {
       assert.equal(await page.locator('details.fs-incident').first().evaluate((d) => (d as HTMLDetailsElement).open), true);
       assert.ok((await page.locator('details.fs-incident').first().locator('.fs-dl').count()) === 1);
     }
+    // Expanding an incident shows its evidence flows and the link to all of them.
+    assert.ok(incidents >= 2, `the generated attacks make incidents (${incidents})`);
+    const second = page.locator('details.fs-incident').nth(1);
+    const flowTable = second.locator('table.fs-flow-table');
+    assert.equal(await flowTable.isVisible(), false);
+    await second.locator('summary').click();
+    await flowTable.waitFor({ state: 'visible' });
+    const flowCount = num(/^([\d,]+) flows/.exec((await second.locator('summary .text-nowrap').last().textContent()) ?? '')?.[1] ?? null);
+    assert.equal(await flowTable.locator('tbody tr').count(), Math.min(10, flowCount));
+    assert.match((await flowTable.locator('tbody tr').first().locator('td').nth(2).textContent()) ?? '', /\d+\.\d+\.\d+\.\d+:\d+\s*→ \d+\.\d+\.\d+\.\d+:\d+/);
+    assert.equal(await second.locator('a.fs-incident-csv').textContent(), `All ${flowCount.toLocaleString('en-US')} flows (CSV)`);
     await screenshot(page, 'flow-3-analysis-desktop');
 
     // The anomaly report CSV: the upload's header plus the report columns.
@@ -143,6 +154,14 @@ describe('main flow in a browser', { skip }, () => {
     assert.ok(reportHeader.startsWith(sampleHeader), `report header: ${reportHeader}`);
     for (const column of ['anomaly_score', 'severity']) assert.ok(reportHeader.split(',').includes(column), `report has ${column}`);
     assert.equal(reportText.trim().split('\n').length - 1, anomalies);
+
+    // The expanded incident's CSV: every one of its flows.
+    const [incidentCsv] = await Promise.all([page.waitForEvent('download'), second.locator('a.fs-incident-csv').click()]);
+    const incidentPath = path.join(tmp, 'incident.csv');
+    await incidentCsv.saveAs(incidentPath);
+    const incidentLines = (await readFile(incidentPath, 'utf8')).trim().split('\n');
+    assert.ok(incidentLines[0].startsWith(sampleHeader) && incidentLines[0].endsWith(',incident_id,reason'), `incident CSV header: ${incidentLines[0]}`);
+    assert.equal(incidentLines.length - 1, flowCount);
 
     // Phone width.
     await page.setViewportSize(PHONE);

@@ -85,8 +85,28 @@ describe('pages rendered from sample data', { skip }, () => {
     assert.equal(await incidents.nth(1).evaluate((d) => (d as HTMLDetailsElement).open), false);
     assert.match((await page.locator('#rule-INC-001-nftables').textContent()) ?? '', /^nft add rule inet filter input ip saddr 203\.0\.113\.45 drop/);
     assert.equal(await incidents.nth(1).locator('text=generic advice').count(), 1);
+    // Evidence flows of the open incident: a table of its most severe flows, with the CSV of all of them.
+    const flows = page.locator('#flows-INC-001 table.fs-flow-table tbody tr');
+    assert.equal(await flows.count(), 10);
+    assert.equal(await page.locator('#flows-INC-001 table.fs-flow-table').isVisible(), true);
+    assert.match((await flows.first().locator('td').nth(2).textContent()) ?? '', /203\.0\.113\.45:51000\s*→ 10\.0\.0\.12:22/);
+    assert.equal(await flows.first().locator('.fs-sev').textContent(), '96');
+    assert.equal(await page.locator('#flows-INC-001 .fs-by-detector:visible').count(), 7);
+    assert.equal(await page.locator('#flows-INC-001 .fs-by-behaviour:visible').count(), 3);
+    const reason = flows.nth(2).locator('td.fs-reason-cell .fs-reason');
+    assert.equal(await reason.getAttribute('title'), 'One of 412 ports 203.0.113.45 probed on 10.0.0.12 within 18 minutes (baseline 3).');
+    assert.match((await page.locator('#flows-INC-001 h3').textContent()) ?? '', /most severe 10 of 412/);
+    const csvLink = page.locator('#flows-INC-001 a.fs-incident-csv');
+    assert.equal(await csvLink.textContent(), 'All 412 flows (CSV)');
+    assert.equal(await csvLink.getAttribute('href'), '/download/20240115_083000_abc123/incident/INC-001');
+    assert.equal(await page.locator('#flows-INC-001 a.fs-show-in-table').getAttribute('href'), '/analysis/20240115_083000_abc123?incident=INC-001&size=25#anomalies');
+    // The closed incident's table shows when it is expanded.
+    assert.equal(await page.locator('#flows-INC-002 table').isVisible(), false);
     await incidents.nth(1).locator('summary').click();
     assert.equal(await incidents.nth(1).evaluate((d) => (d as HTMLDetailsElement).open), true);
+    assert.equal(await page.locator('#flows-INC-002 table').isVisible(), true);
+    assert.equal(await page.locator('#flows-INC-002 tbody tr').count(), 9);
+    assert.match((await page.locator('#flows-INC-002 h3').textContent()) ?? '', /all 9/);
     // Images (the inactive tab's too) and the two interactive charts.
     for (const id of ['img-scatter', 'img-distribution', 'img-timeline']) {
       await page.waitForFunction((i) => {
@@ -130,6 +150,24 @@ describe('pages rendered from sample data', { skip }, () => {
     await screenshot(page, 'pages-analysis-desktop');
     await page.setViewportSize(PHONE);
     await screenshot(page, 'pages-analysis-phone');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  test('analysis: the flow table fits a phone, and the anomaly table filters to one incident', async () => {
+    const { page, problems } = await open('/analysis/20240115_083000_abc123?incident=INC-001&size=25', PHONE);
+    // Phone: no sideways scrolling in the flow table; the reason moves under the flow.
+    const widths = await page.locator('#flows-INC-001 .table-responsive').evaluate((e) => [(e as HTMLElement).scrollWidth, (e as HTMLElement).clientWidth]);
+    assert.ok(widths[0] <= widths[1], `flow table ${widths[0]}px in ${widths[1]}px`);
+    assert.equal(await page.locator('#flows-INC-001 tbody tr').first().locator('.fs-reason:visible').count(), 1);
+    await page.locator('#flows-INC-001').scrollIntoViewIfNeeded();
+    await screenshot(page, 'pages-analysis-flows-phone');
+    // The filter: only INC-001's anomalies, a note naming it, a way back, links that keep it.
+    assert.match((await page.locator('#incident-filter').textContent()) ?? '', /Anomalies of INC-001 \(Port scan from 203\.0\.113\.45/);
+    assert.equal(await page.locator('#anomaly-table tbody tr').count(), 3);
+    assert.deepEqual(await page.locator('#anomaly-table tbody tr td:last-child').allTextContents(), ['INC-001', 'INC-001', 'INC-001']);
+    assert.equal(await page.locator('#incident-filter-clear').getAttribute('href'), '/analysis/20240115_083000_abc123?size=25#anomalies');
+    assert.equal(await page.locator('a[aria-current="true"]').getAttribute('href'), '/analysis/20240115_083000_abc123?page=1&size=25&incident=INC-001#anomalies');
     assert.deepEqual(problems, []);
     await page.close();
   });

@@ -50,6 +50,7 @@ export function createPreviewApp(): Express {
         page: Number(q(req.query.page) ?? 1),
         size: Number(q(req.query.size) ?? 25),
         total: q(req.query.none) ? 0 : 613,
+        incident: q(req.query.incident),
       }),
     );
   });

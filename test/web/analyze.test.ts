@@ -77,6 +77,7 @@ describe('POST /analyze', () => {
       timeline: `/visualization/${id}/timeline`,
       points: `/analysis/${id}/points.json`,
       anomalies: `/analysis/${id}/anomalies.json`,
+      incidentFlows: `/download/${id}/incident`,
     };
     assert.deepEqual(body.links, links);
     assert.deepEqual(body.visualization_urls, { scatter: links.scatter, distribution: links.distribution, timeline: links.timeline });
@@ -90,6 +91,7 @@ describe('POST /analyze', () => {
       'anomalies.csv',
       'anomalies.json',
       'distribution.png',
+      'incidents.json',
       'input.csv',
       'model.json',
       'points.json',

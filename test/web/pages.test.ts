@@ -85,7 +85,35 @@ describe('GET /analysis/:id', () => {
       summaryJson: `/download/${id}/summary`,
       points: `/analysis/${id}/points.json`,
       model: `/analysis/${id}`.replace('/analysis/', '/download/') + '/model',
+      incidentFlows: `/download/${id}/incident`,
     });
+    assert.equal(locals.incidentFilter, null);
+  });
+
+  it('when ?incident= names one of its incidents, then the table gets only that incident\'s anomalies', async () => {
+    const id = ids[1];
+    const all = (await page(`/analysis/${id}?size=100`)).locals;
+    const incidents = all.incidents as { id: string; flows: { row: number }[] }[];
+    assert.ok(incidents.length > 0, 'the planted flows make an incident');
+    const inc = incidents[0].id;
+    const { status, locals } = await page(`/analysis/${id}?incident=${inc}&size=25`);
+    assert.equal(status, 200);
+    assert.equal(locals.incidentFilter, inc);
+    const rows = locals.anomalies as { incidentId: string | null }[];
+    const expected = (all.anomalies as { incidentId: string | null }[]).filter((a) => a.incidentId === inc);
+    assert.ok(expected.length > 0);
+    assert.equal(locals.totalAnomalies, expected.length);
+    assert.deepEqual(rows, expected.slice(0, 25));
+  });
+
+  it('when ?incident= is unknown or malformed, then 404 or 400', async () => {
+    const id = ids[1];
+    const unknown = await page(`/analysis/${id}?incident=INC-999`);
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.locals.message, `Analysis ${id} has no incident INC-999.`);
+    const bad = await page(`/analysis/${id}?incident=${encodeURIComponent('../../etc/passwd')}`);
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.locals.message), /^Invalid incident: an incident id/);
   });
 
   it('when the id is unknown, then the error page says 404', async () => {

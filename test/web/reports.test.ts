@@ -4,7 +4,10 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
+import type { AnalysisSummary, AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
+import { generateTraffic, trafficToCsv } from '../../src/generator/index.ts';
+import { parseIncidentsFile } from '../../src/reports/index.ts';
+import { recordFields } from '../../src/ingest/index.ts';
 import { getJson, postCsv, startTestApp, type TestApp } from '../helpers/app.ts';
 import { flowCsv } from '../helpers/csv.ts';
 
@@ -106,7 +109,7 @@ describe('GET /analysis/:id/points.json and anomalies.json', () => {
     const all = JSON.parse(await readFile(path.join(t.config.paths.outputs, id, 'anomalies.json'), 'utf8')) as AnomalyRow[];
     const res = await getJson(`${t.url}/analysis/${id}/anomalies.json?page=2&size=25`);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body, { total: all.length, page: 2, pageSize: 25, pageCount: Math.ceil(all.length / 25), rows: all.slice(25, 50) });
+    assert.deepEqual(res.body, { total: all.length, page: 2, pageSize: 25, pageCount: Math.ceil(all.length / 25), incident: null, rows: all.slice(25, 50) });
   });
 
   it('when the page is past the end, then the last page comes back', async () => {
@@ -158,5 +161,138 @@ describe('GET /download/:id/results when results.csv was left for the first down
     } finally {
       await lazy.close();
     }
+  });
+});
+
+describe('GET /download/:id/incident/:incidentId and the ?incident= filter, on generated traffic', () => {
+  let g: TestApp;
+  let gid: string;
+  let csv: string;
+  let summary: AnalysisSummary;
+  const fields = { contamination: '0.05', random_state: '3', n_estimators: '60' };
+  const folder = () => path.join(g.config.paths.outputs, gid);
+  /** Splits a CSV text into records of fields (our test data has no line breaks inside quotes). */
+  const records = (text: string) => text.trimEnd().split('\n').map((l) => recordFields(Buffer.from(l)));
+
+  before(async () => {
+    g = await startTestApp({ scoredDataset: 'eager' });
+    csv = trafficToCsv(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 6, rows: 3000, seed: 11 }));
+    const res = await postCsv(g.url, csv, { fields });
+    assert.equal(res.status, 200);
+    gid = ((await res.json()) as { id: string }).id;
+    summary = JSON.parse(await readFile(path.join(folder(), 'summary.json'), 'utf8')) as AnalysisSummary;
+    assert.ok(summary.incidents.length >= 3, `incidents: ${summary.incidents.length}`);
+  });
+  after(async () => g.close());
+
+  it('when an incident is asked for, then every flow behind it comes, most severe first, with the original values and the same cells as results.csv plus its reason', async () => {
+    const file = parseIncidentsFile(await readFile(path.join(folder(), 'incidents.json'), 'utf8'));
+    const results = (await readFile(path.join(folder(), 'results.csv'), 'utf8')).trimEnd().split('\n');
+    const input = csv.trimEnd().split('\n');
+    const anomalies = JSON.parse(await readFile(path.join(folder(), 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    const anomalyByRow = new Map(anomalies.map((a) => [a.row, a]));
+    let behaviourFlows = 0;
+    for (const inc of summary.incidents) {
+      const res = await fetch(`${g.url}/download/${gid}/incident/${inc.id}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-disposition')?.replace(/"/g, ''), `attachment; filename=incident_${inc.id}_${gid}.csv`);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/csv; charset=utf-8/);
+      const text = await res.text();
+      const lines = text.trimEnd().split('\n');
+      // Header: the upload's columns, then ours (attack_type is taken by the generator's label, so renamed).
+      assert.equal(lines[0], `${input[0]},anomaly_score,severity,is_anomaly,detected_attack_type,incident_id,reason`);
+      assert.equal(lines.length - 1, inc.flowCount, inc.id);
+      const entry = file.incidents.find((e) => e.id === inc.id)!;
+      assert.equal(entry.rows.length, inc.flowCount);
+      const cells = records(text).slice(1);
+      const width = input[0].split(',').length;
+      let lastSeverity = Infinity;
+      entry.rows.forEach((row, k) => {
+        const c = cells[k];
+        // Original values, then the same appended cells results.csv has for that row.
+        assert.equal(c.slice(0, width).join(','), input[row + 1], `${inc.id} row ${row}`);
+        assert.deepEqual(c.slice(0, width + 5), recordFields(Buffer.from(results[row + 1])), `${inc.id} row ${row} vs results.csv`);
+        assert.equal(c[width + 4], inc.id);
+        const severity = Number(c[width + 1]);
+        assert.ok(severity <= lastSeverity, `${inc.id}: most severe first`);
+        lastSeverity = severity;
+        const flagged = anomalyByRow.get(row);
+        assert.equal(c[width + 2], flagged ? '1' : '0');
+        if (flagged) assert.equal(c[width + 5], flagged.reason);
+        else behaviourFlows++;
+        assert.ok(c[width + 5].length > 0, 'every flow has a reason');
+      });
+    }
+    assert.ok(behaviourFlows > 0, 'behaviour-only flows are in the CSVs too');
+  });
+
+  it('when the analysis left results.csv for later, then the incident CSV is the same', async () => {
+    const lazy = await startTestApp({ scoredDataset: 'lazy' });
+    try {
+      const lazyId = ((await (await postCsv(lazy.url, csv, { fields })).json()) as { id: string }).id;
+      assert.equal(existsSync(path.join(lazy.config.paths.outputs, lazyId, 'results.csv')), false);
+      const inc = summary.incidents[0].id;
+      const [a, b] = await Promise.all([fetch(`${g.url}/download/${gid}/incident/${inc}`), fetch(`${lazy.url}/download/${lazyId}/incident/${inc}`)]);
+      assert.equal(await b.text(), await a.text());
+    } finally {
+      await lazy.close();
+    }
+  });
+
+  it('when the incident or the analysis is unknown, then 404 names it', async () => {
+    const res = await getJson(`${g.url}/download/${gid}/incident/INC-999`);
+    assert.equal(res.status, 404);
+    assert.deepEqual(res.body, { error: `Analysis ${gid} has no incident INC-999.` });
+    const res2 = await getJson(`${g.url}/download/${UNKNOWN}/incident/INC-001`);
+    assert.equal(res2.status, 404);
+    assert.deepEqual(res2.body, { error: `No analysis with id ${UNKNOWN}.` });
+    const page = await fetch(`${g.url}/download/${gid}/incident/INC-999`, { headers: { Accept: 'text/html' } });
+    assert.equal(page.status, 404);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+  });
+
+  for (const bad of ['INC-1', 'inc-001', 'INC-001.csv', 'INC-0000001', '..%2F..%2Fsummary.json', 'INC-001%00', 'INC-00a']) {
+    it(`when the incident id is malformed (${bad}), then 400 and no path is touched`, async () => {
+      const touched: string[] = [];
+      const filePath = g.store.filePath.bind(g.store);
+      g.store.filePath = (id, f) => {
+        touched.push(f);
+        return filePath(id, f);
+      };
+      try {
+        const res = await getJson(`${g.url}/download/${gid}/incident/${bad}`);
+        assert.equal(res.status, 400);
+        assert.match((res.body as { error: string }).error, /^Invalid incidentId: an incident id \(INC-001\)/);
+      } finally {
+        g.store.filePath = filePath;
+      }
+      assert.deepEqual(touched, []);
+    });
+  }
+
+  it('when the anomalies are filtered to an incident, then only its flagged flows come, in the table order, paged', async () => {
+    const all = JSON.parse(await readFile(path.join(folder(), 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    for (const inc of summary.incidents) {
+      const expected = all.filter((a) => a.incidentId === inc.id);
+      const res = await getJson(`${g.url}/analysis/${gid}/anomalies.json?incident=${inc.id}&size=25`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(res.body, { total: expected.length, page: 1, pageSize: 25, pageCount: Math.max(1, Math.ceil(expected.length / 25)), incident: inc.id, rows: expected.slice(0, 25) });
+    }
+    const big = summary.incidents.map((i) => ({ id: i.id, n: all.filter((a) => a.incidentId === i.id).length })).sort((a, b) => b.n - a.n)[0];
+    assert.ok(big.n > 25, `an incident with more than a page of anomalies (${big.n})`);
+    const res = await getJson(`${g.url}/analysis/${gid}/anomalies.json?incident=${big.id}&size=25&page=2`);
+    assert.deepEqual((res.body as { rows: AnomalyRow[] }).rows, all.filter((a) => a.incidentId === big.id).slice(25, 50));
+  });
+
+  it('when the filter names no incident of the analysis, then 404; when it is malformed, then 400', async () => {
+    const res = await getJson(`${g.url}/analysis/${gid}/anomalies.json?incident=INC-999`);
+    assert.equal(res.status, 404);
+    assert.deepEqual(res.body, { error: `Analysis ${gid} has no incident INC-999.` });
+    for (const bad of ['INC-1', '../x', 'INC-001,INC-002']) {
+      const r = await getJson(`${g.url}/analysis/${gid}/anomalies.json?incident=${encodeURIComponent(bad)}`);
+      assert.equal(r.status, 400, bad);
+      assert.match((r.body as { error: string }).error, /^Invalid incident: an incident id/);
+    }
+    assert.equal((await getJson(`${g.url}/analysis/${gid}/anomalies.json?incident=`)).status, 200, 'blank means no filter');
   });
 });

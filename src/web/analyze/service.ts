@@ -67,6 +67,8 @@ export function analysisLinks(id: string) {
     timeline: `/visualization/${id}/timeline`,
     points: `/analysis/${id}/points.json`,
     anomalies: `/analysis/${id}/anomalies.json`,
+    /** Add '/<incident id>' for the CSV of every flow behind that incident. */
+    incidentFlows: `/download/${id}/incident`,
   };
 }
 

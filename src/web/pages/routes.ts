@@ -54,10 +54,10 @@ export function pagesRoutes(deps: PagesDeps): Router {
 
   router.get('/analysis/:id', validate('params', idParams, 'params'), validate('query', pageQuery, 'query'), async (req: Request, res: Response) => {
     const { id } = res.locals.params as IdParams;
-    const { page, size } = res.locals.query as PageQuery;
+    const { page, size, incident } = res.locals.query as PageQuery;
     res.locals.analysisId = id;
     const summary = await deps.reports.summary(id);
-    const slice = await deps.reports.anomalyPage(id, page, size);
+    const slice = await deps.reports.anomalyPage(id, page, size, incident);
     const links = analysisLinks(id);
     res.render('pages/analysis', {
       title: `Analysis ${summary.fileName}`,
@@ -68,6 +68,8 @@ export function pagesRoutes(deps: PagesDeps): Router {
       pageCount: slice.pageCount,
       pageSize: slice.pageSize,
       totalAnomalies: slice.total,
+      /** The incident the anomaly table is filtered to, or null. */
+      incidentFilter: slice.incident,
       links: {
         self: links.page,
         scatter: links.scatter,
@@ -78,6 +80,7 @@ export function pagesRoutes(deps: PagesDeps): Router {
         summaryJson: links.summary,
         points: links.points,
         model: links.model,
+        incidentFlows: links.incidentFlows,
       },
     });
   });

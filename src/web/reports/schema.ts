@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { ANALYSIS_ID_PATTERN } from '../../analysis/types.ts';
+import { ANALYSIS_ID_PATTERN, INCIDENT_ID_PATTERN } from '../../analysis/types.ts';
 
 export const PAGE_SIZES = [25, 50, 100] as const;
 
 export const idParams = z.object({ id: z.string().regex(ANALYSIS_ID_PATTERN, 'an analysis id (YYYYMMDD_HHMMSS_xxxxxx)') });
+const incidentId = z.string().regex(INCIDENT_ID_PATTERN, 'an incident id (INC-001)');
+export const incidentParams = idParams.extend({ incidentId });
 export const chartParams = idParams.extend({ kind: z.enum(['scatter', 'distribution', 'timeline']) });
 
 const blank = (v: unknown) => (v === '' ? undefined : v);
@@ -16,8 +18,11 @@ export const pageQuery = z.object({
       .refine((n) => (PAGE_SIZES as readonly number[]).includes(n), 'one of 25, 50, 100')
       .default(25),
   ),
+  /** Only the anomalies of this incident. */
+  incident: z.preprocess(blank, incidentId.optional()),
 });
 
 export type IdParams = z.infer<typeof idParams>;
+export type IncidentParams = z.infer<typeof incidentParams>;
 export type ChartParams = z.infer<typeof chartParams>;
 export type PageQuery = z.infer<typeof pageQuery>;

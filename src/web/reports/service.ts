@@ -2,16 +2,20 @@
  * Reads stored analyses for the download, chart and JSON routes. A page of anomalies is read
  * through a line index of anomalies.json (small LRU), not by parsing all of it; results.csv is
  * written from input.csv and rows.bin the first time it is asked for, when the analysis left it lazy.
+ * An incident's CSV is streamed from input.csv and incidents.json; the anomalies of one incident are
+ * found through incidents.json's positions in anomalies.json.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { AnalysisSummary, AnomalyRow, ChartPoints } from '../../analysis/types.ts';
-import { writeScoredDatasetFromRows } from '../../reports/index.ts';
+import { incidentReportChunks, type IncidentFlowsEntry, type IncidentsFile, parseIncidentsFile, writeScoredDatasetFromRows } from '../../reports/index.ts';
 import { jsonLinesIndex, readJsonLinesRange, type AnalysisFile, type AnalysisStore } from '../../storage/index.ts';
 import { AppError } from '../errors.ts';
 
 const CACHE_SIZE = 4;
 const INDEX_CACHE_SIZE = 32;
+const INCIDENTS_CACHE_SIZE = 4;
 
 export interface AnomalyPage {
   readonly total: number;
@@ -19,11 +23,35 @@ export interface AnomalyPage {
   readonly pageSize: number;
   readonly pageCount: number;
   readonly rows: readonly AnomalyRow[];
+  /** The incident the rows were filtered to, or null for all anomalies. */
+  readonly incident: string | null;
+}
+
+/** Touches `key` in a Map used as an LRU, or undefined when it is not there. */
+function lruGet<V>(cache: Map<string, V>, key: string): V | undefined {
+  if (!cache.has(key)) return undefined;
+  const value = cache.get(key)!;
+  cache.delete(key);
+  cache.set(key, value);
+  return value;
+}
+
+function lruSet<V>(cache: Map<string, V>, key: string, value: V, max: number): void {
+  cache.set(key, value);
+  while (cache.size > max) cache.delete(cache.keys().next().value!);
+}
+
+/** The page `page` (clamped to 1..pageCount) of `total` items. */
+function pageOf(total: number, page: number, pageSize: number): { p: number; pageCount: number; from: number; to: number } {
+  const pageCount = Math.max(1, Math.ceil(total / pageSize));
+  const p = Math.min(Math.max(1, page), pageCount);
+  return { p, pageCount, from: (p - 1) * pageSize, to: Math.min(total, p * pageSize) };
 }
 
 export class ReportsService {
   private readonly anomalyCache = new Map<string, readonly AnomalyRow[]>();
   private readonly indexCache = new Map<string, Float64Array | null>();
+  private readonly incidentsCache = new Map<string, IncidentsFile | null>();
   /** results.csv files being written, by analysis id (one writer per file in this process). */
   private readonly building = new Map<string, Promise<void>>();
 
@@ -106,20 +134,85 @@ export class ReportsService {
     return index;
   }
 
-  /** One page of anomalies, most severe first; a page past the end gives the last page. */
-  async anomalyPage(id: string, page: number, pageSize: number): Promise<AnomalyPage> {
+  /**
+   * One page of anomalies, most severe first; a page past the end gives the last page. With
+   * `incident`, only the anomalies behind that incident (404 when the analysis has no such incident).
+   */
+  async anomalyPage(id: string, page: number, pageSize: number, incident?: string): Promise<AnomalyPage> {
     if (!(await this.store.exists(id))) throw new AppError(404, `No analysis with id ${id}.`);
+    if (incident !== undefined) return this.incidentAnomalyPage(id, page, pageSize, incident);
     const index = await this.anomalyIndex(id);
     if (index) {
-      const total = index.length - 1;
-      const pageCount = Math.max(1, Math.ceil(total / pageSize));
-      const p = Math.min(Math.max(1, page), pageCount);
-      const rows = await readJsonLinesRange<AnomalyRow>(this.store.filePath(id, 'anomalies.json'), index, (p - 1) * pageSize, p * pageSize);
-      return { total, page: p, pageSize, pageCount, rows };
+      const { p, pageCount, from, to } = pageOf(index.length - 1, page, pageSize);
+      const rows = await readJsonLinesRange<AnomalyRow>(this.store.filePath(id, 'anomalies.json'), index, from, to);
+      return { total: index.length - 1, page: p, pageSize, pageCount, rows, incident: null };
     }
     const all = await this.anomalies(id);
-    const pageCount = Math.max(1, Math.ceil(all.length / pageSize));
-    const p = Math.min(Math.max(1, page), pageCount);
-    return { total: all.length, page: p, pageSize, pageCount, rows: all.slice((p - 1) * pageSize, p * pageSize) };
+    const { p, pageCount, from, to } = pageOf(all.length, page, pageSize);
+    return { total: all.length, page: p, pageSize, pageCount, rows: all.slice(from, to), incident: null };
+  }
+
+  private async incidentAnomalyPage(id: string, page: number, pageSize: number, incident: string): Promise<AnomalyPage> {
+    const file = await this.incidentsFile(id);
+    if (file === null) {
+      // An analysis from before incidents.json: filter the whole list.
+      const summary = await this.summary(id);
+      if (!summary.incidents.some((i) => i.id === incident)) throw new AppError(404, `Analysis ${id} has no incident ${incident}.`);
+      const all = (await this.anomalies(id)).filter((r) => r.incidentId === incident);
+      const { p, pageCount, from, to } = pageOf(all.length, page, pageSize);
+      return { total: all.length, page: p, pageSize, pageCount, rows: all.slice(from, to), incident };
+    }
+    const ranks = this.incidentEntry(id, file, incident).anomalyRanks;
+    const { p, pageCount, from, to } = pageOf(ranks.length, page, pageSize);
+    const index = await this.anomalyIndex(id);
+    let rows: AnomalyRow[];
+    if (index) {
+      // The page's positions in anomalies.json, read a run of neighbours at a time.
+      rows = [];
+      const path = this.store.filePath(id, 'anomalies.json');
+      for (let k = from; k < to; ) {
+        let end = k + 1;
+        while (end < to && ranks[end] === ranks[end - 1] + 1) end++;
+        rows.push(...(await readJsonLinesRange<AnomalyRow>(path, index, ranks[k], ranks[end - 1] + 1)));
+        k = end;
+      }
+    } else {
+      const all = await this.anomalies(id);
+      rows = ranks.slice(from, to).map((r) => all[r]);
+    }
+    return { total: ranks.length, page: p, pageSize, pageCount, rows, incident };
+  }
+
+  /** incidents.json of an analysis, checked and cached; null for an analysis written before it existed. */
+  async incidentsFile(id: string): Promise<IncidentsFile | null> {
+    const cached = lruGet(this.incidentsCache, id);
+    if (cached !== undefined) return cached;
+    if (!(await this.store.exists(id))) throw new AppError(404, `No analysis with id ${id}.`);
+    let file: IncidentsFile | null;
+    try {
+      file = parseIncidentsFile(await readFile(this.store.filePath(id, 'incidents.json'), 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      file = null;
+    }
+    lruSet(this.incidentsCache, id, file, INCIDENTS_CACHE_SIZE);
+    return file;
+  }
+
+  private incidentEntry(id: string, file: IncidentsFile, incident: string): IncidentFlowsEntry {
+    const entry = file.incidents.find((e) => e.id === incident);
+    if (!entry) throw new AppError(404, `Analysis ${id} has no incident ${incident}.`);
+    return entry;
+  }
+
+  /**
+   * The CSV of every flow behind an incident, in pieces (see reports/incident-file.ts). Throws a 404
+   * AppError, before any piece, when the analysis or the incident is unknown.
+   */
+  async incidentReport(id: string, incident: string): Promise<AsyncGenerator<string>> {
+    const file = await this.incidentsFile(id);
+    if (file === null) throw new AppError(404, `Analysis ${id} has no incident flows (it was analysed before they were kept).`);
+    const entry = this.incidentEntry(id, file, incident);
+    return incidentReportChunks(this.store.filePath(id, 'input.csv'), file, entry);
   }
 }
