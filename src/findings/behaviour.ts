@@ -114,23 +114,19 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
     // Baseline: the median group (robust when the scan itself is most of the data, as in a capture).
     const typical = quantileSorted(Float64Array.from(distinct).sort(), 0.5);
     const threshold = Math.max(15, 10 * typical);
-    const pairDistinct = new Map<number, number>();
-    if (kind === 'vertical') {
-      for (let g = 0; g < groups.count; g++) {
-        const i = groups.rows[groups.start[g]];
-        pairDistinct.set(src[i] * nAddr + dst[i], distinct[g]);
-      }
-    }
+    // The scans: groups with enough distinct ports / hosts, fast enough (decided before any hit is set).
+    const scans: number[] = [];
+    const spans: number[] = [];
     for (let g = 0; g < groups.count; g++) {
       if (distinct[g] < threshold) continue;
       // The scanned host's replies (many scanner ports) are not a scan: the direction with more ports wins.
       if (kind === 'vertical') {
         const i = groups.rows[groups.start[g]];
-        if ((pairDistinct.get(dst[i] * nAddr + src[i]) ?? 0) > distinct[g]) continue;
+        const back = pair.index.get(dst[i] * nAddr + src[i]);
+        if ((back >= 0 ? distinct[back] : 0) > distinct[g]) continue;
       }
       const a = groups.start[g];
       const b = groups.start[g + 1];
-      const first = groups.rows[a];
       let spanSec = 0;
       if (ctx.time) {
         let lo = Infinity;
@@ -144,6 +140,17 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
         // Slow, day-long spreads of small flows (NTP, DNS to many resolvers) are not scans.
         if (distinct[g] / (spanSec / 3600 + 1) < 10) continue;
       }
+      scans.push(g);
+      spans.push(spanSec);
+    }
+    // Replies of each vertical scan's host to its scanner: one pass over the table for all scans.
+    const replies = kind === 'vertical' && scans.length > 0 ? replyRows(ctx, packets, scans.map((g) => groups.rows[groups.start[g]])) : null;
+    for (let x = 0; x < scans.length; x++) {
+      const g = scans[x];
+      const spanSec = spans[x];
+      const a = groups.start[g];
+      const b = groups.start[g + 1];
+      const first = groups.rows[a];
       const actor = src[first];
       const target = kind === 'vertical' ? dst[first] : -1;
       const what =
@@ -161,14 +168,33 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
         const scanner = actor;
         const victim = dst[first];
         const replyReason = hits.addReason(`reply from the scanned host ${ctx.addresses[victim]} to the scanner ${ctx.addresses[scanner]}`, 'T1046');
-        for (let i = 0; i < n; i++) {
-          if (src[i] === victim && dst[i] === scanner && packets[i] <= 3) hits.set(i, 'port_scan', conf - 0.05, replyReason, scanner, victim);
-        }
+        for (const i of replies!.get(victim * nAddr + scanner)!) hits.set(i, 'port_scan', conf - 0.05, replyReason, scanner, victim);
       }
     }
   };
   scanOne('vertical');
   scanOne('horizontal');
+}
+
+/**
+ * Rows with at most 3 packets from each scan's target back to its scanner (the scan's first probe
+ * row gives both), in row order, keyed by target × addresses + scanner.
+ */
+function replyRows(ctx: Context, packets: Float64Array, probes: readonly number[]): Map<number, number[]> {
+  const src = ctx.src!;
+  const dst = ctx.dst!;
+  const nAddr = ctx.addresses.length;
+  const out = new Map<number, number[]>();
+  const victim = new Uint8Array(nAddr);
+  for (const i of probes) {
+    out.set(dst[i] * nAddr + src[i], []);
+    victim[dst[i]] = 1;
+  }
+  for (let i = 0; i < ctx.n; i++) {
+    const s = src[i];
+    if (s >= 0 && victim[s] === 1 && packets[i] <= 3 && dst[i] >= 0) out.get(s * nAddr + dst[i])?.push(i);
+  }
+  return out;
 }
 
 /** Many sources converging on one destination in a short window, far above that destination's usual rate. */

@@ -297,8 +297,8 @@ export function orderedTimes(time: Float64Array, order: Uint32Array): Float64Arr
   return t;
 }
 
-/** Dense codes in order of first appearance for a numeric key per row (e.g. a pair of address codes); -1 where the key is NaN. */
-export function denseCodesOf(keys: Float64Array): { codes: Int32Array; count: number } {
+/** Dense codes in order of first appearance for a numeric key per row (e.g. a pair of address codes); -1 where the key is NaN. `index` maps a key to its code. */
+export function denseCodesOf(keys: Float64Array): { codes: Int32Array; count: number; index: KeyIndex } {
   const n = keys.length;
   const index = new KeyIndex(1024);
   const codes = new Int32Array(n);
@@ -306,7 +306,7 @@ export function denseCodesOf(keys: Float64Array): { codes: Int32Array; count: nu
     const k = keys[i];
     codes[i] = k === k ? index.add(k) : -1;
   }
-  return { codes, count: index.size };
+  return { codes, count: index.size, index };
 }
 
 /**

@@ -93,8 +93,9 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
   // Tallies over the members: behaviour reasons, rules (with ranges), the detector's top features.
   const hitCount = new Map<number, number>();
   const tallies = new Map<number, RuleTally>();
-  const features = new Map<string, { count: number; lo: number; hi: number; pct: number }>();
-  const topFeatures = new Map<string, number>();
+  // Keyed by feature, one map per direction: no "feature direction" string is built per flow.
+  const features = new FeatureMap<{ count: number; lo: number; hi: number; pct: number }>();
+  const topFeatures = new FeatureMap<{ count: number }>();
   let untypedFlows = 0;
   for (let x = 0; x < members.length; x++) {
     const k = members[x];
@@ -103,8 +104,9 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
     const explanation = found.detector[k] ? input.explanations.get(row) : undefined;
     const top = explanation?.contributions[0];
     if (top) {
-      const key = `${top.feature} ${top.direction}`;
-      topFeatures.set(key, (topFeatures.get(key) ?? 0) + 1);
+      const t = topFeatures.get(top.feature, top.direction);
+      if (t) t.count++;
+      else topFeatures.set(top.feature, top.direction, { count: 1 });
     }
     const r = found.rule[k];
     if (r >= 0) {
@@ -112,15 +114,16 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
     } else if (found.detector[k] && found.hit[k] < 0) {
       // No rule and no behaviour: what the detector saw is all there is.
       untypedFlows++;
-      for (const c of explanation?.contributions.slice(0, 2) ?? []) {
-        const key = `${c.feature} ${c.direction}`;
-        const f = features.get(key);
+      const contributions = explanation?.contributions ?? [];
+      for (let j = 0; j < contributions.length && j < 2; j++) {
+        const c = contributions[j];
+        const f = features.get(c.feature, c.direction);
         if (f) {
           f.count++;
           f.lo = Math.min(f.lo, c.value);
           f.hi = Math.max(f.hi, c.value);
           f.pct = c.direction === 'low' ? Math.min(f.pct, c.percentile) : Math.max(f.pct, c.percentile);
-        } else features.set(key, { count: 1, lo: c.value, hi: c.value, pct: c.percentile });
+        } else features.set(c.feature, c.direction, { count: 1, lo: c.value, hi: c.value, pct: c.percentile });
       }
     }
   }
@@ -141,7 +144,7 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
     if (t.uncorroborated > 0 && rule.corroboration) out.push(verdict(ctx, rule, t));
   }
   if (untypedFlows > 0 && features.size > 0) {
-    const list = [...features.entries()].sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
+    const list = features.entries().sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
     const parts = list.map(([key, f]) =>
       untypedFlows === 1
         ? `${key} (${fmt(f.lo)}, ${fmt(f.pct)}th percentile)`
@@ -152,7 +155,10 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
   }
 
   // 5. The detector's view.
-  const top = [...topFeatures.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+  const top = topFeatures
+    .entries()
+    .map(([key, t]): [string, number] => [key, t.count])
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
   const d = frame.detector;
   if (d === 0) out.push(`All ${n} flows look normal one by one: found by behaviour analysis.`);
   else if (n === 1) out.push(`The Isolation Forest flagged the flow (severity ${Math.round(frame.maxSev)})${top ? `, mainly for ${top[0]}` : ''}.`);
@@ -161,6 +167,36 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
     out.push(`${d} of ${n} flows flagged by the Isolation Forest (highest severity ${Math.round(frame.maxSev)})${why}${d < n ? `; ${n - d} found by behaviour analysis only` : ''}.`);
   }
   return [...new Set(out)];
+}
+
+/**
+ * Values per (feature, direction) of explanations, without building a key string per flow; entries()
+ * gives "feature direction" keys (callers sort them, so the order of first use does not matter).
+ */
+class FeatureMap<V> {
+  private readonly byDirection = new Map<string, Map<string, V>>();
+
+  get(feature: string, direction: string): V | undefined {
+    return this.byDirection.get(direction)?.get(feature);
+  }
+
+  set(feature: string, direction: string, value: V): void {
+    let m = this.byDirection.get(direction);
+    if (!m) this.byDirection.set(direction, (m = new Map()));
+    m.set(feature, value);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const m of this.byDirection.values()) n += m.size;
+    return n;
+  }
+
+  entries(): [string, V][] {
+    const out: [string, V][] = [];
+    for (const [direction, m] of this.byDirection) for (const [feature, v] of m) out.push([`${feature} ${direction}`, v]);
+    return out;
+  }
 }
 
 function tallyRule(ctx: Context, rules: ResolvedRules, tallies: Map<number, RuleTally>, found: RowFindings, k: number, r: number): void {

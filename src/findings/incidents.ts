@@ -315,6 +315,24 @@ type Draft = ReturnType<typeof draftIncident>;
 
 /** Codes with their counts, most frequent first, then by code; resets the counters. */
 function byCount(counts: Int32Array, touched: number[], odd: Map<number, number> | null): number[] {
+  if (!odd) {
+    // Whole codes below counts.length: one numeric sort of (most - count) × span + code, no comparator.
+    const span = counts.length;
+    let most = 0;
+    for (const c of touched) if (counts[c] > most) most = counts[c];
+    if ((most + 1) * span < 2 ** 53) {
+      const keys = new Float64Array(touched.length);
+      for (let x = 0; x < touched.length; x++) {
+        const c = touched[x];
+        keys[x] = (most - counts[c]) * span + c;
+        counts[c] = 0;
+      }
+      keys.sort();
+      const out: number[] = new Array(keys.length);
+      for (let x = 0; x < keys.length; x++) out[x] = keys[x] % span;
+      return out;
+    }
+  }
   const entries: [number, number][] = touched.map((c) => [c, counts[c]]);
   for (const c of touched) counts[c] = 0;
   if (odd) for (const e of odd) entries.push(e);

@@ -5,7 +5,7 @@
  * many-flow attack needs volume behind it, see support.ts), incidents with evidence sentences
  * (evidence.ts), time analysis, per-incident mitigations and the legacy recommendation list.
  */
-import type { AttackType, FindingsInput, Findings, FlowFinding } from './types.ts';
+import type { AttackType, FindingsInput, Findings } from './types.ts';
 import { buildContext, timeOrder } from './context.ts';
 import { DEFAULT_BEHAVIOUR, detectBeacons, detectBruteForce, detectExfiltration, detectFloods, detectScans, Hits, TYPE_CODES } from './behaviour.ts';
 import type { BehaviourOptions } from './behaviour.ts';
@@ -13,6 +13,7 @@ import { resolveRules, TYPING_RULES, typeFlow } from './rules.ts';
 import type { TypingRule } from './rules.ts';
 import { buildIncidents, legacyRecommendations, partition, RowFindings } from './incidents.ts';
 import { corroborate } from './support.ts';
+import { FlowFindingMap } from './flows.ts';
 import { analyzeTime } from './time.ts';
 
 export interface FindingsOptions {
@@ -86,19 +87,7 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
   let parts = partition(ctx, found);
   if (corroborate(ctx, found, parts, resolved, order, hits) > 0) parts = partition(ctx, found);
   const { incidents, incidentOf } = buildIncidents(ctx, input, found, parts, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now(), rules: resolved });
-  const flows = new Map<number, FlowFinding>();
-  for (let k = 0; k < found.count; k++) {
-    const row = found.row[k];
-    flows.set(row, {
-      row,
-      type: TYPE_CODES[found.type[k]],
-      confidence: found.confidence[k],
-      reason: found.reason[k],
-      technique: found.technique[k],
-      incidentId: incidents[incidentOf[k]].id,
-      source: found.detector[k] ? (hits.type[row] >= 0 ? 'both' : 'detector') : 'behaviour',
-    });
-  }
+  const flows = new FlowFindingMap(n, found, incidentOf, incidents, hits.type);
   return {
     flows,
     incidents,

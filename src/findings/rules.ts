@@ -204,7 +204,25 @@ export interface Typing {
 }
 
 export const fmt = (x: number): string =>
-  !Number.isFinite(x) ? String(x) : Math.abs(x) >= 100 ? groupThousands(Math.round(x)) : String(Number(x.toPrecision(3)));
+  !Number.isFinite(x) ? String(x) : Math.abs(x) >= 100 ? groupThousands(Math.round(x)) : shortPrecision3(x);
+
+/**
+ * String(Number(x.toPrecision(3))) for finite x, without the round trip through a number: the
+ * three digits minus trailing zeros (a number's shortest text, in the same plain or exponent form).
+ */
+export function shortPrecision3(x: number): string {
+  // Subnormal numbers have fewer digits than three can say: there the round trip decides.
+  if (Math.abs(x) < 1e-290) return String(Number(x.toPrecision(3)));
+  const p = x.toPrecision(3);
+  const e = p.indexOf('e');
+  const mantissa = e < 0 ? p : p.slice(0, e);
+  if (mantissa.indexOf('.') < 0) return p;
+  let end = mantissa.length;
+  while (mantissa.charCodeAt(end - 1) === 48) end--; // '0'
+  if (mantissa.charCodeAt(end - 1) === 46) end--; // '.'
+  const m = end === mantissa.length ? mantissa : mantissa.slice(0, end);
+  return m === '-0' ? '0' : e < 0 ? m : m + p.slice(e);
+}
 
 /** An integer as toLocaleString('en-US') writes it ("1,234,567"), without Intl's cost per call. */
 export function groupThousands(v: number): string {
@@ -215,36 +233,153 @@ export function groupThousands(v: number): string {
   return v < 0 || Object.is(v, -0) ? '-' + out : out;
 }
 
-function conditionHolds(ctx: Context, c: Condition, threshold: number, row: number): boolean | null {
-  switch (c.kind) {
-    case 'above':
-    case 'below':
-    case 'at-most': {
-      const values = ctx.metrics[c.metric];
-      if (!values || Number.isNaN(threshold)) return null;
-      const v = values[row];
-      if (Number.isNaN(v)) return null;
-      return c.kind === 'above' ? v > threshold : c.kind === 'below' ? v < threshold : v <= threshold;
+const HOLDS = 1;
+const FAILS = 0;
+const UNKNOWN = -1;
+const OP_UNKNOWN = 0;
+const OP_ABOVE = 1;
+const OP_BELOW = 2;
+const OP_AT_MOST = 3;
+const OP_PORT_IN = 4;
+const OP_RARE_PORT = 5;
+const OP_PROTOCOL = 6;
+const OP_REPEATED = 7;
+const OP_INTERNAL_TO_EXTERNAL = 8;
+
+/** 1 at each whole port 0..65535 of the list. */
+function portTable(ports: readonly number[]): Uint8Array {
+  const t = new Uint8Array(65536);
+  for (const p of ports) if (p >= 0 && p <= 65535 && p === Math.floor(p)) t[p] = 1;
+  return t;
+}
+const SERVICE_PORT_TABLE = portTable(SERVICE_PORTS);
+
+/**
+ * One rule condition bound to the data's columns: one object shape for every kind (the typing loop
+ * stays monomorphic), with the threshold, port and protocol lookups resolved once.
+ */
+class BoundCondition {
+  readonly op: number;
+  readonly weight: number;
+  readonly required: boolean;
+  readonly gateWhenKnown: boolean;
+  readonly values: Float64Array | null = null;
+  readonly threshold: number;
+  readonly ports: readonly number[] = [];
+  readonly portSet: Uint8Array | null = null;
+  readonly maxShare: number = 0;
+  readonly protocolMatch: Uint8Array | null = null;
+  readonly min: number = 0;
+  /** A metric condition's reason is `${textBefore}${fmt(value)}${textAfter}`. */
+  readonly textBefore: string = '';
+  readonly textAfter: string = '';
+
+  constructor(ctx: Context, c: Condition, threshold: number) {
+    this.weight = c.weight;
+    this.required = c.required === true;
+    this.gateWhenKnown = c.kind === 'internal-to-external' && c.requiredWhenKnown === true;
+    this.threshold = threshold;
+    let op = OP_UNKNOWN;
+    switch (c.kind) {
+      case 'above':
+      case 'below':
+      case 'at-most': {
+        const values = ctx.metrics[c.metric];
+        if (values && !Number.isNaN(threshold)) {
+          op = c.kind === 'above' ? OP_ABOVE : c.kind === 'below' ? OP_BELOW : OP_AT_MOST;
+          this.values = values;
+          this.textBefore = `${METRIC_NAMES[c.metric]} `;
+          this.textAfter = ` ${c.kind === 'above' ? '>' : c.kind === 'below' ? '<' : '≤'} ${fmt(threshold)}: ${c.text}`;
+        }
+        break;
+      }
+      case 'port-in':
+        if (ctx.dport && c.ports.length > 0) {
+          op = OP_PORT_IN;
+          this.ports = c.ports;
+          this.portSet = portTable(c.ports);
+        }
+        break;
+      case 'rare-port':
+        if (ctx.dport && ctx.portShare) {
+          op = OP_RARE_PORT;
+          this.maxShare = c.maxShare;
+        }
+        break;
+      case 'protocol':
+        if (ctx.protocolCode) {
+          op = OP_PROTOCOL;
+          this.protocolMatch = Uint8Array.from(ctx.protocolNames, (name) => (name === c.protocol ? 1 : 0));
+        }
+        break;
+      case 'repeated':
+        op = OP_REPEATED;
+        this.min = c.min;
+        break;
+      case 'internal-to-external':
+        if (ctx.src && ctx.dst) op = OP_INTERNAL_TO_EXTERNAL;
+        break;
     }
-    case 'port-in':
-      if (!ctx.dport || c.ports.length === 0) return null;
-      return c.ports.includes(ctx.dport[row]);
-    case 'rare-port': {
-      if (!ctx.dport || !ctx.portShare) return null;
-      const p = ctx.dport[row];
-      if (!(p >= 0 && p <= 65535)) return null;
-      return ctx.portShare[p | 0] <= c.maxShare && !SERVICE_PORTS.includes(p);
-    }
-    case 'protocol':
-      if (!ctx.protocolCode) return null;
-      return ctx.protocolNames[ctx.protocolCode[row]] === c.protocol;
-    case 'repeated':
-      return repeatCount(ctx, row) >= c.min;
-    case 'internal-to-external': {
-      if (!ctx.src || !ctx.dst || ctx.src[row] < 0 || ctx.dst[row] < 0) return null;
-      return isInternalToExternal(ctx, ctx.src[row], ctx.dst[row]);
+    this.op = op;
+  }
+
+  /** HOLDS, FAILS or UNKNOWN (the data cannot say) for one row. */
+  test(ctx: Context, row: number): number {
+    switch (this.op) {
+      case OP_ABOVE:
+      case OP_BELOW:
+      case OP_AT_MOST: {
+        const v = this.values![row];
+        if (Number.isNaN(v)) return UNKNOWN;
+        const th = this.threshold;
+        return (this.op === OP_ABOVE ? v > th : this.op === OP_BELOW ? v < th : v <= th) ? HOLDS : FAILS;
+      }
+      case OP_PORT_IN: {
+        const p = ctx.dport![row];
+        // Whole ports by table; anything else as Array.includes compares (SameValueZero).
+        const hit = p >= 0 && p <= 65535 && p === Math.floor(p) ? this.portSet![p] === 1 : this.ports.includes(p);
+        return hit ? HOLDS : FAILS;
+      }
+      case OP_RARE_PORT: {
+        const p = ctx.dport![row];
+        if (!(p >= 0 && p <= 65535)) return UNKNOWN;
+        const service = p === Math.floor(p) && SERVICE_PORT_TABLE[p] === 1;
+        return ctx.portShare![p | 0] <= this.maxShare && !service ? HOLDS : FAILS;
+      }
+      case OP_PROTOCOL: {
+        const code = ctx.protocolCode![row];
+        return code >= 0 && this.protocolMatch![code] === 1 ? HOLDS : FAILS;
+      }
+      case OP_REPEATED:
+        return repeatCount(ctx, row) >= this.min ? HOLDS : FAILS;
+      case OP_INTERNAL_TO_EXTERNAL: {
+        const s = ctx.src![row];
+        const d = ctx.dst![row];
+        if (s < 0 || d < 0) return UNKNOWN;
+        const v = isInternalToExternal(ctx, s, d);
+        return v === null ? UNKNOWN : v ? HOLDS : FAILS;
+      }
+      default:
+        return UNKNOWN;
     }
   }
+}
+
+interface BoundRules {
+  readonly ctx: Context;
+  readonly conditions: readonly (readonly BoundCondition[])[];
+}
+
+const boundCache = new WeakMap<ResolvedRules, BoundRules>();
+
+/** The resolved rules' conditions bound to this context's columns (once per analysis). */
+function bound(ctx: Context, resolved: ResolvedRules): BoundRules {
+  let b = boundCache.get(resolved);
+  if (!b || b.ctx !== ctx) {
+    b = { ctx, conditions: resolved.rules.map((r, i) => r.conditions.map((c, k) => new BoundCondition(ctx, c, resolved.thresholds[i][k]))) };
+    boundCache.set(resolved, b);
+  }
+  return b;
 }
 
 const repeatCache = new WeakMap<Context, Int32Array>();
@@ -302,27 +437,57 @@ export const METRIC_NAMES: Record<Metric, string> = {
 /** Types one anomalous flow from its values and explanation. */
 export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, explanation: Explanation | undefined): Typing {
   const top = explanation?.contributions[0];
-  let best: { rule: TypingRule; index: number; held: number; score: number; reasons: string[] } | null = null;
-  resolved.rules.forEach((rule, r) => {
+  // Scores first (numbers only); the reason text is written for the chosen rule alone.
+  const rules = resolved.rules;
+  const boundConditions = bound(ctx, resolved).conditions;
+  let bestRule = -1;
+  let bestHeld = 0;
+  let bestScore = 0;
+  let bestSignature = false;
+  for (let r = 0; r < rules.length; r++) {
+    const rule = rules[r];
+    const conditions = boundConditions[r];
     let score = 0;
     let total = 0;
     let held = 0;
-    const reasons: string[] = [];
-    for (let k = 0; k < rule.conditions.length; k++) {
-      const c = rule.conditions[k];
+    let gated = false;
+    for (let k = 0; k < conditions.length; k++) {
+      const c = conditions[k];
       if (c.weight === 0) continue;
       total += c.weight;
-      const holds = conditionHolds(ctx, c, resolved.thresholds[r][k], row);
-      if (!holds) {
-        if (c.required || (holds === false && c.kind === 'internal-to-external' && c.requiredWhenKnown)) return;
+      const holds = c.test(ctx, row);
+      if (holds !== HOLDS) {
+        if (c.required || (holds === FAILS && c.gateWhenKnown)) {
+          gated = true;
+          break;
+        }
         continue;
       }
       score += c.weight;
       held |= 1 << k;
+    }
+    if (gated || total === 0) continue;
+    let s = score / total;
+    let signature = false;
+    if (top) for (const g of rule.signature) if (g.feature === top.feature && g.direction === top.direction) signature = true;
+    if (signature) s = Math.min(1, s + 0.1);
+    if (bestRule < 0 || s > bestScore) {
+      bestRule = r;
+      bestHeld = held;
+      bestScore = s;
+      bestSignature = signature;
+    }
+  }
+  const chosen = bestRule >= 0 ? rules[bestRule] : null;
+  if (chosen && bestScore >= TYPING_THRESHOLD) {
+    const reasons: string[] = [];
+    const conditions = boundConditions[bestRule];
+    for (let k = 0; k < chosen.conditions.length; k++) {
+      if ((bestHeld & (1 << k)) === 0) continue;
+      const c = chosen.conditions[k];
       if (c.kind === 'above' || c.kind === 'below' || c.kind === 'at-most') {
-        const v = ctx.metrics[c.metric]![row];
-        const th = resolved.thresholds[r][k];
-        reasons.push(`${METRIC_NAMES[c.metric]} ${fmt(v)} ${c.kind === 'above' ? '>' : c.kind === 'below' ? '<' : '≤'} ${fmt(th)}: ${c.text}`);
+        const b = conditions[k];
+        reasons.push(b.textBefore + fmt(b.values![row]) + b.textAfter);
       } else if (c.kind === 'repeated') {
         reasons.push(`${repeatCount(ctx, row)} ${c.text}`);
       } else if (c.kind === 'port-in' || c.kind === 'rare-port') {
@@ -331,23 +496,14 @@ export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, exp
         reasons.push(c.text);
       }
     }
-    if (total === 0) return;
-    let s = score / total;
-    if (top && rule.signature.some((g) => g.feature === top.feature && g.direction === top.direction)) {
-      s = Math.min(1, s + 0.1);
-      reasons.push(`the detector's main reason is ${top.feature} ${top.direction} (${fmt(top.percentile)}th percentile)`);
-    }
-    if (!best || s > best.score) best = { rule, index: r, held, score: s, reasons };
-  });
-  const chosen = best as { rule: TypingRule; index: number; held: number; score: number; reasons: string[] } | null;
-  if (chosen && chosen.score >= TYPING_THRESHOLD) {
+    if (bestSignature) reasons.push(`the detector's main reason is ${top!.feature} ${top!.direction} (${fmt(top!.percentile)}th percentile)`);
     return {
-      type: chosen.rule.type,
-      technique: chosen.rule.technique,
-      confidence: Math.round(chosen.score * 100) / 100,
-      reason: `${chosen.rule.label}: ${chosen.reasons.join('; ')}`,
-      rule: chosen.index,
-      held: chosen.held,
+      type: chosen.type,
+      technique: chosen.technique,
+      confidence: Math.round(bestScore * 100) / 100,
+      reason: `${chosen.label}: ${reasons.join('; ')}`,
+      rule: bestRule,
+      held: bestHeld,
     };
   }
   const why = explanation?.contributions
@@ -357,8 +513,8 @@ export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, exp
   return {
     type: 'untyped',
     technique: null,
-    confidence: Math.round((1 - (chosen?.score ?? 0)) * 50) / 100,
-    reason: `unusual, untyped${why ? `: ${why}` : ''}${chosen ? ` (closest: ${chosen.rule.label}, ${Math.round(chosen.score * 100)} %)` : ''}`,
+    confidence: Math.round((1 - (chosen ? bestScore : 0)) * 50) / 100,
+    reason: `unusual, untyped${why ? `: ${why}` : ''}${chosen ? ` (closest: ${chosen.label}, ${Math.round(bestScore * 100)} %)` : ''}`,
     rule: -1,
     held: 0,
   };
