@@ -1,4 +1,5 @@
 /** CSV builders for tests: seeded flow rows with the default features and context columns. */
+import { mulberry32 } from '../../src/lib/prng.ts';
 
 export const DEFAULT_FEATURES = [
   'bytes_transferred',
@@ -19,16 +20,7 @@ export const FLOW_HEADER = [
   ...DEFAULT_FEATURES,
 ] as const;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 export interface FlowCsvOptions {
   readonly rows?: number;
