@@ -4,31 +4,13 @@
  * keep the process alive, and closed with `closeScorePool()`. Forest and rows travel as
  * SharedArrayBuffer views: nothing is copied. Workers score rows and compute explanation credits.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../lib/worker.ts';
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { PackedForest } from './kernel.ts';
 import { featureStats, fitImputeScale, transformColumns } from './preprocess.ts';
 import { Random } from './random.ts';
 import type { WorkerTask } from './score-worker.ts';
-
-const EXT = extname(fileURLToPath(import.meta.url));
-const WORKER_URL = new URL(`./score-worker${EXT}`, import.meta.url);
-
-/**
- * Compiled (dist/…/*.js), the worker file is started directly. Under tsx (`node --import tsx`, .ts
- * sources), tsx's loader only registers itself on the main thread, so the worker is started from a
- * small bootstrap that registers tsx's ESM hooks first and then imports score-worker.ts.
- */
-function startWorker(): Worker {
-  if (EXT !== '.ts') return new Worker(WORKER_URL);
-  const api = import.meta.resolve('tsx/esm/api');
-  const code =
-    "const { workerData } = require('node:worker_threads');" +
-    'import(workerData.api).then((m) => { m.register(); return import(workerData.url); });';
-  return new Worker(code, { eval: true, workerData: { api, url: WORKER_URL.href } });
-}
 
 interface Pending {
   resolve: () => void;
@@ -43,7 +25,7 @@ class PoolWorker {
   private dead: Error | null = null;
 
   constructor() {
-    this.worker = startWorker();
+    this.worker = startModuleWorker('score-worker', import.meta.url);
     this.worker.unref();
     let markReady: () => void = () => {};
     let failReady: (e: Error) => void = () => {};

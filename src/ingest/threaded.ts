@@ -4,27 +4,13 @@
  * Same table as createCsvParser on the same bytes; any failure, the worker's included, rejects
  * `end` (the caller then parses the file itself, which gives the positioned CsvFormatError).
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../lib/worker.ts';
 import type { CsvParserOptions } from './csv.ts';
 import type { ParseWorkerMessage, ParseWorkerResult } from './parse-worker.ts';
 import type { FlowTable } from './types.ts';
 
-const EXT = extname(fileURLToPath(import.meta.url));
-const WORKER_URL = new URL(`./parse-worker${EXT}`, import.meta.url);
 /** Bytes gathered before a batch is posted to the worker. */
 const BATCH_BYTES = 1024 * 1024;
-
-/** Compiled, the worker file runs directly; under tsx a bootstrap registers tsx's hooks first (as detection/pool.ts). */
-function startWorker(): Worker {
-  if (EXT !== '.ts') return new Worker(WORKER_URL);
-  const api = import.meta.resolve('tsx/esm/api');
-  const code =
-    "const { workerData } = require('node:worker_threads');" +
-    'import(workerData.api).then((m) => { m.register(); return import(workerData.url); });';
-  return new Worker(code, { eval: true, workerData: { api, url: WORKER_URL.href } });
-}
 
 export interface ThreadedCsvParser {
   push(chunk: Buffer): void;
@@ -35,7 +21,7 @@ export interface ThreadedCsvParser {
 }
 
 export function createThreadedCsvParser(options: CsvParserOptions = {}): ThreadedCsvParser {
-  const worker = startWorker();
+  const worker = startModuleWorker('parse-worker', import.meta.url);
   worker.unref(); // never what keeps the process alive
   let batch = Buffer.allocUnsafe(BATCH_BYTES);
   let filled = 0;
