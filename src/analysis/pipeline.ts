@@ -14,10 +14,21 @@ import type { AttackType, Findings, FlowFinding, Incident } from '../findings/ty
 import { column, columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
 import { renderDistribution, renderScatter, renderTimeline, sampleChartPoints } from '../charts/index.ts';
-import { DEFAULT_RECOMMENDATIONS, encodeIncidentsFile, writeAnomalyReport, writeRowsFile, writeScoredDataset } from '../reports/index.ts';
+import {
+  anomalyRowsOf,
+  DEFAULT_RECOMMENDATIONS,
+  encodeIncidentsFile,
+  packAnomalyRowsJob,
+  type ReportWorker,
+  startReportWorker,
+  writeAnomalyReport,
+  writeAnomalyRowsJob,
+  writeRowsFile,
+  writeScoredDataset,
+} from '../reports/index.ts';
 import type { Logger } from '../logging/index.ts';
-import { AnalysisStore, writeJsonLinesArray } from '../storage/index.ts';
-import type { AnalysisIncident, AnalysisParameters, AnalysisSummary, AnomalyRow, ChartPoints, IncidentFlow } from './types.ts';
+import { AnalysisStore } from '../storage/index.ts';
+import type { AnalysisIncident, AnalysisParameters, AnalysisSummary, ChartPoints, IncidentFlow } from './types.ts';
 
 export interface RunAnalysisOptions {
   /** The file to analyse. Moved into the analysis folder (or copied when `keepInput`). */
@@ -48,6 +59,11 @@ export interface RunAnalysisOptions {
    * (e.g. while it was uploaded): the parse step only checks it. Without it the file is parsed.
    */
   readonly table?: FlowTable;
+  /**
+   * Write anomalies.json in a worker thread (started while the detector fits), beside the charts
+   * and the CSV reports: same bytes as in-process. Default: from REPORT_WORKER_MIN_ROWS rows up.
+   */
+  readonly reportWorker?: boolean;
 }
 
 /** How the pipeline parses its input for these features (a table given to runAnalysis must match). */
@@ -57,6 +73,9 @@ export function analysisCsvOptions(features: readonly string[]): CsvOptions {
 
 /** Up to this many rows, results.csv is written with the analysis (it takes a few milliseconds). */
 export const EAGER_RESULTS_MAX_ROWS = 20_000;
+
+/** From this many rows the anomaly files are written in a report worker (its start-up is hidden behind the fit). */
+export const REPORT_WORKER_MIN_ROWS = 100_000;
 
 /** Context columns shown with each anomaly, when the file has them. */
 const CONTEXT_COLUMNS = [
@@ -139,23 +158,9 @@ export function chooseAxes(features: readonly string[], explanations: Iterable<E
   return [ranked[0], ranked[1]];
 }
 
-/** Builds each anomaly's `values` (features, then the context columns the file has). Columns are looked up once. */
-function rowValueReader(table: FlowTable, features: readonly string[]): (row: number) => Record<string, number | string | null> {
-  const names = [...features, ...CONTEXT_COLUMNS.filter((c) => !features.includes(c))];
-  const cols = names.map((name) => table.columns.find((c) => c.name === name)).filter((c) => c !== undefined);
-  return (row) => {
-    const values: Record<string, number | string | null> = {};
-    for (const col of cols) {
-      if (col.kind === 'numeric') {
-        const v = col.values[row];
-        values[col.name] = Number.isFinite(v) ? v : null;
-      } else {
-        const text = columnValueAsText(table, col, row);
-        values[col.name] = text === '' ? null : text;
-      }
-    }
-    return values;
-  };
+/** Names of AnomalyRow.values: the features, then the context columns (those the file has are kept). */
+function valueNames(features: readonly string[]): string[] {
+  return [...features, ...CONTEXT_COLUMNS.filter((c) => !features.includes(c))];
 }
 
 function cutIncident(incident: Incident): Incident {
@@ -237,6 +242,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
   const { features, contamination, nEstimators, randomState } = options.parameters;
   const file = (name: string) => path.join(dir, name);
   logger?.info(`analysis started: ${options.fileName}`, { fileName: options.fileName, features, contamination, nEstimators, randomState });
+  let reportWorker: ReportWorker | null = null;
 
   try {
     const inputPath = file('input.csv');
@@ -254,6 +260,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       return col.values;
     });
     timer.mark('parse', { rows: table.rowCount, parsedBefore: options.table !== undefined });
+    if (options.reportWorker ?? table.rowCount >= REPORT_WORKER_MIN_ROWS) reportWorker = startReportWorker();
 
     const fit = await AnomalyModel.fit(features, columns, { contamination, nEstimators, randomState }, { workers: options.workers ?? 2 });
     const { model, scores, isAnomaly, severity } = fit;
@@ -276,24 +283,6 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       const incident = finding?.incidentId ? incidentById.get(finding.incidentId) : undefined;
       return incident?.mitigation.summary ?? TYPE_ADVICE[finding?.type ?? 'untyped'];
     };
-    const rowValues = rowValueReader(table, features);
-    const rows: AnomalyRow[] = anomalous.map((row) => {
-      const finding = findings.flows.get(row);
-      return {
-        row,
-        line: table.lineNumbers[row],
-        score: scores[row],
-        severity: round(severity[row], 2),
-        values: rowValues(row),
-        explanation: explanations.get(row)?.contributions ?? [],
-        type: finding?.type ?? 'untyped',
-        confidence: finding?.confidence ?? 0,
-        reason: finding?.reason ?? '',
-        technique: finding?.technique ?? null,
-        incidentId: finding?.incidentId ?? null,
-        recommendation: recommendationFor(row),
-      };
-    });
     let behaviourOnly = 0;
     for (const [row] of findings.flows) if (isAnomaly[row] !== 1) behaviourOnly++;
     // Every incident's rows most severe first: its sample of flows for the page, and all of them
@@ -306,10 +295,28 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     }));
     const anomalyRank = new Int32Array(table.rowCount).fill(-1);
     for (let k = 0; k < anomalous.length; k++) anomalyRank[anomalous[k]] = k;
+    // anomalies.json: one job of plain data, run in the report worker when there is one (same
+    // bytes either way); the summary's top rows come from the same data.
+    const job = packAnomalyRowsJob({
+      outPath: file('anomalies.json'),
+      table,
+      valueNames: valueNames(features),
+      rows: anomalous,
+      scores,
+      severity,
+      explanations,
+      flowFindings: findings.flows,
+      recommendationFor,
+    });
+    const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
     timer.mark('rows');
 
-    // Charts, the anomaly report and the JSON artifacts depend on nothing of each other: they run
-    // together, so one's file writes and PNG encoding overlap the others' work.
+    // Charts, the anomaly files and the other artifacts depend on nothing of each other: they run
+    // together, so one's file writes and PNG encoding overlap the others' work. The report worker
+    // gets its job first: it works on another core while this thread samples and draws the charts.
+    const worker = reportWorker !== null && reportWorker.alive ? reportWorker : null;
+    const anomaliesJson = worker !== null ? worker.run(job) : null;
+    anomaliesJson?.catch(() => undefined); // observed below (settleAll)
     const [xName, yName] = chooseAxes(features, explanationList);
     const xValues = columns[features.indexOf(xName)];
     const sameAxis = xName === yName;
@@ -323,7 +330,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const lazyResults = options.scoredDataset === 'lazy' || (options.scoredDataset === undefined && table.rowCount > EAGER_RESULTS_MAX_ROWS);
     const phase = performance.now();
     const reports = timed(() =>
-      Promise.all([
+      settleAll([
         writeAnomalyReport({
           sourcePath: inputPath,
           table,
@@ -355,8 +362,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       ]);
     });
     const writes = timed(() =>
-      Promise.all([
-        writeJsonLinesArray(file('anomalies.json'), rows),
+      settleAll([
+        anomaliesJson ?? writeAnomalyRowsJob(job),
         writeFile(file('points.json'), JSON.stringify(points)),
         writeFile(file('model.json'), JSON.stringify(model.toJSON())),
         writeFile(
@@ -366,6 +373,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       ]),
     );
     const [reportsDone, chartsDone, writesDone] = await settleAll([reports, charts, writes]);
+    void reportWorker?.close().catch(() => undefined);
+    reportWorker = null;
     // Timings add up to the wall time: each step is what it added after the ones before it ended.
     timer.markAt('charts', chartsDone.end, { points: points.points.length, ownMs: round(chartsDone.end - phase, 1) });
     timer.markAt('reports', Math.max(chartsDone.end, reportsDone.end), { ownMs: round(reportsDone.end - phase, 1), lazyResults });
@@ -388,7 +397,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       offset: model.offset,
       warnings,
       featureStats: model.stats,
-      topAnomalies: rows.slice(0, TOP_ANOMALIES),
+      topAnomalies,
       incidents,
       time: findings.time,
       recommendations: findings.recommendations,
@@ -415,6 +424,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     });
     return done;
   } catch (err) {
+    await reportWorker?.close().catch(() => undefined);
+    reportWorker = null;
     await store.abort(id).catch(() => undefined);
     if (!(options.keepInput ?? false)) await rm(options.inputPath, { force: true }).catch(() => undefined);
     logger?.warn(`analysis failed: ${(err as Error).message}`, { error: (err as Error).name });

@@ -34,3 +34,13 @@ export {
   topFeaturesText,
 } from './text.ts';
 export { AtomicOutput, appendedNames, csvCell, csvLine, isFormulaLike, numberCell, writeAtomically } from './csv.ts';
+export {
+  anomalyRowOf,
+  anomalyRowsOf,
+  type AnomalyRowsInput,
+  type AnomalyRowsJob,
+  packAnomalyRowsJob,
+  type PackedValueColumn,
+  writeAnomalyRowsJob,
+} from './report-job.ts';
+export { type ReportWorker, startReportWorker } from './report-runner.ts';

@@ -26,7 +26,55 @@ function formatUncached(v: number): string {
   if (!Number.isFinite(v)) return Number.isNaN(v) ? 'missing' : String(v);
   const a = Math.abs(v);
   if (a >= 1e15 || (a > 0 && a < 1e-6)) return v.toPrecision(3);
-  return Number.isInteger(v) ? INTEGER.format(v) : DECIMAL.format(v);
+  return Number.isInteger(v) ? groupedInteger(v) : groupedDecimal(v);
+}
+
+/** Commas every three digits of a run of digits: '1234567' → '1,234,567'. */
+function groupDigits(digits: string): string {
+  const n = digits.length;
+  if (n <= 3) return digits;
+  let out = digits.slice(0, ((n - 1) % 3) + 1);
+  for (let i = out.length; i < n; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return out;
+}
+
+/** INTEGER.format(v) for an integer below 1e15 in magnitude (Intl is slow; this is its en-US output). */
+function groupedInteger(v: number): string {
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  return v < 0 ? `-${groupDigits(String(-v))}` : groupDigits(String(v));
+}
+
+/**
+ * DECIMAL.format(v) (at most 4 significant digits, en-US) for a non-integer with 1e-6 <= |v| < 1e15.
+ * Intl rounds the shortest decimal that reads back as v (what String(v) prints), half away from
+ * zero; so does this, on String(v)'s digits.
+ */
+function groupedDecimal(v: number): string {
+  const text = String(v < 0 ? -v : v); // plain 'int.frac' in this range
+  const dot = text.indexOf('.');
+  let point = dot < 0 ? text.length : dot; // digits before the decimal point
+  let digits = dot < 0 ? text : text.slice(0, dot) + text.slice(dot + 1);
+  let first = 0;
+  while (first < digits.length - 1 && digits.charCodeAt(first) === 48 /* '0' */) first++;
+  const end = first + 4;
+  if (digits.length > end) {
+    const d = digits.slice(0, end).split('');
+    if (digits.charCodeAt(end) >= 53 /* '5': half away from zero */) {
+      let i = end - 1;
+      for (; i >= 0 && d[i] === '9'; i--) d[i] = '0';
+      if (i >= 0) d[i] = String.fromCharCode(d[i].charCodeAt(0) + 1);
+      else {
+        d.unshift('1'); // 9999.5 → 10000: one more digit before the point
+        point++;
+      }
+    }
+    digits = d.join('');
+  }
+  if (digits.length < point) digits = digits.padEnd(point, '0');
+  const int = digits.slice(0, point).replace(/^0+(?=\d)/, '');
+  const frac = digits.slice(point).replace(/0+$/, '');
+  const body = frac === '' ? groupDigits(int) : `${groupDigits(int)}.${frac}`;
+  return v < 0 ? `-${body}` : body;
 }
 
 function formatShare(p: number): string {
@@ -37,7 +85,8 @@ function formatShare(p: number): string {
 }
 
 function formatRatio(r: number): string {
-  return r >= 100 ? INTEGER.format(r) : String(Number(r.toPrecision(2)));
+  if (r >= 100) return r < 1e15 ? groupedInteger(Math.round(r)) : INTEGER.format(r);
+  return String(Number(r.toPrecision(2)));
 }
 
 /** One feature's clause: 'bytes_transferred is 1,234,567, 52x the typical 23,456 (median), higher than 99.8% of flows'. */

@@ -76,19 +76,66 @@ function escapedRecord(buf: Buffer, tok: CsvTokenizer): string {
 }
 
 /**
- * The original text of source records as escaped CSV lines (no line break): element k is the
- * record in bytes [starts[k], ends[k]) of the source (`lines[k]` its line, for messages). Reads
- * them in file order, neighbours together, whatever order they are asked in.
+ * End of the record at `from` (before its line break) when its bytes are already what
+ * escapedRecord would make of them, else -1: printable ASCII without quotes, no field starting
+ * with a space or = @ + - (a number such as -3.5 takes the slow path and comes out the same) and
+ * none ending with a space. Most flow records are like that and are copied byte for byte.
  */
-export async function readOriginalLines(
+function verbatimEnd(buf: Uint8Array, from: number, to: number): number {
+  let fieldStart = true;
+  let p = from;
+  for (; p < to; p++) {
+    const b = buf[p];
+    if (b === 10 || b === 13) break;
+    if (b < 32 || b > 126 || b === 34) return -1;
+    if (b === 44) {
+      if (!fieldStart && buf[p - 1] === 32) return -1;
+      fieldStart = true;
+    } else if (fieldStart) {
+      if (b === 32 || b === 61 || b === 64 || b === 43 || b === 45) return -1;
+      fieldStart = false;
+    }
+  }
+  if (!fieldStart && buf[p - 1] === 32) return -1;
+  return p;
+}
+
+/**
+ * Source records as escaped CSV lines (no line break), all in one buffer: record k is
+ * `bytes[start[k], end[k])` (UTF-8).
+ */
+export interface OriginalRecords {
+  readonly bytes: Buffer;
+  readonly start: Float64Array;
+  readonly end: Float64Array;
+}
+
+/**
+ * The original text of source records as escaped CSV lines: record k is the one in bytes
+ * [starts[k], ends[k]) of the source (`lines[k]` its line, for messages). Reads them in file order,
+ * neighbours together, whatever order they are asked in; records that need no escaping are copied
+ * as they are, the others tokenized and escaped.
+ */
+export async function readOriginalRecords(
   sourcePath: string,
   starts: ArrayLike<number>,
   ends: ArrayLike<number>,
   lines?: ArrayLike<number>,
-): Promise<string[]> {
+): Promise<OriginalRecords> {
   const n = starts.length;
-  const out = new Array<string>(n);
-  if (n === 0) return out;
+  const start = new Float64Array(n);
+  const end = new Float64Array(n);
+  let size = 0;
+  for (let k = 0; k < n; k++) size += Math.max(0, ends[k] - starts[k]);
+  let bytes = Buffer.allocUnsafe(size + 64);
+  let pos = 0;
+  const room = (extra: number) => {
+    if (pos + extra <= bytes.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(bytes.length * 2, pos + extra));
+    bytes.copy(grown, 0, 0, pos);
+    bytes = grown;
+  };
+  if (n === 0) return { bytes: bytes.subarray(0, 0), start, end };
   const order = Int32Array.from({ length: n }, (_, k) => k).sort((a, b) => starts[a] - starts[b] || a - b);
   const tok = new CsvTokenizer();
   const fh = await open(sourcePath, 'r');
@@ -113,32 +160,43 @@ export async function readOriginalLines(
       }
       for (let m = i; m < j; m++) {
         const k = order[m];
-        const rec = buf.subarray(starts[k] - from, ends[k] - from);
-        tok.next(rec, 0, true, lines ? lines[k] : 0);
-        out[k] = escapedRecord(rec, tok);
+        const s = starts[k] - from;
+        const e = ends[k] - from;
+        start[k] = pos;
+        const v = verbatimEnd(buf, s, e);
+        if (v >= 0) {
+          room(v - s);
+          buf.copy(bytes, pos, s, v);
+          pos += v - s;
+        } else {
+          const rec = buf.subarray(s, e);
+          tok.next(rec, 0, true, lines ? lines[k] : 0);
+          const text = escapedRecord(rec, tok);
+          room(text.length * 3);
+          pos += bytes.write(text, pos, 'utf8');
+        }
+        end[k] = pos;
       }
       i = j;
     }
   } finally {
     await fh.close();
   }
-  return out;
+  return { bytes, start, end };
 }
 
-/** The original text of the given rows as escaped CSV lines (no line break), keyed by row. */
-async function originalLines(sourcePath: string, table: ReportTable, rows: readonly number[]): Promise<Map<number, string>> {
-  const starts = new Float64Array(rows.length);
-  const ends = new Float64Array(rows.length);
-  const lines = new Int32Array(rows.length);
-  rows.forEach((r, k) => {
-    starts[k] = table.rowOffsets[r];
-    ends[k] = table.rowOffsets[r + 1];
-    lines[k] = table.lineNumbers[r];
-  });
-  const text = await readOriginalLines(sourcePath, starts, ends, lines);
-  const out = new Map<number, string>();
-  rows.forEach((r, k) => out.set(r, text[k]));
-  return out;
+/**
+ * The original text of source records as escaped CSV lines (no line break): element k is the
+ * record in bytes [starts[k], ends[k]) of the source (`lines[k]` its line, for messages).
+ */
+export async function readOriginalLines(
+  sourcePath: string,
+  starts: ArrayLike<number>,
+  ends: ArrayLike<number>,
+  lines?: ArrayLike<number>,
+): Promise<string[]> {
+  const rec = await readOriginalRecords(sourcePath, starts, ends, lines);
+  return Array.from({ length: starts.length }, (_, k) => rec.bytes.toString('utf8', rec.start[k], rec.end[k]));
 }
 
 /**
@@ -148,8 +206,18 @@ async function originalLines(sourcePath: string, table: ReportTable, rows: reado
  */
 export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<void> {
   const { table, rows, scores, severity, explanations, flowFindings, recommendationFor } = opts;
-  const lines = await originalLines(opts.sourcePath, table, rows);
-  // Recommendations repeat (one per incident or type): escape each once.
+  const n = rows.length;
+  const starts = new Float64Array(n);
+  const ends = new Float64Array(n);
+  const lines = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const r = rows[k];
+    starts[k] = table.rowOffsets[r];
+    ends[k] = table.rowOffsets[r + 1];
+    lines[k] = table.lineNumbers[r];
+  }
+  const original = await readOriginalRecords(opts.sourcePath, starts, ends, lines);
+  // Types, incidents and recommendations repeat (one per incident or type): escape each once.
   const escaped = new Map<string, string>();
   const cell = (text: string): string => {
     let c = escaped.get(text);
@@ -159,15 +227,17 @@ export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<vo
   await writeAtomically(opts.outPath, async (out) => {
     const names = appendedNames(table.header, ANOMALY_REPORT_COLUMNS);
     out.text(`${[...table.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
-    for (const row of rows) {
+    for (let k = 0; k < n; k++) {
+      const row = rows[k];
       const finding = flowFindings?.get(row);
       const type = finding?.type ?? 'untyped';
       const e = explanations.get(row);
       const recommendation = recommendationFor !== undefined ? recommendationFor(row) : DEFAULT_RECOMMENDATIONS[type];
+      out.bytes(original.bytes, original.start[k], original.end[k]);
       out.text(
-        `${lines.get(row) as string},${numberCell(scores[row], SCORE_DIGITS)},${numberCell(severity[row], SEVERITY_DIGITS)},${cell(type)},${
+        `,${numberCell(scores[row], SCORE_DIGITS)},${numberCell(severity[row], SEVERITY_DIGITS)},${cell(type)},${
           finding === undefined ? '' : numberCell(finding.confidence, 2)
-        },${csvCell(finding?.incidentId ?? '')},${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(
+        },${cell(finding?.incidentId ?? '')},${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(
           e === undefined ? '' : explanationSentence(e),
         )},${cell(recommendation)}\n`,
       );

@@ -12,7 +12,7 @@ import { ANALYSIS_ID_PATTERN, type AnalysisSummary } from '../analysis/types.ts'
 import { ANALYSIS_FILES, SAMPLE_FILE_PATTERN, type AnalysisFile, type AnalysisListItem } from './types.ts';
 
 export { ANALYSIS_FILES, SAMPLE_FILE_PATTERN } from './types.ts';
-export { jsonLinesIndex, readJsonLinesRange, writeJsonLinesArray } from './json-lines.ts';
+export { jsonLinesIndex, readJsonLinesRange, writeJsonLines, writeJsonLinesArray } from './json-lines.ts';
 export type { AnalysisFile, AnalysisListItem } from './types.ts';
 
 const TMP_PREFIX = '.tmp-';

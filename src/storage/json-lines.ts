@@ -10,31 +10,52 @@
  * It stays one valid JSON array (JSON.parse gives the same elements as JSON.stringify(items)
  * would). JSON.stringify escapes line breaks inside strings, so every raw '\n' is a separator.
  */
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 
 const FLUSH_BYTES = 4 << 20;
 
 /** Writes `items` as a line-per-element JSON array (in pieces: memory stays bounded). */
 export async function writeJsonLinesArray(path: string, items: readonly unknown[]): Promise<void> {
+  await writeJsonLines(path, items.length, (i) => items[i]);
+}
+
+/**
+ * Writes `count` elements, element i being `itemAt(i)` (made when written, so they need not all be
+ * in memory at once), as a line-per-element JSON array: the same bytes as writeJsonLinesArray.
+ */
+export async function writeJsonLines(path: string, count: number, itemAt: (i: number) => unknown): Promise<void> {
+  // Each element is encoded into one buffer as soon as it is made (its string dies young: little
+  // for the garbage collector to copy) and the buffer is written in pieces of about FLUSH_BYTES.
+  let buf = Buffer.allocUnsafe(2 * FLUSH_BYTES);
+  let pos = 0;
   const fh = await open(path, 'w');
   try {
-    let parts: string[] = ['[\n'];
-    let size = 2;
-    for (let i = 0; i < items.length; i++) {
-      const s = JSON.stringify(items[i]);
-      parts.push(i + 1 < items.length ? `${s},\n` : `${s}\n`);
-      size += s.length + 2;
-      if (size >= FLUSH_BYTES) {
-        await fh.write(parts.join(''));
-        parts = [];
-        size = 0;
+    pos += buf.write('[\n', pos, 'latin1');
+    for (let i = 0; i < count; i++) {
+      const s = JSON.stringify(itemAt(i));
+      const need = s.length * 3 + 2;
+      if (pos + need > buf.length) {
+        const grown = Buffer.allocUnsafe(Math.max(buf.length * 2, pos + need));
+        buf.copy(grown, 0, 0, pos);
+        buf = grown;
+      }
+      pos += buf.write(s, pos, 'utf8');
+      pos += buf.write(i + 1 < count ? ',\n' : '\n', pos, 'latin1');
+      if (pos >= FLUSH_BYTES) {
+        await writeAll(fh, buf, pos);
+        pos = 0;
       }
     }
-    parts.push(']\n');
-    await fh.write(parts.join(''));
+    pos += buf.write(']\n', pos, 'latin1');
+    await writeAll(fh, buf, pos);
   } finally {
     await fh.close();
   }
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer, length: number): Promise<void> {
+  let off = 0;
+  while (off < length) off += (await fh.write(buf, off, length - off)).bytesWritten;
 }
 
 /**

@@ -182,6 +182,40 @@ describe('runAnalysis: results.csv eager or lazy', () => {
   });
 });
 
+describe('runAnalysis: anomalies.json in the report worker', () => {
+  it('when the report worker writes anomalies.json, then every artifact has the bytes of an analysis without it', async () => {
+    const text = trafficToCsv(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 4, rows: 2500, seed: 5 }));
+    const run = async (reportWorker: boolean, out: string) => {
+      const summary = await runAnalysis({
+        inputPath: await input(`${out}.csv`, text),
+        fileName: 'w.csv',
+        parameters: { ...parameters, contamination: 0.05 },
+        config,
+        outputsDir: path.join(dir, out),
+        workers: 1,
+        reportWorker,
+        scoredDataset: 'lazy',
+      });
+      const read = (name: string) => readFile(path.join(dir, out, summary.id, name));
+      return { summary, files: await Promise.all(['anomalies.json', 'anomalies.csv', 'incidents.json', 'rows.bin'].map(read)) };
+    };
+    const a = await run(true, 'out9');
+    const b = await run(false, 'out10');
+    assert.ok(a.summary.statistics.anomaly_count > 50);
+    a.files.forEach((f, i) => assert.deepEqual(f, b.files[i], `file ${i}`));
+    assert.deepEqual(a.summary.topAnomalies, b.summary.topAnomalies);
+    assert.deepEqual(a.summary.topAnomalies, (JSON.parse(a.files[0].toString('utf8')) as AnomalyRow[]).slice(0, 20));
+  });
+
+  it('when the analysis fails after the report worker started, then nothing is left behind', async () => {
+    const outputsDir = path.join(dir, 'out11');
+    const inputPath = await input('bad-w.csv', flowCsv({ rows: 40, anomalies: 2 }));
+    // Parsed (the worker starts), then the fit refuses the parameters.
+    await assert.rejects(runAnalysis({ inputPath, fileName: 'w.csv', parameters: { ...parameters, nEstimators: 0 }, config, outputsDir, workers: 1, reportWorker: true }));
+    assert.deepEqual(await readdir(outputsDir), []);
+  });
+});
+
 describe('chooseAxes', () => {
   const c = (feature: string, weight: number) => ({ feature, weight, value: 0, median: 0, percentile: 50, direction: 'high' as const });
   it('when anomalies are explained, then the two heaviest features on average win', () => {

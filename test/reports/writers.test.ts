@@ -7,11 +7,14 @@ import { after, describe, it } from 'node:test';
 import type { Explanation } from '../../src/detection/types.ts';
 import type { FlowFinding } from '../../src/findings/types.ts';
 import { parseCsvFile, tokenizeCsv } from '../../src/ingest/index.ts';
+import { mulberry32 } from '../../src/lib/prng.ts';
 import {
   appendedNames,
   csvCell,
   explanationSentence,
+  formatValue,
   isFormulaLike,
+  readOriginalLines,
   topFeaturesText,
   writeAnomalyReport,
   writeScoredDataset,
@@ -78,6 +81,87 @@ describe('explanation text', () => {
     );
     assert.equal(topFeaturesText(explanation(0)), 'bytes_transferred (high, 62%); packet_count (low, 21%); connection_duration (high, 17%)');
     assert.equal(explanationSentence({ row: 0, contributions: [] }), 'No single feature stands out: the combination of values is unusual.');
+  });
+});
+
+describe('formatValue', () => {
+  // What it printed before its own integer and decimal formatting replaced Intl (same output).
+  const INTEGER = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+  const DECIMAL = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
+  const intl = (v: number) => {
+    if (!Number.isFinite(v)) return Number.isNaN(v) ? 'missing' : String(v);
+    const a = Math.abs(v);
+    if (a >= 1e15 || (a > 0 && a < 1e-6)) return v.toPrecision(3);
+    return Number.isInteger(v) ? INTEGER.format(v) : DECIMAL.format(v);
+  };
+
+  it('when numbers are formatted, then the text is what Intl en-US gives, ties and carries included', () => {
+    const values = [0, 1, -1, 7, 999, 1000, -1234567, 999999999999999, 1e15, 123456.7, 999.95, 9999.5, 99995.5, 0.99995, 9.9995,
+      0.0001, 1.0005, 2.0015, 123.45, 1234.5, 0.00012345, 1e-6, 9.99e-7, 0.1 + 0.2, -0.5, -2.5, 1.5, 65333.33, NaN, Infinity, -Infinity];
+    const random = mulberry32(20240115);
+    for (let i = 0; i < 100_000; i++) {
+      const v = (random() * 2 - 1) * 10 ** (Math.floor(random() * 22) - 7);
+      const r = random();
+      values.push(r < 0.25 ? Math.round(v) : r < 0.5 ? Number(v.toPrecision(5)) : r < 0.75 ? Math.round(v * 1000) / 1000 : v);
+    }
+    // (-0 reads back as 0: the cache keys 0 and -0 as one, as it always did.)
+    for (const v of values) if (!Object.is(v, -0)) assert.equal(formatValue(v), intl(v), String(v));
+  });
+
+  it('when a ratio is 100 or more, then it is a grouped integer as Intl rounds it', () => {
+    const random = mulberry32(5);
+    for (let i = 0; i < 20_000; i++) {
+      const median = 1 + random() * 1000;
+      const value = median * (100 + random() * 1e6);
+      const e = { row: 0, contributions: [{ feature: 'f', value, median, percentile: 50, direction: 'high' as const, weight: 1 }] };
+      assert.equal(explanationSentence(e), `f is ${intl(value)}, ${INTEGER.format(value / median)}x the typical ${intl(median)} (median), higher than 50% of flows.`);
+    }
+  });
+});
+
+describe('readOriginalLines', () => {
+  it('when records are copied byte for byte or re-escaped, then each is its fields escaped one by one', async () => {
+    // Records that can be copied and records that cannot: spaces around fields, signs, formulas,
+    // quotes, tabs, non-ASCII, empty fields, a CRLF line end, a last line without one.
+    const records = [
+      'a,b,c',
+      '1,plain,3',
+      '1, spaced,3',
+      '1,trailing ,3',
+      '-1,2,3',
+      '+1,x,y',
+      '1,-danger,3',
+      '=1+1,2,3',
+      '@x,2,3',
+      '1,"quoted",3',
+      '1,"a, b",3',
+      '1,"say ""hi""",3',
+      '1,"two\nlines",3',
+      '1,tab\tinside,3',
+      '1,ünï,3',
+      ',,',
+      '1,,',
+      '1,a"b,3',
+      '1,2,3\r',
+      '4,5,6',
+    ];
+    const source = join(dir, 'originals.csv');
+    await writeFile(source, records.join('\n'));
+    const table = await parseCsvFile(source);
+    const n = table.rowCount;
+    const order = Array.from({ length: n }, (_, k) => (k * 7) % n); // not in file order
+    const lines = await readOriginalLines(
+      source,
+      order.map((r) => table.rowOffsets[r]),
+      order.map((r) => table.rowOffsets[r + 1]),
+    );
+    const fields = tokenizeCsv(await readFile(source)).slice(1);
+    assert.equal(fields.length, n);
+    order.forEach((r, k) => assert.equal(lines[k], fields[r].map(csvCell).join(','), `row ${r}: ${JSON.stringify(lines[k])}`));
+    assert.equal(lines[order.indexOf(0)], '1,plain,3');
+    assert.equal(lines[order.indexOf(1)], '1,spaced,3');
+    assert.equal(lines[order.indexOf(3)], '-1,2,3');
+    assert.equal(lines[order.indexOf(10)], '1,"say ""hi""",3');
   });
 });
 

@@ -1,0 +1,232 @@
+/**
+ * anomalies.json (one AnomalyRow per line, ~86 MB for 50,000 anomalies) as a job of plain data:
+ * typed arrays and string lists indexed by the anomaly's position k, no Maps, no object per row.
+ * The pipeline packs it on the main thread (`packAnomalyRowsJob`) and runs it either in-process or
+ * in a report worker (report-worker.ts), where its JSON text is made beside the charts and the
+ * CSV reports instead of after them. Both ways run the same `writeAnomalyRowsJob` on the same data
+ * (structured clone keeps every number and string), so the file is byte for byte the same; the
+ * summary's top anomalies come from the same data (`anomalyRowsOf`).
+ */
+import type { AnomalyRow } from '../analysis/types.ts';
+import type { Explanation, FeatureContribution } from '../detection/types.ts';
+import type { AttackType, FlowFinding } from '../findings/types.ts';
+import { type Column, columnValueAsText, type FlowTable, formatTimestamp } from '../ingest/index.ts';
+import { writeJsonLines } from '../storage/json-lines.ts';
+
+/** One column of AnomalyRow.values (index k is the k-th anomaly). */
+export type PackedValueColumn =
+  | { readonly name: string; readonly kind: 'number'; readonly values: Float64Array }
+  | { readonly name: string; readonly kind: 'time'; readonly values: Float64Array }
+  | { readonly name: string; readonly kind: 'text'; readonly texts: readonly string[] };
+
+/** Everything anomalies.json says about its rows, by position k (most severe first). */
+export interface AnomalyRowsJob {
+  readonly outPath: string;
+  readonly row: Int32Array;
+  readonly line: Int32Array;
+  readonly score: Float64Array;
+  /** Exact severities (AnomalyRow.severity rounds them to 2 decimals). */
+  readonly severity: Float64Array;
+  /** AnomalyRow.values' columns in the order they are set (a name may come twice: set twice). */
+  readonly valueColumns: readonly PackedValueColumn[];
+  /**
+   * Explanation of anomaly k: contributions [start[k], start[k + 1]) of the flat arrays;
+   * has[k] = 0 when the row has none (not the same as an empty one).
+   */
+  readonly explanation: {
+    readonly has: Uint8Array;
+    readonly start: Int32Array;
+    readonly feature: Int32Array; // index into `strings`
+    readonly value: Float64Array;
+    readonly median: Float64Array;
+    readonly percentile: Float64Array;
+    readonly direction: Int32Array; // index into `strings`
+    readonly weight: Float64Array;
+  };
+  /** Finding of anomaly k; has[k] = 0 when it has none. */
+  readonly finding: {
+    readonly has: Uint8Array;
+    readonly type: Int32Array; // index into `strings`
+    readonly confidence: Float64Array;
+    readonly reason: readonly string[];
+    readonly technique: Int32Array; // index into `strings`, -1 for null
+    readonly incident: Int32Array; // index into `strings`, -1 for null
+  };
+  /** Recommendation of anomaly k, an index into `strings`. */
+  readonly recommendation: Int32Array;
+  /** The short strings above, each once. */
+  readonly strings: readonly string[];
+}
+
+export interface AnomalyRowsInput {
+  readonly outPath: string;
+  readonly table: FlowTable;
+  /** Names of AnomalyRow.values, in order; names the table lacks are left out. */
+  readonly valueNames: readonly string[];
+  /** The anomalous rows, most severe first. */
+  readonly rows: readonly number[];
+  readonly scores: Float64Array;
+  readonly severity: Float64Array;
+  readonly explanations: ReadonlyMap<number, Explanation>;
+  readonly flowFindings: ReadonlyMap<number, FlowFinding>;
+  readonly recommendationFor: (row: number) => string;
+}
+
+class StringCodes {
+  readonly list: string[] = [];
+  private readonly codes = new Map<string, number>();
+  code(text: string): number {
+    let c = this.codes.get(text);
+    if (c === undefined) {
+      c = this.list.length;
+      this.list.push(text);
+      this.codes.set(text, c);
+    }
+    return c;
+  }
+}
+
+function packColumn(table: FlowTable, col: Column, rows: readonly number[]): PackedValueColumn {
+  const n = rows.length;
+  if (col.kind === 'numeric' || col.kind === 'time') {
+    const values = new Float64Array(n);
+    for (let k = 0; k < n; k++) values[k] = col.values[rows[k]];
+    return col.kind === 'numeric' ? { name: col.name, kind: 'number', values } : { name: col.name, kind: 'time', values };
+  }
+  const texts = new Array<string>(n);
+  for (let k = 0; k < n; k++) texts[k] = columnValueAsText(table, col, rows[k]);
+  return { name: col.name, kind: 'text', texts };
+}
+
+/** The job's data, from the analysis in memory. */
+export function packAnomalyRowsJob(input: AnomalyRowsInput): AnomalyRowsJob {
+  const { table, rows, explanations, flowFindings } = input;
+  const n = rows.length;
+  const strings = new StringCodes();
+  const valueColumns = input.valueNames
+    .map((name) => table.columns.find((c) => c.name === name))
+    .filter((c) => c !== undefined)
+    .map((c) => packColumn(table, c, rows));
+
+  const found: (Explanation | undefined)[] = new Array(n);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const e = explanations.get(rows[k]);
+    found[k] = e;
+    if (e !== undefined) total += e.contributions.length;
+  }
+  const explanation = {
+    has: new Uint8Array(n),
+    start: new Int32Array(n + 1),
+    feature: new Int32Array(total),
+    value: new Float64Array(total),
+    median: new Float64Array(total),
+    percentile: new Float64Array(total),
+    direction: new Int32Array(total),
+    weight: new Float64Array(total),
+  };
+  const finding = {
+    has: new Uint8Array(n),
+    type: new Int32Array(n),
+    confidence: new Float64Array(n),
+    reason: new Array<string>(n).fill(''),
+    technique: new Int32Array(n).fill(-1),
+    incident: new Int32Array(n).fill(-1),
+  };
+  const row = new Int32Array(n);
+  const line = new Int32Array(n);
+  const score = new Float64Array(n);
+  const severity = new Float64Array(n);
+  const recommendation = new Int32Array(n);
+  let p = 0;
+  for (let k = 0; k < n; k++) {
+    const r = rows[k];
+    row[k] = r;
+    line[k] = table.lineNumbers[r];
+    score[k] = input.scores[r];
+    severity[k] = input.severity[r];
+    recommendation[k] = strings.code(input.recommendationFor(r));
+    explanation.start[k] = p;
+    const e = found[k];
+    if (e !== undefined) {
+      explanation.has[k] = 1;
+      for (const c of e.contributions) {
+        explanation.feature[p] = strings.code(c.feature);
+        explanation.value[p] = c.value;
+        explanation.median[p] = c.median;
+        explanation.percentile[p] = c.percentile;
+        explanation.direction[p] = strings.code(c.direction);
+        explanation.weight[p] = c.weight;
+        p++;
+      }
+    }
+    const f = flowFindings.get(r);
+    if (f !== undefined) {
+      finding.has[k] = 1;
+      finding.type[k] = strings.code(f.type);
+      finding.confidence[k] = f.confidence;
+      finding.reason[k] = f.reason;
+      finding.technique[k] = f.technique === null ? -1 : strings.code(f.technique);
+      finding.incident[k] = f.incidentId === null ? -1 : strings.code(f.incidentId);
+    }
+  }
+  explanation.start[n] = p;
+  return { outPath: input.outPath, row, line, score, severity, valueColumns, explanation, finding, recommendation, strings: strings.list };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** The job's k-th AnomalyRow: as the pipeline built it from its Maps, key for key. */
+export function anomalyRowOf(job: AnomalyRowsJob, k: number): AnomalyRow {
+  const { strings, explanation: ex, finding: f } = job;
+  const values: Record<string, number | string | null> = {};
+  for (const col of job.valueColumns) {
+    if (col.kind === 'number') {
+      const v = col.values[k];
+      values[col.name] = Number.isFinite(v) ? v : null;
+    } else {
+      const text = col.kind === 'time' ? formatTimestamp(col.values[k]) : col.texts[k];
+      values[col.name] = text === '' ? null : text;
+    }
+  }
+  const contributions: FeatureContribution[] = [];
+  if (ex.has[k] === 1) {
+    for (let p = ex.start[k]; p < ex.start[k + 1]; p++) {
+      contributions.push({
+        feature: strings[ex.feature[p]],
+        value: ex.value[p],
+        median: ex.median[p],
+        percentile: ex.percentile[p],
+        direction: strings[ex.direction[p]] as FeatureContribution['direction'],
+        weight: ex.weight[p],
+      });
+    }
+  }
+  const has = f.has[k] === 1;
+  return {
+    row: job.row[k],
+    line: job.line[k],
+    score: job.score[k],
+    severity: round2(job.severity[k]),
+    values,
+    explanation: contributions,
+    type: has ? (strings[f.type[k]] as AttackType) : 'untyped',
+    confidence: has ? f.confidence[k] : 0,
+    reason: has ? f.reason[k] : '',
+    technique: has && f.technique[k] >= 0 ? strings[f.technique[k]] : null,
+    incidentId: has && f.incident[k] >= 0 ? strings[f.incident[k]] : null,
+    recommendation: strings[job.recommendation[k]],
+  };
+}
+
+/** The job's first `count` rows (the summary's top anomalies). */
+export function anomalyRowsOf(job: AnomalyRowsJob, count: number): AnomalyRow[] {
+  return Array.from({ length: Math.min(count, job.row.length) }, (_, k) => anomalyRowOf(job, k));
+}
+
+/** Writes anomalies.json: every row of the job, one per line (storage/json-lines.ts). */
+export async function writeAnomalyRowsJob(job: AnomalyRowsJob): Promise<void> {
+  await writeJsonLines(job.outPath, job.row.length, (k) => anomalyRowOf(job, k));
+}
