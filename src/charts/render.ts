@@ -1,51 +1,88 @@
 /**
- * Server-side PNG charts with chart.js 4 through chartjs-node-canvas. One ChartJSNodeCanvas per
- * size is kept (building one loads a fresh Chart.js and is slow). Sizes are figsize × 100 px.
+ * Server-side PNG charts with chart.js 4 on node-canvas, drawn on the main thread (node-canvas
+ * crashes when a worker thread that used it exits). Sizes are figsize × 100 px. One Chart.js is
+ * loaded (with our defaults) for every chart; each chart gets a fresh canvas, its pixels are read
+ * back and encoded to PNG by png.ts, the deflate running on the thread pool. The scatter's points
+ * are composited from pre-drawn marker sprites (points.ts) instead of one Chart.js element each.
  */
-import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
-import type { ChartConfiguration, Plugin, Chart } from 'chart.js';
+import { createRequire } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
+import { Chart, registerables } from 'chart.js';
+import type { ChartConfiguration, Plugin } from 'chart.js';
+import type * as NodeCanvas from 'canvas';
 import type { ChartPoints } from '../analysis/types.ts';
 import type { Incident, TimeAnalysis } from '../findings/types.ts';
 import { PX_PER_INCH, type ChartSettings } from './types.ts';
 import { useLogScale } from './sample.ts';
+import { encodePng } from './png.ts';
+import { drawMarkers, markerSprites, type MarkerStyle } from './points.ts';
+
+// node-canvas comes with chartjs-node-canvas (our dependency): resolved from there, and loaded on
+// the first chart only, on the main thread only (a worker thread that used it crashes the process
+// when it exits).
+let nodeCanvas: typeof NodeCanvas | null = null;
+function createCanvas(width: number, height: number): NodeCanvas.Canvas {
+  if (nodeCanvas === null) {
+    if (!isMainThread) throw new Error('charts are drawn on the main thread only: node-canvas crashes the process when a worker thread that used it exits');
+    const requireHere = createRequire(import.meta.url);
+    nodeCanvas = createRequire(requireHere.resolve('chartjs-node-canvas'))('canvas') as typeof NodeCanvas;
+  }
+  return nodeCanvas.createCanvas(width, height);
+}
 
 const FONT = 'DejaVu Sans';
 const TEXT = '#212529';
 const MUTED = '#6c757d';
 const GRID = 'rgba(0,0,0,0.08)';
 
-const canvases = new Map<string, ChartJSNodeCanvas>();
+Chart.register(...registerables);
+Chart.defaults.font.family = FONT;
+Chart.defaults.font.size = 13;
+Chart.defaults.color = TEXT;
+Chart.defaults.animation = false;
+Chart.defaults.responsive = false;
+Chart.defaults.devicePixelRatio = 1;
 
-function canvasFor(figsize: readonly [number, number]): ChartJSNodeCanvas {
+/** The white background under every chart (drawn behind whatever is drawn first). */
+const backgroundPlugin: Plugin = {
+  id: 'fsBackground',
+  beforeDraw(chart) {
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.globalCompositeOperation = 'destination-over';
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, chart.width, chart.height);
+    ctx.restore();
+  },
+};
+
+export function pixelSize(figsize: readonly [number, number]): { width: number; height: number } {
   const width = Math.round(figsize[0] * PX_PER_INCH);
   const height = Math.round(figsize[1] * PX_PER_INCH);
   if (!(width > 0 && height > 0 && width <= 10_000 && height <= 10_000)) {
     throw new RangeError(`chart figsize must give 1..10000 px per side, got ${figsize[0]}×${figsize[1]} in`);
   }
-  const key = `${width}x${height}`;
-  let c = canvases.get(key);
-  if (!c) {
-    c = new ChartJSNodeCanvas({
-      width,
-      height,
-      backgroundColour: '#ffffff',
-      chartCallback: (ChartJS) => {
-        ChartJS.defaults.font.family = FONT;
-        ChartJS.defaults.font.size = 13;
-        ChartJS.defaults.color = TEXT;
-        ChartJS.defaults.animation = false;
-        ChartJS.defaults.responsive = false;
-        ChartJS.defaults.devicePixelRatio = 1;
-      },
-    });
-    canvases.set(key, c);
+  return { width, height };
+}
+
+/** Draws the chart on a new canvas (synchronously: no animation) and returns its RGBA pixels. */
+function draw(figsize: readonly [number, number], config: ChartConfiguration): { rgba: Uint8ClampedArray; width: number; height: number } {
+  const { width, height } = pixelSize(figsize);
+  const canvas = createCanvas(width, height);
+  config.options = { ...config.options, responsive: false, animation: false };
+  config.plugins = [...(config.plugins ?? []), backgroundPlugin];
+  const ctx = canvas.getContext('2d');
+  const chart = new Chart(ctx as unknown as ConstructorParameters<typeof Chart>[0], config);
+  try {
+    return { rgba: ctx.getImageData(0, 0, width, height).data, width, height };
+  } finally {
+    chart.destroy();
   }
-  return c;
 }
 
 async function render(figsize: readonly [number, number], config: ChartConfiguration): Promise<Buffer> {
-  // chartjs-node-canvas types its configuration against its own copy of chart.js' types.
-  return canvasFor(figsize).renderToBuffer(config as never, 'image/png');
+  const { rgba, width, height } = draw(figsize, config);
+  return encodePng(rgba, width, height);
 }
 
 /** '#rrggbb' (or '#rgb') plus alpha → 'rgba(r,g,b,a)'; other CSS colours pass through unchanged. */
@@ -63,8 +100,11 @@ export function withAlpha(color: string, alpha: number): string {
   return `rgba(${r},${g},${b},${Math.max(0, Math.min(1, alpha))})`;
 }
 
+/** 1234567 → '1,234,567' (as toLocaleString('en-US'), without loading ICU's number formatting). */
 export function formatCount(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
+  const r = Math.round(n);
+  if (!(Math.abs(r) < 1e21)) return r.toLocaleString('en-US');
+  return String(r).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
 /** The sentence under the scatter title saying what was sampled. */
@@ -88,51 +128,130 @@ function clampForLog(v: number, floor: number): number {
   return v > 0 ? v : floor;
 }
 
+/** A scatter layer drawn by the points plugin: pixel positions come from the chart's scales. */
+interface PointLayer {
+  readonly xs: Float64Array;
+  readonly ys: Float64Array;
+  readonly style: MarkerStyle;
+}
+
+/**
+ * Draws the scatter's points, after the grid and axes as Chart.js would draw its datasets: each
+ * layer in order (normal, then anomalies on top), each point within the plot area widened by the
+ * marker's size, as Chart.js clips a scatter dataset.
+ */
+const pointsPlugin: Plugin = {
+  id: 'fsPoints',
+  afterDatasetsDraw(chart, _args, opts: { layers?: PointLayer[] }) {
+    const layers = opts.layers ?? [];
+    if (layers.length === 0) return;
+    const { left, top, right, bottom } = chart.chartArea;
+    const margin = Math.ceil(Math.max(...layers.map((l) => Math.max(l.style.radius, 4) + l.style.borderWidth)));
+    const rx = Math.max(0, Math.floor(left - margin));
+    const ry = Math.max(0, Math.floor(top - margin));
+    const rw = Math.min(chart.width, Math.ceil(right + margin)) - rx;
+    const rh = Math.min(chart.height, Math.ceil(bottom + margin)) - ry;
+    if (rw <= 0 || rh <= 0) return;
+    const ctx = chart.ctx;
+    const image = ctx.getImageData(rx, ry, rw, rh);
+    const target = { data: image.data, left: rx, top: ry, width: rw, height: rh };
+    const xScale = chart.scales.x;
+    const yScale = chart.scales.y;
+    for (const layer of layers) {
+      // Chart.js clips a scatter dataset to the plot area plus its largest point (hover radius 4 included).
+      const m = Math.max(layer.style.radius, 4) + layer.style.borderWidth;
+      const clip = { left: Math.round(left - m), top: Math.round(top - m), right: Math.round(right + m), bottom: Math.round(bottom + m) };
+      const n = layer.xs.length;
+      const px = new Float64Array(n);
+      const py = new Float64Array(n);
+      for (let k = 0; k < n; k++) {
+        px[k] = xScale.getPixelForValue(layer.xs[k]);
+        py[k] = yScale.getPixelForValue(layer.ys[k]);
+      }
+      drawMarkers(target, markerSprites(layer.style, createCanvas), px, py, clip);
+    }
+    ctx.putImageData(image, rx, ry);
+  },
+};
+
 export async function renderScatter(points: ChartPoints, settings: ChartSettings): Promise<Buffer> {
   const { alpha, colors, figsize } = settings.scatter;
-  const xs = points.points.map((p) => p[0]);
-  const ys = points.points.map((p) => p[1]);
+  const all = points.points;
   const hinted = points as Partial<{ logX: boolean; logY: boolean }>;
-  const logX = typeof hinted.logX === 'boolean' ? hinted.logX : useLogScale(xs);
-  const logY = typeof hinted.logY === 'boolean' ? hinted.logY : useLogScale(ys);
-  const minPositive = (vals: number[]) => vals.reduce((m, v) => (v > 0 && v < m ? v : m), Infinity);
-  const floorX = minPositive(xs) / 2;
-  const floorY = minPositive(ys) / 2;
-  const normal: { x: number; y: number }[] = [];
-  const anomalous: { x: number; y: number }[] = [];
-  for (const p of points.points) {
-    const pt = { x: logX ? clampForLog(p[0], floorX) : p[0], y: logY ? clampForLog(p[1], floorY) : p[1] };
-    (p[2] === 1 ? anomalous : normal).push(pt);
+  const logX = typeof hinted.logX === 'boolean' ? hinted.logX : useLogScale(all.map((p) => p[0]));
+  const logY = typeof hinted.logY === 'boolean' ? hinted.logY : useLogScale(all.map((p) => p[1]));
+  let minPosX = Infinity;
+  let minPosY = Infinity;
+  let anomalyCount = 0;
+  for (const p of all) {
+    if (p[0] > 0 && p[0] < minPosX) minPosX = p[0];
+    if (p[1] > 0 && p[1] < minPosY) minPosY = p[1];
+    if (p[2] === 1) anomalyCount++;
   }
-  const many = points.points.length > 5000;
+  const floorX = minPosX / 2;
+  const floorY = minPosY / 2;
+  // Positions by layer (values ≤ 0 on a log axis at half the smallest positive one), and the
+  // bounds of what is drawn: the scales are fitted to them as Chart.js fits them to its data.
+  const normal = { xs: new Float64Array(all.length - anomalyCount), ys: new Float64Array(all.length - anomalyCount), n: 0 };
+  const anomalous = { xs: new Float64Array(anomalyCount), ys: new Float64Array(anomalyCount), n: 0 };
+  let loX = Infinity;
+  let hiX = -Infinity;
+  let loY = Infinity;
+  let hiY = -Infinity;
+  for (const p of all) {
+    const x = logX ? clampForLog(p[0], floorX) : p[0];
+    const y = logY ? clampForLog(p[1], floorY) : p[1];
+    const layer = p[2] === 1 ? anomalous : normal;
+    layer.xs[layer.n] = x;
+    layer.ys[layer.n] = y;
+    layer.n++;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    if (x < loX) loX = x;
+    if (x > hiX) hiX = x;
+    if (y < loY) loY = y;
+    if (y > hiY) hiY = y;
+  }
+  const many = all.length > 5000;
+  const anomalyStyle: MarkerStyle = {
+    pointStyle: 'triangle',
+    radius: 3.5,
+    borderWidth: 0.75,
+    backgroundColor: withAlpha(colors.anomaly, Math.min(1, alpha + 0.25)),
+    borderColor: withAlpha(colors.anomaly, 1),
+  };
+  const normalStyle: MarkerStyle = {
+    pointStyle: 'circle',
+    radius: many ? 1.6 : 2.5,
+    borderWidth: 0,
+    backgroundColor: withAlpha(colors.normal, many ? alpha * 0.6 : alpha),
+    borderColor: withAlpha(colors.normal, many ? alpha * 0.6 : alpha),
+  };
   const axis = (title: string, log: boolean) => ({
     type: log ? ('logarithmic' as const) : ('linear' as const),
     title: { display: true, text: log ? `${title} (log scale)` : title, font: { size: 14, weight: 'bold' as const } },
     grid: { color: GRID },
     ticks: { color: MUTED, maxTicksLimit: 12, callback: (v: number | string) => shortNumber(Number(v)) },
   });
+  // The two legend entries are datasets without data (their points are drawn by pointsPlugin); a
+  // third, unlabelled one holds the bounds of the points, so the scales span all of them.
+  const legendEntry = (label: string, style: MarkerStyle, order: number) => ({
+    label,
+    data: [] as { x: number; y: number }[],
+    order,
+    backgroundColor: style.backgroundColor,
+    borderColor: style.borderColor,
+    borderWidth: style.borderWidth,
+    pointRadius: style.radius,
+    pointStyle: style.pointStyle,
+  });
+  const bounds = Number.isFinite(loX) ? [{ x: loX, y: loY }, { x: hiX, y: hiY }] : [];
   const config: ChartConfiguration<'scatter'> = {
     type: 'scatter',
     data: {
       datasets: [
-        {
-          label: `Anomalies (${formatCount(anomalous.length)})`,
-          data: anomalous,
-          order: 0,
-          backgroundColor: withAlpha(colors.anomaly, Math.min(1, alpha + 0.25)),
-          borderColor: withAlpha(colors.anomaly, 1),
-          borderWidth: 0.75,
-          pointRadius: 3.5,
-          pointStyle: 'triangle',
-        },
-        {
-          label: `Normal (${formatCount(normal.length)} shown)`,
-          data: normal,
-          order: 1,
-          backgroundColor: withAlpha(colors.normal, many ? alpha * 0.6 : alpha),
-          borderWidth: 0,
-          pointRadius: many ? 1.6 : 2.5,
-        },
+        legendEntry(`Anomalies (${formatCount(anomalyCount)})`, anomalyStyle, 0),
+        legendEntry(`Normal (${formatCount(all.length - anomalyCount)} shown)`, normalStyle, 1),
+        { label: '', data: bounds, order: 2, pointRadius: 0, pointHoverRadius: 0, borderWidth: 0 },
       ],
     },
     options: {
@@ -143,11 +262,19 @@ export async function renderScatter(points: ChartPoints, settings: ChartSettings
       plugins: {
         title: { display: true, text: `${points.y} vs ${points.x}`, font: { size: 18, weight: 'bold' } },
         subtitle: { display: true, text: scatterSubtitle(points), color: MUTED, padding: { bottom: 8 } },
-        legend: { position: 'top', labels: { usePointStyle: true } },
+        legend: { position: 'top', labels: { usePointStyle: true, filter: (item) => item.datasetIndex !== 2 } },
         tooltip: { enabled: false },
+        // @ts-expect-error our own plugin's options
+        fsPoints: {
+          layers: [
+            { xs: normal.xs, ys: normal.ys, style: normalStyle },
+            { xs: anomalous.xs, ys: anomalous.ys, style: anomalyStyle },
+          ] satisfies PointLayer[],
+        },
       },
       scales: { x: axis(points.x, logX), y: axis(points.y, logY) },
     },
+    plugins: [pointsPlugin],
   };
   return render(figsize, config as ChartConfiguration);
 }
@@ -165,6 +292,25 @@ export function shortNumber(v: number): string {
 }
 function trim(v: number): string {
   return String(Number(v.toPrecision(3)));
+}
+
+/**
+ * Normal and anomalous histograms over [lo, hi] with `bins` equal bins (the last bin includes hi),
+ * in one pass; as `histogram(values, mask, 0 | 1, ...)` each.
+ */
+export function histograms(values: Float64Array, mask: Uint8Array, lo: number, hi: number, bins: number): { normal: number[]; anomalous: number[] } {
+  const counts = new Float64Array(2 * bins);
+  const width = (hi - lo) / bins;
+  const top = bins - 1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) continue; // NaN or ±Infinity
+    let b = width > 0 ? Math.floor((v - lo) / width) : 0;
+    if (b > top) b = top;
+    if (b < 0) b = 0;
+    counts[mask[i] ? bins + b : b]++;
+  }
+  return { normal: Array.from(counts.subarray(0, bins)), anomalous: Array.from(counts.subarray(bins)) };
 }
 
 /** Histogram counts over [lo, hi] with `bins` equal bins (the last bin includes hi). */
@@ -254,8 +400,7 @@ export async function renderDistribution(
   lo -= pad;
   hi += pad;
   const width = (hi - lo) / bins;
-  const normal = histogram(scores, isAnomaly, 0, lo, hi, bins);
-  const anomalous = histogram(scores, isAnomaly, 1, lo, hi, bins);
+  const { normal, anomalous } = histograms(scores, isAnomaly, lo, hi, bins);
   const centre = (b: number) => lo + (b + 0.5) * width;
   const config: ChartConfiguration<'bar'> = {
     type: 'bar',
