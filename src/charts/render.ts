@@ -1,60 +1,24 @@
 /**
- * Server-side PNG charts with chart.js 4 on node-canvas, drawn on the main thread (node-canvas
- * crashes when a worker thread that used it exits). Sizes are figsize × 100 px. One Chart.js is
- * loaded (with our defaults) for every chart; each chart gets a fresh canvas, its pixels are read
- * back and encoded to PNG by png.ts, the deflate running on the thread pool. The scatter's points
- * are composited from pre-drawn marker sprites (points.ts) instead of one Chart.js element each.
+ * Server-side PNG charts with chart.js 4 through chartjs-node-canvas: one ChartJSNodeCanvas per
+ * chart size (figsize × 100 px), built once (building one loads a fresh Chart.js) and reused; each
+ * chart is rendered with renderToBuffer, node-canvas encoding the PNG on the libuv thread pool.
+ * Rendering stays on the main thread (node-canvas crashes the process when a worker thread that used
+ * it exits). The scatter's points are composited by a Chart.js plugin from marker sprites drawn by
+ * Chart.js (points.ts), inside the render, instead of one Chart.js element each.
  */
-import { createRequire } from 'node:module';
 import { isMainThread } from 'node:worker_threads';
-import { Chart, registerables } from 'chart.js';
-import type { ChartConfiguration, Plugin } from 'chart.js';
-import type * as NodeCanvas from 'canvas';
+import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
+import type { Chart, ChartConfiguration, Plugin } from 'chart.js';
 import type { ChartPoints } from '../analysis/types.ts';
 import type { Incident, TimeAnalysis } from '../findings/types.ts';
 import { PX_PER_INCH, type ChartSettings } from './types.ts';
 import { useLogScale } from './sample.ts';
-import { encodePng } from './png.ts';
-import { drawMarkers, markerSprites, type MarkerStyle } from './points.ts';
-
-// node-canvas comes with chartjs-node-canvas (our dependency): resolved from there, and loaded on
-// the first chart only, on the main thread only (a worker thread that used it crashes the process
-// when it exits).
-let nodeCanvas: typeof NodeCanvas | null = null;
-function createCanvas(width: number, height: number): NodeCanvas.Canvas {
-  if (nodeCanvas === null) {
-    if (!isMainThread) throw new Error('charts are drawn on the main thread only: node-canvas crashes the process when a worker thread that used it exits');
-    const requireHere = createRequire(import.meta.url);
-    nodeCanvas = createRequire(requireHere.resolve('chartjs-node-canvas'))('canvas') as typeof NodeCanvas;
-  }
-  return nodeCanvas.createCanvas(width, height);
-}
+import { drawMarkers, markerSprites, type MarkerStyle, type SpriteCanvasFactory } from './points.ts';
 
 const FONT = 'DejaVu Sans';
 const TEXT = '#212529';
 const MUTED = '#6c757d';
 const GRID = 'rgba(0,0,0,0.08)';
-
-Chart.register(...registerables);
-Chart.defaults.font.family = FONT;
-Chart.defaults.font.size = 13;
-Chart.defaults.color = TEXT;
-Chart.defaults.animation = false;
-Chart.defaults.responsive = false;
-Chart.defaults.devicePixelRatio = 1;
-
-/** The white background under every chart (drawn behind whatever is drawn first). */
-const backgroundPlugin: Plugin = {
-  id: 'fsBackground',
-  beforeDraw(chart) {
-    const ctx = chart.ctx;
-    ctx.save();
-    ctx.globalCompositeOperation = 'destination-over';
-    ctx.fillStyle = '#ffffff';
-    ctx.fillRect(0, 0, chart.width, chart.height);
-    ctx.restore();
-  },
-};
 
 export function pixelSize(figsize: readonly [number, number]): { width: number; height: number } {
   const width = Math.round(figsize[0] * PX_PER_INCH);
@@ -65,24 +29,36 @@ export function pixelSize(figsize: readonly [number, number]): { width: number; 
   return { width, height };
 }
 
-/** Draws the chart on a new canvas (synchronously: no animation) and returns its RGBA pixels. */
-function draw(figsize: readonly [number, number], config: ChartConfiguration): { rgba: Uint8ClampedArray; width: number; height: number } {
+const canvases = new Map<string, ChartJSNodeCanvas>();
+
+/** The ChartJSNodeCanvas for charts of this figsize (made on first use, then reused). */
+export function chartCanvas(figsize: readonly [number, number]): ChartJSNodeCanvas {
   const { width, height } = pixelSize(figsize);
-  const canvas = createCanvas(width, height);
-  config.options = { ...config.options, responsive: false, animation: false };
-  config.plugins = [...(config.plugins ?? []), backgroundPlugin];
-  const ctx = canvas.getContext('2d');
-  const chart = new Chart(ctx as unknown as ConstructorParameters<typeof Chart>[0], config);
-  try {
-    return { rgba: ctx.getImageData(0, 0, width, height).data, width, height };
-  } finally {
-    chart.destroy();
+  const key = `${width}x${height}`;
+  let c = canvases.get(key);
+  if (!c) {
+    if (!isMainThread) throw new Error('charts are drawn on the main thread only: node-canvas crashes the process when a worker thread that used it exits');
+    c = new ChartJSNodeCanvas({
+      width,
+      height,
+      backgroundColour: '#ffffff',
+      chartCallback: (ChartJS) => {
+        ChartJS.defaults.font.family = FONT;
+        ChartJS.defaults.font.size = 13;
+        ChartJS.defaults.color = TEXT;
+        ChartJS.defaults.animation = false;
+        ChartJS.defaults.responsive = false;
+        ChartJS.defaults.devicePixelRatio = 1;
+      },
+    });
+    canvases.set(key, c);
   }
+  return c;
 }
 
 async function render(figsize: readonly [number, number], config: ChartConfiguration): Promise<Buffer> {
-  const { rgba, width, height } = draw(figsize, config);
-  return encodePng(rgba, width, height);
+  // chartjs-node-canvas types its configuration against its own copy of chart.js' types.
+  return chartCanvas(figsize).renderToBuffer(config as never, 'image/png');
 }
 
 /** '#rrggbb' (or '#rgb') plus alpha → 'rgba(r,g,b,a)'; other CSS colours pass through unchanged. */
@@ -135,6 +111,12 @@ interface PointLayer {
   readonly style: MarkerStyle;
 }
 
+/** Small canvases of the same node-canvas class as the chart's (the one ChartJSNodeCanvas loaded). */
+function spriteCanvases(chart: Chart): SpriteCanvasFactory {
+  const CanvasClass = (chart.canvas as unknown as { constructor: new (width: number, height: number) => ReturnType<SpriteCanvasFactory> }).constructor;
+  return (width, height) => new CanvasClass(width, height);
+}
+
 /**
  * Draws the scatter's points, after the grid and axes as Chart.js would draw its datasets: each
  * layer in order (normal, then anomalies on top), each point within the plot area widened by the
@@ -168,7 +150,7 @@ const pointsPlugin: Plugin = {
         px[k] = xScale.getPixelForValue(layer.xs[k]);
         py[k] = yScale.getPixelForValue(layer.ys[k]);
       }
-      drawMarkers(target, markerSprites(layer.style, createCanvas), px, py, clip);
+      drawMarkers(target, markerSprites(layer.style, spriteCanvases(chart)), px, py, clip);
     }
     ctx.putImageData(image, rx, ry);
   },
@@ -191,7 +173,7 @@ export async function renderScatter(points: ChartPoints, settings: ChartSettings
   const floorX = minPosX / 2;
   const floorY = minPosY / 2;
   // Positions by layer (values ≤ 0 on a log axis at half the smallest positive one), and the
-  // bounds of what is drawn: the scales are fitted to them as Chart.js fits them to its data.
+  // bounds of what is drawn, which the scales span.
   const normal = { xs: new Float64Array(all.length - anomalyCount), ys: new Float64Array(all.length - anomalyCount), n: 0 };
   const anomalous = { xs: new Float64Array(anomalyCount), ys: new Float64Array(anomalyCount), n: 0 };
   let loX = Infinity;
@@ -226,14 +208,17 @@ export async function renderScatter(points: ChartPoints, settings: ChartSettings
     backgroundColor: withAlpha(colors.normal, many ? alpha * 0.6 : alpha),
     borderColor: withAlpha(colors.normal, many ? alpha * 0.6 : alpha),
   };
-  const axis = (title: string, log: boolean) => ({
+  // The scales span every point drawn: their bounds come from the data (the datasets hold none).
+  const has = Number.isFinite(loX);
+  const axis = (title: string, log: boolean, min: number, max: number) => ({
     type: log ? ('logarithmic' as const) : ('linear' as const),
+    ...(has ? { min, max } : {}),
     title: { display: true, text: log ? `${title} (log scale)` : title, font: { size: 14, weight: 'bold' as const } },
     grid: { color: GRID },
     ticks: { color: MUTED, maxTicksLimit: 12, callback: (v: number | string) => shortNumber(Number(v)) },
   });
-  // The two legend entries are datasets without data (their points are drawn by pointsPlugin); a
-  // third, unlabelled one holds the bounds of the points, so the scales span all of them.
+  // The two series are datasets without data (their points are drawn by pointsPlugin, inside the
+  // render): they give the legend its entries, with their counts.
   const legendEntry = (label: string, style: MarkerStyle, order: number) => ({
     label,
     data: [] as { x: number; y: number }[],
@@ -244,14 +229,12 @@ export async function renderScatter(points: ChartPoints, settings: ChartSettings
     pointRadius: style.radius,
     pointStyle: style.pointStyle,
   });
-  const bounds = Number.isFinite(loX) ? [{ x: loX, y: loY }, { x: hiX, y: hiY }] : [];
   const config: ChartConfiguration<'scatter'> = {
     type: 'scatter',
     data: {
       datasets: [
         legendEntry(`Anomalies (${formatCount(anomalyCount)})`, anomalyStyle, 0),
         legendEntry(`Normal (${formatCount(all.length - anomalyCount)} shown)`, normalStyle, 1),
-        { label: '', data: bounds, order: 2, pointRadius: 0, pointHoverRadius: 0, borderWidth: 0 },
       ],
     },
     options: {
@@ -262,7 +245,7 @@ export async function renderScatter(points: ChartPoints, settings: ChartSettings
       plugins: {
         title: { display: true, text: `${points.y} vs ${points.x}`, font: { size: 18, weight: 'bold' } },
         subtitle: { display: true, text: scatterSubtitle(points), color: MUTED, padding: { bottom: 8 } },
-        legend: { position: 'top', labels: { usePointStyle: true, filter: (item) => item.datasetIndex !== 2 } },
+        legend: { position: 'top', labels: { usePointStyle: true } },
         tooltip: { enabled: false },
         // @ts-expect-error our own plugin's options
         fsPoints: {
@@ -272,7 +255,7 @@ export async function renderScatter(points: ChartPoints, settings: ChartSettings
           ] satisfies PointLayer[],
         },
       },
-      scales: { x: axis(points.x, logX), y: axis(points.y, logY) },
+      scales: { x: axis(points.x, logX, loX, hiX), y: axis(points.y, logY, loY, hiY) },
     },
     plugins: [pointsPlugin],
   };

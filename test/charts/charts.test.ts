@@ -13,6 +13,7 @@ import {
   type ChartSettings,
 } from '../../src/charts/index.ts';
 import type { TimeAnalysis, Incident } from '../../src/findings/types.ts';
+import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -197,5 +198,52 @@ describe('renderers', () => {
     assert.deepEqual(pngSize(png), { width: 1200, height: 800 });
     assert.equal(p.normalShown, 5000);
     assert.equal(p.anomalyShown, Math.min(20_000, p.anomalyTotal));
+  });
+
+  test('every renderer renders through ChartJSNodeCanvas, one per chart size, and its PNG is figsize × 100 px', async (t) => {
+    const calls: { width: number; height: number; type: string }[] = [];
+    const original = ChartJSNodeCanvas.prototype.renderToBuffer;
+    t.mock.method(ChartJSNodeCanvas.prototype, 'renderToBuffer', function (this: ChartJSNodeCanvas, config: never, mime: never) {
+      const self = this as unknown as { _width: number; _height: number };
+      calls.push({ width: self._width, height: self._height, type: (config as { type: string }).type });
+      return original.call(this, config, mime);
+    });
+    const sizes: ChartSettings = {
+      scatter: { figsize: [7.5, 4.2], alpha: 0.5, colors: { normal: '#1f77b4', anomaly: '#d62728' } },
+      distribution: { figsize: [4.6, 2.5], bins: 12 },
+    };
+    const { x, y, a, sev } = synthetic(1500, 0.05, 5);
+    const p = sampleChartPoints(x, y, a, sev, { maxNormal: 400, seed: 2, xName: 'x', yName: 'y' });
+    const start = Date.UTC(2024, 0, 1);
+    const time: TimeAnalysis = {
+      available: true,
+      bucketMs: 3_600_000,
+      buckets: Array.from({ length: 12 }, (_, k) => ({ start: start + k * 3_600_000, flows: 50 + k, anomalies: k % 3 })),
+      byHourOfDay: [],
+      byDay: [],
+      bursts: [],
+      periodic: [],
+      peakHours: [],
+    };
+    const pngs = await Promise.all([
+      renderScatter(p, sizes),
+      renderDistribution(x.map((v) => -0.3 - Math.log(v) / 40), a, -0.5, sizes),
+      renderTimeline(time, [], sizes),
+      renderTimeline({ ...time, available: false, buckets: [] }, [], sizes),
+    ]);
+    assert.deepEqual(pngs.map(pngSize), [
+      { width: 750, height: 420 },
+      { width: 460, height: 250 },
+      { width: 460, height: 250 },
+      { width: 460, height: 250 },
+    ]);
+    assert.deepEqual(calls, [
+      { width: 750, height: 420, type: 'scatter' },
+      { width: 460, height: 250, type: 'bar' },
+      { width: 460, height: 250, type: 'line' },
+      { width: 460, height: 250, type: 'line' },
+    ]);
+    const again = await renderScatter(p, sizes);
+    assert.ok(again.equals(pngs[0]), 'the same chart renders to the same PNG on the reused canvas');
   });
 });

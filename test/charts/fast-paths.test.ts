@@ -1,8 +1,8 @@
 /**
  * The charts' fast paths against plain reference implementations: the typed-array sampler (radix
  * order of anomalies, log-bin lookup table, fused passes) against the straightforward algorithm it
- * replaced, the PNG encoder against node-canvas' decoder, the sprite-drawn scatter points against
- * Chart.js' own drawing, and the one-pass histograms.
+ * replaced, the sprite-drawn scatter points against Chart.js' own drawing, and the one-pass
+ * histograms. The charts themselves are rendered through chartjs-node-canvas.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,6 @@ import { drawPoint } from 'chart.js/helpers';
 import type * as NodeCanvas from 'canvas';
 import { sampleChartPoints, mulberry32, renderScatter, type ChartSettings, type SampleOptions, type SampledChartPoints } from '../../src/charts/index.ts';
 import { AxisBins, orderBySeverity, useLogScale } from '../../src/charts/sample.ts';
-import { encodePng } from '../../src/charts/png.ts';
 import { drawMarkers, markerSprites, type MarkerStyle } from '../../src/charts/points.ts';
 import { formatCount, histogram, histograms } from '../../src/charts/render.ts';
 
@@ -234,29 +233,6 @@ function decode(png: Buffer): { width: number; height: number; data: Uint8Clampe
 }
 
 describe('rendering fast paths', () => {
-  test('encodePng round-trips RGBA pixels, translucent ones included', async () => {
-    const width = 37;
-    const height = 23;
-    const rgba = new Uint8ClampedArray(width * height * 4);
-    const r = mulberry32(3);
-    for (let i = 0; i < rgba.length; i += 4) {
-      rgba[i] = r() * 256;
-      rgba[i + 1] = r() * 256;
-      rgba[i + 2] = r() * 256;
-      rgba[i + 3] = 255;
-    }
-    const png = await encodePng(rgba, width, height);
-    const back = decode(png);
-    assert.equal(back.width, width);
-    assert.equal(back.height, height);
-    assert.deepEqual(back.data, rgba);
-    // Translucent pixels survive up to node-canvas' premultiplied round trip.
-    const clear = rgba.map((v, i) => (i % 4 === 3 ? 128 : v));
-    const back2 = decode(await encodePng(clear, width, height));
-    for (let i = 0; i < clear.length; i++) assert.ok(Math.abs(back2.data[i] - clear[i]) <= 2, `byte ${i}`);
-    await assert.rejects(encodePng(rgba, width + 1, height), RangeError);
-  });
-
   test('sprite-drawn markers match Chart.js drawing them one by one', () => {
     const styles: MarkerStyle[] = [
       { pointStyle: 'triangle', radius: 3.5, borderWidth: 0.75, backgroundColor: 'rgba(214,39,40,0.85)', borderColor: 'rgba(214,39,40,1)' },
