@@ -100,6 +100,18 @@ export function scatterSubtitle(points: ChartPoints): string {
   return `Showing ${a} and ${nrm}`;
 }
 
+/** [min, max] widened by 3 % of the span on each side (in log space on a log axis). */
+export function paddedRange(min: number, max: number, log: boolean): { min: number; max: number } {
+  if (log) {
+    const lo = Math.log10(min);
+    const hi = Math.log10(max);
+    const pad = Math.max((hi - lo) * 0.03, 0.05);
+    return { min: 10 ** (lo - pad), max: 10 ** (hi + pad) };
+  }
+  const span = max - min || Math.abs(max) || 1;
+  return { min: min - span * 0.03, max: max + span * 0.03 };
+}
+
 function clampForLog(v: number, floor: number): number {
   return v > 0 ? v : floor;
 }
@@ -208,11 +220,12 @@ export async function renderScatter(points: ChartPoints, settings: ChartSettings
     backgroundColor: withAlpha(colors.normal, many ? alpha * 0.6 : alpha),
     borderColor: withAlpha(colors.normal, many ? alpha * 0.6 : alpha),
   };
-  // The scales span every point drawn: their bounds come from the data (the datasets hold none).
+  // The scales span every point drawn: their bounds come from the data (the datasets hold none),
+  // padded a little so the outermost markers are not cut by the plot's border.
   const has = Number.isFinite(loX);
   const axis = (title: string, log: boolean, min: number, max: number) => ({
     type: log ? ('logarithmic' as const) : ('linear' as const),
-    ...(has ? { min, max } : {}),
+    ...(has ? paddedRange(min, max, log) : {}),
     title: { display: true, text: log ? `${title} (log scale)` : title, font: { size: 14, weight: 'bold' as const } },
     grid: { color: GRID },
     ticks: { color: MUTED, maxTicksLimit: 12, callback: (v: number | string) => shortNumber(Number(v)) },

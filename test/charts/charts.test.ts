@@ -247,3 +247,15 @@ describe('renderers', () => {
     assert.ok(again.equals(pngs[0]), 'the same chart renders to the same PNG on the reused canvas');
   });
 });
+
+describe('scatter axis range', () => {
+  test('pads the data range by 3 % of the span, in log space on a log axis', async () => {
+    const { paddedRange } = await import('../../src/charts/render.ts');
+    const lin = paddedRange(0, 100, false);
+    assert.ok(Math.abs(lin.min - -3) < 1e-12 && Math.abs(lin.max - 103) < 1e-12, JSON.stringify(lin));
+    const log = paddedRange(1, 1e4, true);
+    assert.ok(Math.abs(Math.log10(log.min) - -0.12) < 1e-12 && Math.abs(Math.log10(log.max) - 4.12) < 1e-12, JSON.stringify(log));
+    const flat = paddedRange(5, 5, false);
+    assert.ok(flat.min < 5 && flat.max > 5, 'a single value still gets a visible range');
+  });
+});
