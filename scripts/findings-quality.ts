@@ -10,15 +10,9 @@ import { analyzeFindings } from '../src/findings/index.ts';
 import type { Findings, FindingsInput } from '../src/findings/types.ts';
 import { generateTraffic, trafficToFlowTable } from '../src/generator/index.ts';
 import type { GeneratedTraffic } from '../src/generator/index.ts';
+import { FLOW_FEATURES } from '../src/ingest/types.ts';
 
-export const QUALITY_FEATURES = [
-  'bytes_transferred',
-  'packet_count',
-  'connection_duration',
-  'bytes_per_packet',
-  'packets_per_second',
-  'retransmission_rate',
-] as const;
+export const QUALITY_FEATURES = FLOW_FEATURES;
 
 export const GENERATED_TYPES = ['ddos', 'data_exfiltration', 'port_scan', 'brute_force', 'beaconing'] as const;
 

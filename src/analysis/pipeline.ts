@@ -297,17 +297,9 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     for (let k = 0; k < anomalous.length; k++) anomalyRank[anomalous[k]] = k;
     // anomalies.json: one job of plain data, run in the report worker when there is one (same
     // bytes either way); the summary's top rows come from the same data.
-    const job = packAnomalyRowsJob({
-      outPath: file('anomalies.json'),
-      table,
-      valueNames: valueNames(features),
-      rows: anomalous,
-      scores,
-      severity,
-      explanations,
-      flowFindings: findings.flows,
-      recommendationFor,
-    });
+    // What the anomaly files (anomalies.json and the anomaly report CSV) are made of.
+    const anomalyRows = { table, rows: anomalous, scores, severity, explanations, flowFindings: findings.flows, recommendationFor };
+    const job = packAnomalyRowsJob({ ...anomalyRows, outPath: file('anomalies.json'), valueNames: valueNames(features) });
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
     timer.mark('rows');
 
@@ -331,17 +323,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const phase = performance.now();
     const reports = timed(() =>
       settleAll([
-        writeAnomalyReport({
-          sourcePath: inputPath,
-          table,
-          outPath: file('anomalies.csv'),
-          rows: anomalous,
-          scores,
-          severity,
-          explanations,
-          flowFindings: findings.flows,
-          recommendationFor,
-        }),
+        writeAnomalyReport({ ...anomalyRows, sourcePath: inputPath, outPath: file('anomalies.csv') }),
         // results.csv (every row) is written when first downloaded, from input.csv and rows.bin,
         // unless the file is small enough for it to cost nothing now.
         lazyResults

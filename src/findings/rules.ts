@@ -5,6 +5,7 @@
  * The detector's explanation adds weight when its top feature is one of the rule's signatures.
  */
 import type { Explanation } from '../detection/types.ts';
+import { CANONICAL } from '../ingest/types.ts';
 import type { AttackType } from './types.ts';
 import type { Context, Metric } from './context.ts';
 import { denseCodesOf, isPrivateAddress as isPrivate } from './context.ts';
@@ -426,12 +427,12 @@ function isInternalToExternal(ctx: Context, src: number, dst: number): boolean |
 }
 
 export const METRIC_NAMES: Record<Metric, string> = {
-  bytes: 'bytes_transferred',
-  packets: 'packet_count',
-  duration: 'connection_duration',
-  bpp: 'bytes_per_packet',
-  pps: 'packets_per_second',
-  retrans: 'retransmission_rate',
+  bytes: CANONICAL.bytes,
+  packets: CANONICAL.packets,
+  duration: CANONICAL.duration,
+  bpp: CANONICAL.bytesPerPacket,
+  pps: CANONICAL.packetsPerSecond,
+  retrans: CANONICAL.retransmissionRate,
 };
 
 /** Types one anomalous flow from its values and explanation. */

@@ -55,6 +55,16 @@ export const CANONICAL = {
   attackType: 'attack_type',
 } as const;
 
+/** The numeric flow features the detector uses by default (config.json "features"). */
+export const FLOW_FEATURES = [
+  CANONICAL.bytes,
+  CANONICAL.packets,
+  CANONICAL.duration,
+  CANONICAL.bytesPerPacket,
+  CANONICAL.packetsPerSecond,
+  CANONICAL.retransmissionRate,
+] as const;
+
 export interface FlowTable {
   readonly rowCount: number;
   /** Columns in source order. */

@@ -1,14 +1,8 @@
 /** CSV builders for tests: seeded flow rows with the default features and context columns. */
 import { mulberry32 } from '../../src/lib/prng.ts';
+import { FLOW_FEATURES } from '../../src/ingest/types.ts';
 
-export const DEFAULT_FEATURES = [
-  'bytes_transferred',
-  'packet_count',
-  'connection_duration',
-  'bytes_per_packet',
-  'packets_per_second',
-  'retransmission_rate',
-] as const;
+export const DEFAULT_FEATURES = FLOW_FEATURES;
 
 export const FLOW_HEADER = [
   'timestamp',
