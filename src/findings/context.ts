@@ -188,17 +188,13 @@ export function timeOrder(time: Float64Array): Uint32Array {
       keys[i] = Number.isFinite(t) ? t - min : span - 1;
     }
     radixOrder(keys, span, order);
-  } else if (span * n < 2 ** 53) {
-    const keys = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const t = time[i];
-      keys[i] = (Number.isFinite(t) ? t - min : span - 1) * n + i;
-    }
-    keys.sort();
-    for (let i = 0; i < n; i++) order[i] = keys[i] % n;
   } else {
+    // Fractional milliseconds (Zeek-style epoch times) or a huge span: a stable comparator sort,
+    // missing times last. (A packed `key * n + i` trick is only exact for whole-number keys.)
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = Number.isFinite(time[i]) ? time[i] : Infinity;
     for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((a, b) => (time[a] || Infinity) - (time[b] || Infinity) || a - b);
+    order.sort((a, b) => keys[a] - keys[b] || a - b);
   }
   return order;
 }

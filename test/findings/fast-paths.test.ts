@@ -164,3 +164,17 @@ test('when findings are read as a Map, then get, has, size, iteration and forEac
   assert.deepEqual(seen, [...map.keys()]);
   assert.equal(JSON.stringify({ flows: f.flows }), JSON.stringify({ flows: map }));
 });
+
+test('when times have fractional milliseconds (Zeek-style epochs) or include epoch 0, then the order is a stable sort with missing times last', () => {
+  const cases: number[][] = [
+    [1000.5, 1000.25, 1000.75, 999.5],
+    [1_700_000_000_123.456, NaN, 1_700_000_000_123.455, 1_700_000_000_000.5, 1_700_000_000_123.456],
+    [5.5, 0, NaN, -Infinity, 0, 2.25],
+  ];
+  for (const times of cases) {
+    const time = Float64Array.from(times);
+    const key = (i: number) => (Number.isFinite(time[i]) ? time[i] : Infinity);
+    const expected = times.map((_, i) => i).sort((a, b) => key(a) - key(b) || a - b);
+    assert.deepEqual(Array.from(timeOrder(time)), expected, JSON.stringify(times));
+  }
+});
