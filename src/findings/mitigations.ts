@@ -71,6 +71,12 @@ function expiryText(scope: MitigationScope): string {
   return new Date(scope.now + scope.expiryMinutes * 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/**
+ * iptables' multiport match takes at most 15 ports. Above that a rule matches every port of the
+ * address (both builders, and the nft rules too, so the two artifacts always do the same thing).
+ */
+const MAX_MULTIPORT = 15;
+
 /** Block `addrs` by source (inbound) or destination (outbound) with an nft set whose elements time out. */
 function blockRules(scope: MitigationScope, addrs: Split, direction: 'saddr' | 'daddr', ports: readonly number[]) {
   const s = slug(scope.id);
@@ -79,9 +85,9 @@ function blockRules(scope: MitigationScope, addrs: Split, direction: 'saddr' | '
   const hook = direction === 'saddr' ? 'input' : 'output';
   const chains = direction === 'saddr' ? ['input', 'forward'] : ['output', 'forward'];
   const portList = ports.map(safePort).filter((p): p is number => p !== null);
-  const portMatch = (proto: string) => (portList.length > 0 && portList.length <= 20 ? ` ${proto} dport { ${portList.join(', ')} }` : '');
+  const portMatch = (proto: string) => (portList.length > 0 && portList.length <= MAX_MULTIPORT ? ` ${proto} dport { ${portList.join(', ')} }` : '');
   const protos = scope.protocols.map((p) => p.toUpperCase()).filter((p) => p === 'TCP' || p === 'UDP');
-  const l4: (string | null)[] = portList.length > 0 && portList.length <= 20 && protos.length > 0 ? protos.map((p) => p.toLowerCase()) : [null];
+  const l4: (string | null)[] = portList.length > 0 && portList.length <= MAX_MULTIPORT && protos.length > 0 ? protos.map((p) => p.toLowerCase()) : [null];
   const nft: string[] = [
     `nft add table inet ${TABLE}`,
     ...chains.map((c) => `nft add chain inet ${TABLE} ${c} '{ type filter hook ${c} priority -10; policy accept; }'`),
@@ -127,7 +133,8 @@ function blockRules(scope: MitigationScope, addrs: Split, direction: 'saddr' | '
 /** Per-source rate limit of new connections to `victims` on `ports` (floods from many sources). */
 function rateLimitRules(scope: MitigationScope, victims: Split, ports: readonly number[], perSecond: number) {
   const s = slug(scope.id);
-  const portList = ports.map(safePort).filter((p): p is number => p !== null && p > 0).slice(0, 20);
+  const safePorts = ports.map(safePort).filter((p): p is number => p !== null && p > 0);
+  const portList = safePorts.length <= MAX_MULTIPORT ? safePorts : [];
   const protos = scope.protocols.map((p) => p.toLowerCase()).filter((p) => p === 'tcp' || p === 'udp');
   const nft: string[] = [`nft add table inet ${TABLE}`, ...['input', 'forward'].map((c) => `nft add chain inet ${TABLE} ${c} '{ type filter hook ${c} priority -10; policy accept; }'`)];
   const ipt: string[] = [];
@@ -154,9 +161,9 @@ function rateLimitRules(scope: MitigationScope, victims: Split, ports: readonly 
           ipt.push(`echo '${bin} -D ${c} ${spec.replace(/"/g, '\\"')}' | at now + ${scope.expiryMinutes} minutes`);
           undo.push(`${bin} -D ${c} ${spec}`);
         }
-        verify.push(`conntrack -L -d ${a} | wc -l   # falls once the limit bites`);
       }
     }
+    for (const a of list) verify.push(`conntrack -L -d ${a} | wc -l   # falls once the limit bites`);
     verify.push(`nft list set inet ${TABLE} ${meter}   # sources currently rate-limited`);
     verify.push(`cat /proc/net/ipt_hashlimit/${s}_${family}`);
     undo.push(`nft delete table inet ${TABLE}   # removes every FlowSentry rule at once`);

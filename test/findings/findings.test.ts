@@ -205,3 +205,17 @@ test('when 1,000,000 flows are analysed, then it completes (size check, no timin
   assert.equal(f.time.byHourOfDay.reduce((s, h) => s + h.flows, 0), 1_000_000);
   for (const type of ['ddos', 'port_scan', 'brute_force', 'data_exfiltration', 'beaconing']) assert.ok(f.incidents.some((i) => i.type === type), type);
 });
+
+test('when an incident spans more ports than iptables multiport accepts (15), then no rule lists more than 15 ports', () => {
+  const ports = Array.from({ length: 18 }, (_, i) => 1000 + i);
+  for (const type of ['brute_force', 'ddos'] as const) {
+    const m = buildMitigation({ id: 'INC-011', type, attackers: ['198.51.100.7'], victims: ['10.0.0.22'], remote: [], ports, protocols: ['TCP'], expiryMinutes: 30, now: NOW });
+    assert.ok(m.iptables, type);
+    for (const list of m.iptables.matchAll(/--dports ([\d,]+)/g)) assert.ok(list[1].split(',').length <= 15, `${type}: ${list[1]}`);
+    // Above the limit the rule covers every port of the address, in both artifacts alike.
+    assert.doesNotMatch(m.iptables, /multiport/, type);
+    assert.doesNotMatch(m.nftables ?? '', /dport \{/, type);
+  }
+  const few = buildMitigation({ id: 'INC-012', type: 'ddos', attackers: [], victims: ['10.0.0.22'], remote: [], ports: ports.slice(0, 15), protocols: ['TCP'], expiryMinutes: 30, now: NOW });
+  assert.match(few.iptables ?? '', /--dports 1000,1001,.*,1014 /);
+});
