@@ -337,7 +337,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         renderDistribution(scores, isAnomaly, model.offset, settings),
         renderTimeline(findings.time, findings.incidents, settings),
       ]);
-      await Promise.all([
+      await settleAll([
         writeFile(file('scatter.png'), scatterPng),
         writeFile(file('distribution.png'), distributionPng),
         writeFile(file('timeline.png'), timelinePng),
