@@ -381,6 +381,32 @@ describe('POST /analyze: parsing while uploading', () => {
     await assertClean(t);
   });
 
+  it('when a client disconnects while its upload waits in the queue, then its analysis is skipped without an error and the next one is served', async () => {
+    const busy = await startTestApp();
+    try {
+      let release!: () => void;
+      const running = busy.queue.run(() => new Promise<void>((r) => (release = r)));
+      const abort = new AbortController();
+      const form = new FormData();
+      form.append('file', new Blob([flowCsv({ rows: 80, anomalies: 2 })], { type: 'text/csv' }), 'flows.csv');
+      const gone = fetch(`${busy.url}/analyze`, { method: 'POST', body: form, headers: { Accept: 'application/json' }, signal: abort.signal });
+      while (busy.queue.waiting === 0) await new Promise((r) => setTimeout(r, 10));
+      abort.abort();
+      await assert.rejects(gone);
+      await new Promise((r) => setTimeout(r, 50)); // the server sees the socket close
+      release();
+      await running;
+      while (busy.queue.running > 0 || busy.queue.waiting > 0) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(busy.memory.find('analysis skipped: the client disconnected').length, 1);
+      assert.deepEqual(busy.memory.entries.filter((e) => e.level === 'error'), [], 'nothing logged as an error');
+      const next = await postParts(busy, [['file', '']], flowCsv({ rows: 80, anomalies: 2 }));
+      assert.equal(next.status, 200);
+      await assertClean(busy);
+    } finally {
+      await busy.close();
+    }
+  });
+
   it('when the queue is busy, then the waiting upload is not parsed ahead: it is parsed from disk when its turn comes', async () => {
     const busy = await startTestApp();
     try {

@@ -44,7 +44,10 @@ export function analyzeRoutes(deps: { config: Config; service: AnalyzeService })
       const file = req.file!;
       const parameters = res.locals.parameters as AnalysisParameters;
       const table = parsedUpload(req, analysisCsvOptions(parameters.features));
-      const summary = await deps.service.analyze({ path: file.path, fileName: displayFileName(file.originalname), table }, parameters);
+      const summary = await deps.service.analyze({ path: file.path, fileName: displayFileName(file.originalname), table }, parameters, {
+        clientGone: () => res.destroyed,
+      });
+      if (summary === null) return;
       res.locals.analysisId = summary.id;
       if (wantsHtml(req)) {
         res.redirect(303, `/analysis/${summary.id}`);

@@ -30,13 +30,24 @@ export class AnalyzeService {
 
   /**
    * Analyses the uploaded file (moved into the analysis folder); the upload is gone afterwards
-   * either way. `table`: the file already parsed while it arrived (see runAnalysis).
+   * either way. `table`: the file already parsed while it arrived (see runAnalysis). Null when the
+   * client disconnected before the analysis could start.
    */
-  async analyze(upload: { path: string; fileName: string; table?: FlowTable }, parameters: AnalysisParameters): Promise<AnalysisSummary> {
+  async analyze(
+    upload: { path: string; fileName: string; table?: FlowTable },
+    parameters: AnalysisParameters,
+    options: { clientGone?: () => boolean } = {},
+  ): Promise<AnalysisSummary | null> {
     const { config, logger, store, queue } = this.deps;
     try {
-      return await queue.run(() =>
-        runAnalysis({
+      return await queue.run(() => {
+        // A client that left while its upload waited in the queue gets nothing: its upload is
+        // already removed, so the slot goes to the next one instead of failing on a missing file.
+        if (options.clientGone?.()) {
+          logger.info('analysis skipped: the client disconnected while it waited in the queue');
+          return Promise.resolve(null);
+        }
+        return runAnalysis({
           inputPath: upload.path,
           fileName: upload.fileName,
           table: upload.table,
@@ -47,8 +58,8 @@ export class AnalyzeService {
           logger,
           workers: this.deps.workers,
           scoredDataset: this.deps.scoredDataset,
-        }),
-      );
+        });
+      });
     } finally {
       await rm(upload.path, { force: true }).catch(() => undefined);
     }
