@@ -38,11 +38,6 @@ export interface AppDeps {
   readonly scoredDataset?: 'eager' | 'lazy';
 }
 
-export interface AppServices {
-  readonly store: AnalysisStore;
-  readonly queue: AnalysisQueue;
-}
-
 function packageVersion(root: string): string {
   try {
     return (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
@@ -69,7 +64,6 @@ export function createApp(deps: AppDeps): Express {
   app.set('views', deps.viewsDir ?? path.join(root, 'views'));
   app.set('env', config.env);
   if (config.env === 'production') app.set('view cache', true);
-  servicesByApp.set(app, { store, queue });
 
   app.use(securityHeaders);
   app.use(accessLog(logger));
@@ -111,12 +105,3 @@ export function createApp(deps: AppDeps): Express {
   );
   return app;
 }
-
-/** The store and queue createApp used (for server.ts and tests). */
-export function appServices(app: Express): AppServices {
-  const services = servicesByApp.get(app);
-  if (!services) throw new Error('not an app built by createApp');
-  return services;
-}
-
-const servicesByApp = new WeakMap<Express, AppServices>();

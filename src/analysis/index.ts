@@ -1,3 +1,3 @@
-export { runAnalysis, chooseAxes, TYPE_ADVICE, type RunAnalysisOptions } from './pipeline.ts';
+export { runAnalysis, chooseAxes, type RunAnalysisOptions } from './pipeline.ts';
 export { AnalysisQueue, QueueFullError, QueueClosedError, type QueueOptions } from './queue.ts';
 export * from './types.ts';

@@ -10,7 +10,7 @@ import type { Config } from '../config/index.ts';
 import type { Explanation } from '../detection/types.ts';
 import { AnomalyModel } from '../detection/index.ts';
 import { analyzeFindings } from '../findings/index.ts';
-import type { AttackType, Findings, FlowFinding, Incident } from '../findings/types.ts';
+import type { Findings, FlowFinding, Incident } from '../findings/types.ts';
 import { column, columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
 import { renderDistribution, renderScatter, renderTimeline, sampleChartPoints } from '../charts/index.ts';
@@ -86,9 +86,6 @@ const CONTEXT_COLUMNS = [
   CANONICAL.destinationPort,
   CANONICAL.protocol,
 ] as const;
-
-/** First advice for an anomaly that no incident covers, by type (the reports' defaults). */
-export const TYPE_ADVICE: Readonly<Record<AttackType, string>> = DEFAULT_RECOMMENDATIONS;
 
 const MAX_INCIDENT_ROWS = 200;
 /** Evidence flows shown with each incident on the page. */
@@ -281,7 +278,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const recommendationFor = (row: number): string => {
       const finding = findings.flows.get(row);
       const incident = finding?.incidentId ? incidentById.get(finding.incidentId) : undefined;
-      return incident?.mitigation.summary ?? TYPE_ADVICE[finding?.type ?? 'untyped'];
+      return incident?.mitigation.summary ?? DEFAULT_RECOMMENDATIONS[finding?.type ?? 'untyped'];
     };
     let behaviourOnly = 0;
     for (const [row] of findings.flows) if (isAnomaly[row] !== 1) behaviourOnly++;

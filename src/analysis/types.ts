@@ -113,6 +113,3 @@ export interface AnalysisSummary {
   /** Behaviour-detector hits that the Isolation Forest did not flag (typed in findings, not in anomalies.json). */
   readonly behaviourOnly: number;
 }
-
-/** Analysis steps in the order they run; `timings` uses these keys. */
-export const ANALYSIS_STEPS = ['move', 'parse', 'fit', 'explain', 'findings', 'rows', 'charts', 'reports', 'write', 'commit'] as const;

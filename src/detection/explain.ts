@@ -66,10 +66,6 @@ export function creditsRange(f: PackedForest, rows: ArrayLike<number>, start: nu
   for (let i = start * cols; i < end * cols; i++) out[i] /= nTrees;
 }
 
-/** Raw (unnormalised) mean isolation credit per feature for one float32 row; written into `out`. */
-export function isolationCredits(f: PackedForest, row: ArrayLike<number>, out: Float64Array): void {
-  creditsRange(f, row, 0, 1, out);
-}
 
 /** Normalise credits in place to weights summing to 1; equal weights when all are 0. */
 export function normaliseWeights(credits: Float64Array): Float64Array {

@@ -29,12 +29,6 @@ export const generatorOptionsSchema = z
     message: 'give either rows or flowsPerHour, not both',
   });
 
-/** The schema the web form uses: the same options with hours limited to 1..168. */
-export const webGeneratorOptionsSchema = generatorOptionsSchema.refine((o) => o.hours >= 1 && o.hours <= 168, {
-  message: 'hours must be between 1 and 168',
-  path: ['hours'],
-});
-
 export interface ResolvedOptions {
   readonly startMs: number;
   readonly endMs: number;

@@ -282,11 +282,3 @@ export function decodeTime(buf: Uint8Array, s: number, e: number, out: DecodeRes
   }
   return v;
 }
-
-/** True when `text` is a finite number in the grammar decodeNumber accepts. */
-export function isNumberText(text: string): boolean {
-  const b = Buffer.from(text, 'utf8');
-  const r: DecodeResult = { status: ST_OK, epoch: false };
-  decodeNumber(b, 0, b.length, r);
-  return r.status === ST_OK;
-}

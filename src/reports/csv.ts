@@ -34,11 +34,6 @@ export function numberCell(v: number, digits: number): string {
   return Number.isFinite(v) ? v.toFixed(digits) : '';
 }
 
-/** One CSV line from cells (already escaped with csvCell/numberCell). */
-export function csvLine(cells: readonly string[]): string {
-  return `${cells.join(',')}\n`;
-}
-
 /**
  * Output collected in memory and written in large pieces to `<outPath>.tmp`, renamed to `outPath`
  * on commit; on abort the temporary file is removed, so a failed write leaves nothing behind.

@@ -33,7 +33,7 @@ export {
   formatValue,
   topFeaturesText,
 } from './text.ts';
-export { AtomicOutput, appendedNames, csvCell, csvLine, isFormulaLike, numberCell, writeAtomically } from './csv.ts';
+export { AtomicOutput, appendedNames, csvCell, isFormulaLike, numberCell, writeAtomically } from './csv.ts';
 export {
   anomalyRowOf,
   anomalyRowsOf,
