@@ -8,12 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { AnalysisSummary, AnomalyRow, ChartPoints } from '../../analysis/types.ts';
+import type { AnalysisSummary, AnomalyRow } from '../../analysis/types.ts';
 import { incidentReportChunks, type IncidentFlowsEntry, type IncidentsFile, parseIncidentsFile, writeScoredDatasetFromRows } from '../../reports/index.ts';
 import { jsonLinesIndex, readJsonLinesRange, type AnalysisFile, type AnalysisStore } from '../../storage/index.ts';
 import { AppError } from '../errors.ts';
 
 const CACHE_SIZE = 4;
+/** Summaries kept parsed (a few hundred KB each). */
+const SUMMARY_CACHE_SIZE = 32;
 const INDEX_CACHE_SIZE = 32;
 const INCIDENTS_CACHE_SIZE = 4;
 
@@ -49,6 +51,7 @@ function pageOf(total: number, page: number, pageSize: number): { p: number; pag
 }
 
 export class ReportsService {
+  private readonly summaryCache = new Map<string, AnalysisSummary>();
   private readonly anomalyCache = new Map<string, readonly AnomalyRow[]>();
   private readonly indexCache = new Map<string, Float64Array | null>();
   private readonly incidentsCache = new Map<string, IncidentsFile | null>();
@@ -59,8 +62,12 @@ export class ReportsService {
 
   /** The summary, or a 404 AppError. */
   async summary(id: string): Promise<AnalysisSummary> {
+    // An analysis never changes once committed, so its summary is read and parsed once.
+    const cached = lruGet(this.summaryCache, id);
+    if (cached) return cached;
     const summary = await this.store.readSummary(id);
     if (!summary) throw new AppError(404, `No analysis with id ${id}.`);
+    lruSet(this.summaryCache, id, summary, SUMMARY_CACHE_SIZE);
     return summary;
   }
 
@@ -92,12 +99,6 @@ export class ReportsService {
     }
     await pending;
     return out;
-  }
-
-  async points(id: string): Promise<ChartPoints> {
-    const points = await this.store.readJson<ChartPoints>(id, 'points.json');
-    if (!points) throw new AppError(404, `No analysis with id ${id}.`);
-    return points;
   }
 
   async anomalies(id: string): Promise<readonly AnomalyRow[]> {
