@@ -8,6 +8,8 @@ import type { AnalysisSummary, AnomalyRow } from '../../src/analysis/types.ts';
 import { ANALYSIS_ID_PATTERN } from '../../src/analysis/types.ts';
 import { getJson, postCsv, startTestApp, type TestApp } from '../helpers/app.ts';
 import { flowCsv } from '../helpers/csv.ts';
+import { AnalysisQueue } from '../../src/analysis/queue.ts';
+import { AnalyzeService, type AnalyzeServiceDeps } from '../../src/web/analyze/service.ts';
 
 let t: TestApp;
 /** A small app (10 KB upload limit) for the size test. */
@@ -379,6 +381,34 @@ describe('POST /analyze: parsing while uploading', () => {
     assert.deepEqual(body.details, { line: 2502, column: 10, columnName: 'bytes_per_packet' });
     assert.match(body.error, /expected a number, got "lots"/);
     await assertClean(t);
+  });
+
+  it('when two uploads start while the queue is idle, then only one holds a parse claim until its analysis starts or its request ends', async () => {
+    const queue = new AnalysisQueue({ concurrency: 1, maxWaiting: 8 });
+    const service = new AnalyzeService({ queue } as unknown as AnalyzeServiceDeps);
+    const first = service.claimParse();
+    assert.ok(first, 'the first upload may parse while it arrives');
+    assert.equal(service.claimParse(), null, 'a second one may not: it would wait holding a parsed table');
+    first();
+    first(); // releasing twice is harmless
+    const again = service.claimParse();
+    assert.ok(again, 'free again once released');
+    again();
+  });
+
+  it('when two uploads arrive together, then at most one is parsed while uploading', async () => {
+    const app = await startTestApp();
+    try {
+      const csv = flowCsv({ rows: 3000, anomalies: 12, seed: 9 });
+      const [a, b] = await Promise.all([postParts(app, [['file', '']], csv), postParts(app, [['file', '']], csv)]);
+      assert.equal(a.status, 200);
+      assert.equal(b.status, 200);
+      const ids = [((await a.json()) as { id: string }).id, ((await b.json()) as { id: string }).id];
+      assert.ok(ids.filter((id) => parsedDuringUpload(app, id) === true).length <= 1);
+      await assertClean(app);
+    } finally {
+      await app.close();
+    }
   });
 
   it('when a client disconnects while its upload waits in the queue, then its analysis is skipped without an error and the next one is served', async () => {

@@ -16,6 +16,7 @@ export function wantsHtml(req: Request): boolean {
 
 export function analyzeRoutes(deps: { config: Config; service: AnalyzeService }): Router {
   const router = Router();
+  const parseClaims = new WeakMap<Request, () => void>();
   const bodySchema = analyzeBodySchema(deps.config.detection);
   /**
    * Parse the CSV while it arrives, with the features of the fields sent before it (the form and
@@ -23,9 +24,14 @@ export function analyzeRoutes(deps: { config: Config; service: AnalyzeService })
    * holds a path, not a parsed table. A later `features` field makes the route parse from disk.
    */
   const parseWhileUploading = (req: Request) => {
-    if (!deps.service.wouldStartNow()) return null;
     const body = bodySchema.safeParse(req.body);
-    return body.success ? analysisCsvOptions(body.data.features) : null;
+    if (!body.success) return null;
+    const release = deps.service.claimParse();
+    if (!release) return null;
+    // Released when the analysis starts, or when the request ends without one (errors, aborts).
+    parseClaims.set(req, release);
+    req.res?.on('close', release);
+    return analysisCsvOptions(body.data.features);
   };
   router.post(
     '/analyze',
@@ -46,6 +52,7 @@ export function analyzeRoutes(deps: { config: Config; service: AnalyzeService })
       const table = parsedUpload(req, analysisCsvOptions(parameters.features));
       const summary = await deps.service.analyze({ path: file.path, fileName: displayFileName(file.originalname), table }, parameters, {
         clientGone: () => res.destroyed,
+        releaseParse: parseClaims.get(req),
       });
       if (summary === null) return;
       res.locals.analysisId = summary.id;

@@ -22,10 +22,30 @@ export interface AnalyzeServiceDeps {
 export class AnalyzeService {
   constructor(private readonly deps: AnalyzeServiceDeps) {}
 
+  /** Uploads being parsed while they arrive, whose analyses have not started yet. */
+  private parseClaims = 0;
+
   /** True when an analysis submitted now would start at once (a free slot, nobody waiting). */
   wouldStartNow(): boolean {
     const { queue } = this.deps;
     return queue.running < queue.concurrency && queue.waiting === 0;
+  }
+
+  /**
+   * Claims the right to parse an upload while it arrives: only while its analysis would start at
+   * once and no other upload holds a claim, so uploads arriving together do not all hold a parsed
+   * table while they wait. Returns the release function (idempotent), or null when refused.
+   */
+  claimParse(): (() => void) | null {
+    if (!this.wouldStartNow() || this.parseClaims > 0) return null;
+    this.parseClaims++;
+    let held = true;
+    return () => {
+      if (held) {
+        held = false;
+        this.parseClaims--;
+      }
+    };
   }
 
   /**
@@ -36,11 +56,12 @@ export class AnalyzeService {
   async analyze(
     upload: { path: string; fileName: string; table?: FlowTable },
     parameters: AnalysisParameters,
-    options: { clientGone?: () => boolean } = {},
+    options: { clientGone?: () => boolean; releaseParse?: () => void } = {},
   ): Promise<AnalysisSummary | null> {
     const { config, logger, store, queue } = this.deps;
     try {
       return await queue.run(() => {
+        options.releaseParse?.();
         // A client that left while its upload waited in the queue gets nothing: its upload is
         // already removed, so the slot goes to the next one instead of failing on a missing file.
         if (options.clientGone?.()) {
