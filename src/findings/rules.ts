@@ -384,16 +384,31 @@ function bound(ctx: Context, resolved: ResolvedRules): BoundRules {
 }
 
 const repeatCache = new WeakMap<Context, Int32Array>();
-const repeatKey = (ctx: Context, i: number): number =>
-  ctx.src && ctx.dst ? (ctx.src[i] * ctx.addresses.length + ctx.dst[i]) * 65536 + (ctx.dport ? ctx.dport[i] & 0xffff : 0) : ctx.dport ? ctx.dport[i] & 0xffff : 0;
+
+/**
+ * One number per row for (source, destination, port): the address pair is made a dense code first,
+ * so the key stays exact (below 2^53) however many addresses there are; a missing address (-1) is a
+ * value of its own, not another address's.
+ */
+function repeatKeys(ctx: Context): Float64Array {
+  const keys = new Float64Array(ctx.n);
+  const port = (i: number) => (ctx.dport ? ctx.dport[i] & 0xffff : 0);
+  if (!ctx.src || !ctx.dst) {
+    for (let i = 0; i < ctx.n; i++) keys[i] = port(i);
+    return keys;
+  }
+  const width = ctx.addresses.length + 1;
+  for (let i = 0; i < ctx.n; i++) keys[i] = (ctx.src[i] + 1) * width + (ctx.dst[i] + 1);
+  const pairs = denseCodesOf(keys).codes;
+  for (let i = 0; i < ctx.n; i++) keys[i] = pairs[i] * 65536 + port(i);
+  return keys;
+}
 
 /** Flows sharing this row's source, destination and port (or its port alone without addresses). */
 export function repeatCount(ctx: Context, row: number): number {
   let repeats = repeatCache.get(ctx);
   if (!repeats) {
-    const keys = new Float64Array(ctx.n);
-    for (let i = 0; i < ctx.n; i++) keys[i] = repeatKey(ctx, i);
-    const { codes, count } = denseCodesOf(keys);
+    const { codes, count } = denseCodesOf(repeatKeys(ctx));
     const counts = new Int32Array(count);
     for (let i = 0; i < ctx.n; i++) counts[codes[i]]++;
     repeats = new Int32Array(ctx.n);

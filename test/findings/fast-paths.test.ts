@@ -178,3 +178,18 @@ test('when times have fractional milliseconds (Zeek-style epochs) or include epo
     assert.deepEqual(Array.from(timeOrder(time)), expected, JSON.stringify(times));
   }
 });
+
+test('when there are hundreds of thousands of addresses, then repeat counts keep (source, destination, port) apart exactly', async () => {
+  const { repeatCount } = await import('../../src/findings/rules.ts');
+  const addresses = Array.from({ length: 400_000 }, (_, i) => `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+  // Rows 0 and 1 differ only by port: (src * 400000 + dst) * 65536 + port passes 2^53 here, where
+  // ports 20 and 21 rounded to the same key. Rows 2 and 3 share everything.
+  const ctx = {
+    n: 4,
+    src: Int32Array.from([399_999, 399_999, 5, 5]),
+    dst: Int32Array.from([399_998, 399_998, 7, 7]),
+    dport: Float64Array.from([20, 21, 443, 443]),
+    addresses,
+  } as unknown as Parameters<typeof repeatCount>[0];
+  assert.deepEqual([0, 1, 2, 3].map((r) => repeatCount(ctx, r)), [1, 1, 2, 2]);
+});
