@@ -14,6 +14,7 @@ import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { closeScorePool, warmScorePool } from './detection/index.ts';
 import { closeLogger, createLogger, type Logger } from './logging/index.ts';
 import { AnalysisStore } from './storage/index.ts';
+import { sweepPartialUploads } from './web/upload.ts';
 
 /** Detector worker threads per analysis (the pool is warmed with this many at start). */
 const DETECTOR_WORKERS = 2;
@@ -28,10 +29,16 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** What a crashed run left behind: temp analysis folders, temp samples, partial uploads. */
+async function sweepLeftovers(config: Config, store: AnalysisStore): Promise<void> {
+  await store.init();
+  await sweepPartialUploads(config.paths.uploads);
+}
+
 /** Starts one HTTP server process (a cluster worker or the only process). */
 export async function startServer(config: Config, logger: Logger, options: { sweep?: boolean } = {}): Promise<RunningServer> {
   const store = new AnalysisStore(config.paths.outputs);
-  if (options.sweep ?? true) await store.init();
+  if (options.sweep ?? true) await sweepLeftovers(config, store);
   const queue = new AnalysisQueue({ concurrency: 1, maxWaiting: config.server.maxQueue });
   const app = createApp({ config, logger, store, queue, detectorWorkers: DETECTOR_WORKERS });
   const server = await new Promise<Server>((resolve, reject) => {
@@ -95,7 +102,7 @@ async function runWorker(config: Config, logger: Logger, sweep: boolean): Promis
 }
 
 async function runPrimary(config: Config, logger: Logger): Promise<void> {
-  await new AnalysisStore(config.paths.outputs).init(); // sweep leftovers once, before any worker writes
+  await sweepLeftovers(config, new AnalysisStore(config.paths.outputs)); // once, before any worker writes
   const n = config.server.workers;
   let stopping = false;
   const restarts: number[] = [];

@@ -54,11 +54,13 @@ export class AnalysisStore {
     this.samplesDir = path.join(this.outputsDir, 'samples');
   }
 
-  /** Creates the folders and removes temp folders a crashed run left behind. */
+  /** Creates the folders and removes the temp folders and temp sample files a crashed run left behind. */
   async init(): Promise<void> {
     await mkdir(this.samplesDir, { recursive: true });
-    for (const entry of await readdir(this.outputsDir)) {
-      if (entry.startsWith(TMP_PREFIX)) await rm(path.join(this.outputsDir, entry), { recursive: true, force: true });
+    for (const dir of [this.outputsDir, this.samplesDir]) {
+      for (const entry of await readdir(dir)) {
+        if (entry.startsWith(TMP_PREFIX)) await rm(path.join(dir, entry), { recursive: true, force: true });
+      }
     }
   }
 

@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, Transform } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
@@ -21,6 +21,24 @@ import { AppError } from './errors.ts';
 
 export const ACCEPTED_MIME_TYPES = ['text/csv', 'application/vnd.ms-excel', 'text/plain', 'application/csv', 'text/x-csv'] as const;
 const TEXT_EXTENSIONS = ['', '.csv', '.txt', '.log'];
+
+const UPLOAD_PREFIX = 'upload-';
+const UPLOAD_SUFFIX = '.part';
+
+/**
+ * Removes uploads a crashed process left in `dir`. Call it only at start-up, before this process
+ * (or, in cluster mode, any worker) accepts an upload: every upload in flight is such a file.
+ */
+export async function sweepPartialUploads(dir: string): Promise<number> {
+  let removed = 0;
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    if (entry.startsWith(UPLOAD_PREFIX) && entry.endsWith(UPLOAD_SUFFIX)) {
+      await rm(path.join(dir, entry), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
 
 export interface UploadOptions {
   readonly dir: string;
@@ -137,7 +155,7 @@ class CsvStorage implements multer.StorageEngine {
       cb(new multer.MulterError('STREAM_DESTROYED' as multer.ErrorCode));
       return;
     }
-    const filename = `upload-${randomBytes(12).toString('hex')}.part`;
+    const filename = `${UPLOAD_PREFIX}${randomBytes(12).toString('hex')}${UPLOAD_SUFFIX}`;
     const finalPath = path.join(this.dir, filename);
     pathsByRequest.get(req)?.push(finalPath);
     let csvOptions: CsvOptions | null = null;

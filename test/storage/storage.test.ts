@@ -100,6 +100,24 @@ describe('AnalysisStore', () => {
     assert.deepEqual(await readdir(dir), ['samples']);
   });
 
+  it('when the store starts, then temp sample files left by a crash are removed and finished samples kept', async () => {
+    await writeFile(path.join(dir, 'samples', '.tmp-sample_20240115_080000_abcdef.csv'), 'partial');
+    await writeFile(path.join(dir, 'samples', 'sample_20240115_080000_abcdef.csv'), 'done');
+    await store.init();
+    assert.deepEqual(await readdir(path.join(dir, 'samples')), ['sample_20240115_080000_abcdef.csv']);
+  });
+
+  it('when a process starts, then partial uploads a crash left are removed and other files kept', async () => {
+    const { sweepPartialUploads } = await import('../../src/web/upload.ts');
+    const uploads = path.join(dir, 'uploads');
+    await mkdir(uploads);
+    await writeFile(path.join(uploads, 'upload-0123456789abcdef01234567.part'), 'half a file');
+    await writeFile(path.join(uploads, 'notes.txt'), 'not ours');
+    assert.equal(await sweepPartialUploads(uploads), 1);
+    assert.deepEqual(await readdir(uploads), ['notes.txt']);
+    assert.equal(await sweepPartialUploads(path.join(dir, 'missing')), 0, 'a missing folder is fine');
+  });
+
   it('when a sample name is made, then it matches the sample pattern under outputs/samples', () => {
     const { name, path: p } = store.newSampleName(new Date(Date.UTC(2024, 0, 15)));
     assert.match(name, /^sample_20240115_000000_[0-9a-f]{6}\.csv$/);
