@@ -29,6 +29,10 @@ export function csvCell(text: string): string {
   return NEEDS_QUOTES.test(t) ? `"${t.replaceAll('"', '""')}"` : t;
 }
 
+/** Decimals of the score and severity columns, the same in every CSV the app writes. */
+export const SCORE_DIGITS = 6;
+export const SEVERITY_DIGITS = 2;
+
 /** A number as a CSV cell with `digits` decimals ('' when not finite). */
 export function numberCell(v: number, digits: number): string {
   return Number.isFinite(v) ? v.toFixed(digits) : '';

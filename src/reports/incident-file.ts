@@ -16,15 +16,13 @@
 import { z } from 'zod';
 import type { FlowFinding } from '../findings/types.ts';
 import type { FlowTable } from '../ingest/index.ts';
-import { appendedNames, csvCell, numberCell } from './csv.ts';
+import { appendedNames, csvCell, numberCell, SCORE_DIGITS, SEVERITY_DIGITS } from './csv.ts';
 import { readOriginalLines } from './writers.ts';
 
 export const INCIDENTS_FILE_VERSION = 1;
 
 export const INCIDENT_REPORT_COLUMNS = ['anomaly_score', 'severity', 'is_anomaly', 'attack_type', 'incident_id', 'reason'] as const;
 
-const SCORE_DIGITS = 6;
-const SEVERITY_DIGITS = 2;
 /** Rows read from input.csv per step of an incident report (memory stays bounded). */
 const REPORT_BATCH = 16_384;
 

@@ -14,7 +14,7 @@ import {
   scanFileRecords,
   ST_OK,
 } from '../ingest/index.ts';
-import { appendedNames, csvCell, numberCell, writeAtomically } from './csv.ts';
+import { appendedNames, csvCell, numberCell, SCORE_DIGITS, SEVERITY_DIGITS, writeAtomically } from './csv.ts';
 import { DEFAULT_RECOMMENDATIONS, explanationSentence, topFeaturesText } from './text.ts';
 
 export const ANOMALY_REPORT_COLUMNS = [
@@ -59,8 +59,6 @@ export interface ScoredDatasetOptions {
   readonly flowFindings?: ReadonlyMap<number, FlowFinding>;
 }
 
-const SCORE_DIGITS = 6;
-const SEVERITY_DIGITS = 2;
 /** Rows whose original bytes are at most this far apart are read with one read. */
 const READ_GAP = 64 * 1024;
 const READ_SPAN = 4 * 1024 * 1024;
@@ -246,7 +244,7 @@ export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<vo
   });
 }
 
-/** True when a field of the last record would need escaping (formula-like or not a plain copy). */
+/** True when the last record can be copied as it is: no field is formula-like (a leading - or + only on a plain number). */
 function recordIsSafe(buf: Buffer, tok: CsvTokenizer, res: DecodeResult): boolean {
   const starts = tok.starts;
   const ends = tok.ends;
