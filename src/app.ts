@@ -28,6 +28,8 @@ export interface AppDeps {
   readonly store?: AnalysisStore;
   /** Default: concurrency 1, config.server.maxQueue waiting. server.ts passes its own to close it on shutdown. */
   readonly queue?: AnalysisQueue;
+  /** Default: a service over the store. server.ts and tests pass their own to wait for charts being drawn. */
+  readonly reports?: ReportsService;
   /** Folder holding views/, public/ and node_modules/ (default: the project root). */
   readonly rootDir?: string;
   /** Views folder (default <rootDir>/views). */
@@ -36,6 +38,11 @@ export interface AppDeps {
   readonly detectorWorkers?: number;
   /** results.csv now or on first download (default: by size, see runAnalysis). */
   readonly scoredDataset?: 'eager' | 'lazy';
+  /**
+   * Chart PNGs: 'deferred' (default) answers /analyze before drawing them and draws them right
+   * after (or when first asked for); 'eager' draws them inside the analysis.
+   */
+  readonly charts?: 'eager' | 'deferred';
 }
 
 function packageVersion(root: string): string {
@@ -54,9 +61,17 @@ export function createApp(deps: AppDeps): Express {
   mkdirSync(config.paths.uploads, { recursive: true });
   mkdirSync(store.samplesDir, { recursive: true });
 
-  const analyze = new AnalyzeService({ config, logger, store, queue, workers: deps.detectorWorkers, scoredDataset: deps.scoredDataset });
+  const reports = deps.reports ?? new ReportsService(store);
+  const analyze = new AnalyzeService({
+    config,
+    logger,
+    store,
+    queue,
+    workers: deps.detectorWorkers,
+    scoredDataset: deps.scoredDataset,
+    drawCharts: (deps.charts ?? 'deferred') === 'deferred' ? (id) => reports.drawCharts(id) : undefined,
+  });
   const generate = new GenerateService({ store, logger });
-  const reports = new ReportsService(store);
 
   const app = express();
   app.disable('x-powered-by');

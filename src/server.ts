@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { AnalysisQueue } from './analysis/queue.ts';
 import { createApp } from './app.ts';
+import { ReportsService } from './web/reports/service.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { closeScorePool, warmScorePool } from './detection/index.ts';
 import { closeLogger, createLogger, type Logger } from './logging/index.ts';
@@ -40,7 +41,8 @@ export async function startServer(config: Config, logger: Logger, options: { swe
   const store = new AnalysisStore(config.paths.outputs);
   if (options.sweep ?? true) await sweepLeftovers(config, store);
   const queue = new AnalysisQueue({ concurrency: 1, maxWaiting: config.server.maxQueue });
-  const app = createApp({ config, logger, store, queue, detectorWorkers: DETECTOR_WORKERS });
+  const reports = new ReportsService(store);
+  const app = createApp({ config, logger, store, queue, reports, detectorWorkers: DETECTOR_WORKERS });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.server.port, config.server.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once('error', reject);
@@ -70,6 +72,7 @@ export async function startServer(config: Config, logger: Logger, options: { swe
         server.closeIdleConnections();
         await queue.close();
         await closed;
+        await reports.settled(); // charts being drawn after an answer
         await closeScorePool();
         logger.info('shut down cleanly');
       })();

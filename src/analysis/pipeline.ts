@@ -13,7 +13,7 @@ import { analyzeFindings } from '../findings/index.ts';
 import type { Findings, FlowFinding, Incident } from '../findings/types.ts';
 import { column, columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
-import { renderDistribution, renderScatter, renderTimeline, sampleChartPoints } from '../charts/index.ts';
+import { CHART_INPUTS_VERSION, CHART_KINDS, type ChartInputs, distributionData, renderStoredChart, sampleChartPoints } from '../charts/index.ts';
 import {
   anomalyRowsOf,
   DEFAULT_RECOMMENDATIONS,
@@ -64,6 +64,12 @@ export interface RunAnalysisOptions {
    * and the CSV reports: same bytes as in-process. Default: from REPORT_WORKER_MIN_ROWS rows up.
    */
   readonly reportWorker?: boolean;
+  /**
+   * The chart PNGs: 'eager' draws them into the analysis folder now; 'deferred' stores only what
+   * they are drawn from (charts.json, points.json, the summary), for whoever serves them to draw
+   * each when first asked for (same bytes; see charts/stored.ts). Default 'eager'.
+   */
+  readonly charts?: 'eager' | 'deferred';
 }
 
 /** How the pipeline parses its input for these features (a table given to runAnalysis must match). */
@@ -328,22 +334,26 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
           : writeScoredDataset({ sourcePath: inputPath, table, outPath: file('results.csv'), scores, severity, isAnomaly, flowFindings: findings.flows }),
       ]),
     );
+    const chartInputs: ChartInputs = {
+      version: CHART_INPUTS_VERSION,
+      settings,
+      distribution: distributionData(scores, isAnomaly, model.offset, settings.distribution.bins),
+    };
     const charts = timed(async () => {
-      const [scatterPng, distributionPng, timelinePng] = await Promise.all([
-        renderScatter(points, settings),
-        renderDistribution(scores, isAnomaly, model.offset, settings),
-        renderTimeline(findings.time, findings.incidents, settings),
-      ]);
-      await settleAll([
-        writeFile(file('scatter.png'), scatterPng),
-        writeFile(file('distribution.png'), distributionPng),
-        writeFile(file('timeline.png'), timelinePng),
-      ]);
+      if (options.charts === 'deferred') return;
+      const sources = {
+        inputs: chartInputs,
+        points: async () => points,
+        timeline: async () => ({ time: findings.time, incidents: findings.incidents }),
+      };
+      const pngs = await Promise.all(CHART_KINDS.map((kind) => renderStoredChart(kind, sources)));
+      await settleAll(CHART_KINDS.map((kind, k) => writeFile(file(`${kind}.png`), pngs[k])));
     });
     const writes = timed(() =>
       settleAll([
         anomaliesJson ?? writeAnomalyRowsJob(job),
         writeFile(file('points.json'), JSON.stringify(points)),
+        writeFile(file('charts.json'), JSON.stringify(chartInputs)),
         writeFile(file('model.json'), JSON.stringify(model.toJSON())),
         writeFile(
           file('incidents.json'),

@@ -13,7 +13,10 @@
  *                    (reports/incident-file.ts): GET /download/<id>/incident/<incidentId> and the
  *                    page's ?incident= filter read it, with input.csv and anomalies.json
  *   model.json       the fitted AnomalyModel (toJSON), for later reuse
+ *   charts.json      ChartInputs: the chart settings and the score histogram (charts/stored.ts)
  *   scatter.png  distribution.png  timeline.png
+ *                    drawn with the analysis, or (the web app) from charts.json, points.json and
+ *                    summary.json right after it answers or when first asked for
  */
 import type { FeatureContribution, FeatureStats } from '../detection/types.ts';
 import type { AttackType, Incident, LegacyRecommendation, TimeAnalysis } from '../findings/types.ts';

@@ -362,14 +362,25 @@ const verticalLinePlugin: Plugin = {
   },
 };
 
-export async function renderDistribution(
-  scores: Float64Array,
-  isAnomaly: Uint8Array,
-  offset: number,
-  settings: ChartSettings,
-): Promise<Buffer> {
-  const bins = Math.max(1, Math.floor(settings.distribution.bins));
-  const { colors, alpha } = settings.scatter;
+/**
+ * What the distribution chart draws: the score histogram of normal and anomalous rows over
+ * [lo, hi] (the scores' range and the threshold, padded 2%), in `normal.length` equal bins. Small
+ * (two arrays of `bins` counts), so it is stored with an analysis and the PNG drawn when first asked for.
+ */
+export interface DistributionData {
+  readonly lo: number;
+  readonly hi: number;
+  /** sklearn's offset_: rows left of it are anomalies. */
+  readonly offset: number;
+  readonly normal: readonly number[];
+  readonly anomalous: readonly number[];
+  readonly normalTotal: number;
+  readonly anomalyTotal: number;
+}
+
+/** The histogram renderDistribution draws for these scores (one pass for the range, one for the counts). */
+export function distributionData(scores: Float64Array, isAnomaly: Uint8Array, offset: number, bins: number): DistributionData {
+  const n = Math.max(1, Math.floor(bins));
   let lo = Infinity;
   let hi = -Infinity;
   let nAnom = 0;
@@ -395,15 +406,33 @@ export async function renderDistribution(
   const pad = (hi - lo) * 0.02;
   lo -= pad;
   hi += pad;
+  const { normal, anomalous } = histograms(scores, isAnomaly, lo, hi, n);
+  return { lo, hi, offset, normal, anomalous, normalTotal: scores.length - nAnom, anomalyTotal: nAnom };
+}
+
+/** The score distribution chart of `scores` (see distributionData and renderDistributionData). */
+export async function renderDistribution(
+  scores: Float64Array,
+  isAnomaly: Uint8Array,
+  offset: number,
+  settings: ChartSettings,
+): Promise<Buffer> {
+  return renderDistributionData(distributionData(scores, isAnomaly, offset, settings.distribution.bins), settings);
+}
+
+/** Draws a stored histogram (distributionData) with these settings' colours and size. */
+export async function renderDistributionData(data: DistributionData, settings: ChartSettings): Promise<Buffer> {
+  const { lo, hi, offset, normal, anomalous } = data;
+  const bins = normal.length;
+  const { colors, alpha } = settings.scatter;
   const width = (hi - lo) / bins;
-  const { normal, anomalous } = histograms(scores, isAnomaly, lo, hi, bins);
   const centre = (b: number) => lo + (b + 0.5) * width;
   const config: ChartConfiguration<'bar'> = {
     type: 'bar',
     data: {
       datasets: [
         {
-          label: `Normal (${formatCount(scores.length - nAnom)})`,
+          label: `Normal (${formatCount(data.normalTotal)})`,
           data: normal.map((y, b) => ({ x: centre(b), y })) as unknown as number[],
           backgroundColor: withAlpha(colors.normal, Math.max(alpha, 0.7)),
           borderColor: withAlpha(colors.normal, 1),
@@ -412,7 +441,7 @@ export async function renderDistribution(
           categoryPercentage: 0.98,
         },
         {
-          label: `Anomalies (${formatCount(nAnom)})`,
+          label: `Anomalies (${formatCount(data.anomalyTotal)})`,
           data: anomalous.map((y, b) => ({ x: centre(b), y })) as unknown as number[],
           backgroundColor: withAlpha(colors.anomaly, 0.85),
           borderColor: withAlpha(colors.anomaly, 1),
@@ -486,6 +515,9 @@ interface Band {
   readonly fill: string;
 }
 
+/** What the timeline needs of an incident (a stored summary's incidents have it). */
+export type TimelineIncident = Pick<Incident, 'id' | 'firstSeen' | 'lastSeen' | 'severity'>;
+
 export interface IncidentLane {
   readonly id: string;
   readonly start: number;
@@ -498,7 +530,7 @@ export interface IncidentLane {
  * Places incidents (most severe first, at most `maxLanes` lanes) on non-overlapping lanes, like a
  * Gantt strip; `minGap` (ms) keeps labels apart. Incidents that fit no lane are left out.
  */
-export function incidentLanes(incidents: readonly Incident[], maxLanes: number, minGap: number): IncidentLane[] {
+export function incidentLanes(incidents: readonly TimelineIncident[], maxLanes: number, minGap: number): IncidentLane[] {
   const lanes: { start: number; end: number }[][] = [];
   const out: IncidentLane[] = [];
   const timed = incidents
@@ -628,7 +660,7 @@ async function renderMessage(figsize: readonly [number, number], lines: string[]
  * smaller than the flows'. Incidents are shaded red (labelled with their id), bursts amber.
  * Drawn at the distribution figsize. Without timestamps, an image that says so.
  */
-export async function renderTimeline(time: TimeAnalysis, incidents: readonly Incident[], settings: ChartSettings): Promise<Buffer> {
+export async function renderTimeline(time: TimeAnalysis, incidents: readonly TimelineIncident[], settings: ChartSettings): Promise<Buffer> {
   const figsize = settings.distribution.figsize;
   if (!time.available || time.buckets.length === 0) {
     return renderMessage(figsize, [

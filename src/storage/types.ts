@@ -20,6 +20,7 @@ export const ANALYSIS_FILES = [
   'rows.bin',
   'incidents.json',
   'model.json',
+  'charts.json',
   'scatter.png',
   'distribution.png',
   'timeline.png',

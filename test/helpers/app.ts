@@ -12,6 +12,7 @@ import { createApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { createLogger, MemoryTransport } from '../../src/logging/index.ts';
 import { AnalysisStore } from '../../src/storage/index.ts';
+import { ReportsService } from '../../src/web/reports/service.ts';
 
 export { PROJECT_ROOT } from './paths.ts';
 /** Views that print their locals as JSON, to assert what each page is given. */
@@ -25,6 +26,8 @@ export interface TestApp {
   readonly store: AnalysisStore;
   readonly queue: AnalysisQueue;
   close(): Promise<void>;
+  /** Resolves when the charts being drawn after an answer (and results.csv being written) are done. */
+  settled(): Promise<void>;
   /** Files (recursively, relative) under uploads/ and outputs/, excluding outputs/samples/*. */
   leftovers(): Promise<{ uploads: string[]; temp: string[] }>;
 }
@@ -38,6 +41,8 @@ export interface TestAppOptions {
   readonly maxWaiting?: number;
   /** results.csv with the analysis or on first download (default: by size). */
   readonly scoredDataset?: 'eager' | 'lazy';
+  /** Chart PNGs inside the analysis or after it answers (default, as in production). */
+  readonly charts?: 'eager' | 'deferred';
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -57,7 +62,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const store = new AnalysisStore(config.paths.outputs);
   await store.init();
   const queue = new AnalysisQueue({ concurrency: 1, maxWaiting: options.maxWaiting ?? config.server.maxQueue });
+  const reports = new ReportsService(store);
   const app = createApp({
+    reports,
     config,
     logger,
     store,
@@ -66,6 +73,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(options.realViews ? {} : { viewsDir: LOCALS_VIEWS }),
     detectorWorkers: 1,
     scoredDataset: options.scoredDataset,
+    charts: options.charts,
   });
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -79,10 +87,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     memory,
     store,
     queue,
+    settled: () => reports.settled(),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await queue.close();
+      await reports.settled(); // charts drawn after an answer write into dir
       await rm(dir, { recursive: true, force: true });
     },
     async leftovers() {

@@ -87,21 +87,17 @@ describe('POST /analyze', () => {
     assert.equal(body.analysis_url, links.page);
     assert.ok(Array.isArray(body.recommendations) && Array.isArray(body.incidents));
 
-    // Files on disk.
-    const files = (await readdir(path.join(t.config.paths.outputs, id))).sort();
-    assert.deepEqual(files, [
-      'anomalies.csv',
-      'anomalies.json',
-      'distribution.png',
-      'incidents.json',
-      'input.csv',
-      'model.json',
-      'points.json',
-      'results.csv',
-      'scatter.png',
-      'summary.json',
-      'timeline.png',
-    ]);
+    // Files on disk: the charts are drawn just after the answer, or when first asked for.
+    const charts = ['distribution.png', 'scatter.png', 'timeline.png'];
+    const artifacts = ['anomalies.csv', 'anomalies.json', 'charts.json', 'incidents.json', 'input.csv', 'model.json', 'points.json', 'results.csv', 'summary.json'];
+    const listing = async () => (await readdir(path.join(t.config.paths.outputs, id))).sort();
+    assert.deepEqual((await listing()).filter((f) => !f.includes('.png')), artifacts);
+    for (const url of Object.values(body.visualization_urls as Record<string, string>)) {
+      const res = await fetch(`${t.url}${url}`);
+      assert.equal(res.status, 200, url);
+      assert.equal(res.headers.get('content-type'), 'image/png');
+    }
+    assert.deepEqual(await listing(), [...artifacts, ...charts].sort());
     assert.equal(await readFile(path.join(t.config.paths.outputs, id, 'input.csv'), 'utf8'), csv);
     const summary = JSON.parse(await readFile(path.join(t.config.paths.outputs, id, 'summary.json'), 'utf8')) as AnalysisSummary;
     assert.equal(summary.id, id);

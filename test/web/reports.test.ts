@@ -1,7 +1,7 @@
 /** Downloads, chart images and the analysis JSON: valid, unknown and malformed ids. */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AnalysisSummary, AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
@@ -84,6 +84,54 @@ describe('GET /visualization/:id/:kind', () => {
       assert.deepEqual(bytes, await readFile(path.join(t.config.paths.outputs, id, `${kind}.png`)));
     });
   }
+
+  it('when an analysis answered before drawing its charts, then they are drawn from its stored data with the bytes drawn inside an analysis', async () => {
+    const eager = await startTestApp({ charts: 'eager' });
+    const deferred = await startTestApp({ charts: 'deferred' });
+    try {
+      const csv = trafficToCsv(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 6, rows: 3000, seed: 5 }));
+      const fields = { contamination: '0.05', random_state: '7', n_estimators: '40' };
+      const eagerId = ((await (await postCsv(eager.url, csv, { fields })).json()) as { id: string }).id;
+      const deferredId = ((await (await postCsv(deferred.url, csv, { fields })).json()) as { id: string }).id;
+      const eagerFolder = path.join(eager.config.paths.outputs, eagerId);
+      const folder = path.join(deferred.config.paths.outputs, deferredId);
+      // Drawn right after the answer, from charts.json, points.json and summary.json.
+      await deferred.settled();
+      for (const kind of ['scatter', 'distribution', 'timeline']) {
+        const expected = await readFile(path.join(eagerFolder, `${kind}.png`));
+        assert.ok((await readFile(path.join(folder, `${kind}.png`))).equals(expected), `${kind}: same bytes as drawn inside the analysis`);
+        // A chart not drawn yet is drawn by its request; two requests at once both get it whole.
+        await rm(path.join(folder, `${kind}.png`));
+        const answers = await Promise.all([0, 1].map(() => fetch(`${deferred.url}/visualization/${deferredId}/${kind}`)));
+        for (const res of answers) {
+          assert.equal(res.status, 200);
+          assert.equal(res.headers.get('content-type'), 'image/png');
+          assert.ok(Buffer.from(await res.arrayBuffer()).equals(expected), `${kind}: drawn on request`);
+        }
+        assert.ok((await readFile(path.join(folder, `${kind}.png`))).equals(expected));
+      }
+      assert.deepEqual((await readdir(folder)).filter((f) => f.endsWith('.tmp')), []);
+    } finally {
+      await eager.close();
+      await deferred.close();
+    }
+  });
+
+  it('when a chart was never drawn and its stored data is gone, then 404 names the chart', async () => {
+    const deferred = await startTestApp({ charts: 'deferred' });
+    try {
+      const newId = ((await (await postCsv(deferred.url, flowCsv({ rows: 200, anomalies: 4 }))).json()) as { id: string }).id;
+      await deferred.settled();
+      const folder = path.join(deferred.config.paths.outputs, newId);
+      await rm(path.join(folder, 'charts.json'));
+      await rm(path.join(folder, 'scatter.png'));
+      const res = await getJson(`${deferred.url}/visualization/${newId}/scatter`);
+      assert.equal(res.status, 404);
+      assert.deepEqual(res.body, { error: `Analysis ${newId} has no scatter chart.` });
+    } finally {
+      await deferred.close();
+    }
+  });
 
   it('when the kind is unknown, then 400 names it', async () => {
     const res = await getJson(`${t.url}/visualization/${id}/pie`);

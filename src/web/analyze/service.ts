@@ -17,6 +17,12 @@ export interface AnalyzeServiceDeps {
   readonly workers?: number;
   /** results.csv now or on first download (default: by size). */
   readonly scoredDataset?: 'eager' | 'lazy';
+  /**
+   * Given, analyses answer before their chart PNGs are drawn (runAnalysis `charts: 'deferred'`)
+   * and this draws them just after the answer is sent; a chart asked for sooner is drawn by its
+   * route. Without it the PNGs are drawn inside the analysis.
+   */
+  readonly drawCharts?: (id: string) => Promise<void>;
 }
 
 export class AnalyzeService {
@@ -60,7 +66,7 @@ export class AnalyzeService {
   ): Promise<AnalysisSummary | null> {
     const { config, logger, store, queue } = this.deps;
     try {
-      return await queue.run(() => {
+      const summary = await queue.run(() => {
         options.releaseParse?.();
         // A client that left while its upload waited in the queue gets nothing: its upload is
         // already removed, so the slot goes to the next one instead of failing on a missing file.
@@ -79,8 +85,19 @@ export class AnalyzeService {
           logger,
           workers: this.deps.workers,
           scoredDataset: this.deps.scoredDataset,
+          charts: this.deps.drawCharts ? 'deferred' : 'eager',
         });
       });
+      const draw = this.deps.drawCharts;
+      if (summary !== null && draw) {
+        // After the caller has sent its answer (that happens in this turn of the event loop).
+        setImmediate(() => {
+          draw(summary.id).catch((err: unknown) =>
+            logger.warn(`drawing the charts failed: ${(err as Error).message}`, { analysisId: summary.id, error: (err as Error).name }),
+          );
+        });
+      }
+      return summary;
     } finally {
       await rm(upload.path, { force: true }).catch(() => undefined);
     }

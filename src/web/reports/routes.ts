@@ -41,7 +41,7 @@ export function reportsRoutes(deps: { service: ReportsService }): Router {
 
   router.get('/visualization/:id/:kind', validate('params', chartParams, 'params'), async (_req: Request, res: Response) => {
     const { id, kind } = res.locals.params as ChartParams;
-    const file = await service.file(id, `${kind}.png`);
+    const file = await service.chart(id, kind);
     res.set('Cache-Control', CACHE);
     res.type('png').sendFile(file);
   });

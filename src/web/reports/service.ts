@@ -3,12 +3,15 @@
  * through a line index of anomalies.json (small LRU), not by parsing all of it; results.csv is
  * written from input.csv and rows.bin the first time it is asked for, when the analysis left it lazy.
  * An incident's CSV is streamed from input.csv and incidents.json; the anomalies of one incident are
- * found through incidents.json's positions in anomalies.json.
+ * found through incidents.json's positions in anomalies.json. Chart PNGs an analysis deferred are
+ * drawn from its stored chart data the first time they are asked for (one drawing per chart in this
+ * process; another process drawing the same chart writes the same bytes under its own temp name).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import type { AnalysisSummary, AnomalyRow } from '../../analysis/types.ts';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { AnalysisSummary, AnomalyRow, ChartPoints } from '../../analysis/types.ts';
+import { CHART_KINDS, type ChartInputs, type ChartKind, parseChartInputs, renderStoredChart } from '../../charts/index.ts';
 import { incidentReportChunks, type IncidentFlowsEntry, type IncidentsFile, parseIncidentsFile, writeScoredDatasetFromRows } from '../../reports/index.ts';
 import { jsonLinesIndex, readJsonLinesRange, type AnalysisFile, type AnalysisStore } from '../../storage/index.ts';
 import { AppError } from '../errors.ts';
@@ -57,6 +60,10 @@ export class ReportsService {
   private readonly incidentsCache = new Map<string, IncidentsFile | null>();
   /** results.csv files being written, by analysis id (one writer per file in this process). */
   private readonly building = new Map<string, Promise<void>>();
+  /** Chart PNGs being drawn, by `<id>/<kind>`. */
+  private readonly drawing = new Map<string, Promise<void>>();
+  /** drawCharts calls under way. */
+  private readonly background = new Set<Promise<void>>();
 
   constructor(private readonly store: AnalysisStore) {}
 
@@ -99,6 +106,63 @@ export class ReportsService {
     }
     await pending;
     return out;
+  }
+
+  /** Path of a chart PNG, drawing it first when the analysis left it to be drawn when asked for. */
+  async chart(id: string, kind: ChartKind): Promise<string> {
+    if (!(await this.store.exists(id))) throw new AppError(404, `No analysis with id ${id}.`);
+    const out = this.store.filePath(id, `${kind}.png`);
+    if (existsSync(out)) return out;
+    const key = `${id}/${kind}`;
+    let pending = this.drawing.get(key);
+    if (!pending) {
+      pending = this.drawChart(id, kind, out).finally(() => this.drawing.delete(key));
+      this.drawing.set(key, pending);
+    }
+    await pending;
+    return out;
+  }
+
+  /** Resolves when every chart and results.csv being written now is done (failed ones too). */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.background, ...this.drawing.values(), ...this.building.values()]);
+  }
+
+  /** Draws every chart of an analysis that is not drawn yet (after an analysis answers). */
+  drawCharts(id: string): Promise<void> {
+    const task = (async () => {
+      for (const kind of CHART_KINDS) await this.chart(id, kind);
+    })();
+    const tracked = task.finally(() => this.background.delete(tracked));
+    tracked.catch(() => undefined); // the caller observes `task`
+    this.background.add(tracked);
+    return task;
+  }
+
+  private async drawChart(id: string, kind: ChartKind, out: string): Promise<void> {
+    let inputs: ChartInputs;
+    try {
+      inputs = parseChartInputs(await readFile(this.store.filePath(id, 'charts.json'), 'utf8'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError(404, `Analysis ${id} has no ${kind} chart.`);
+      throw err;
+    }
+    const png = await renderStoredChart(kind, {
+      inputs,
+      points: async () => JSON.parse(await readFile(this.store.filePath(id, 'points.json'), 'utf8')) as ChartPoints,
+      timeline: async () => {
+        const summary = await this.summary(id);
+        return { time: summary.time, incidents: summary.incidents };
+      },
+    });
+    const tmp = `${out}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(tmp, png);
+      await rename(tmp, out);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
   }
 
   async anomalies(id: string): Promise<readonly AnomalyRow[]> {
