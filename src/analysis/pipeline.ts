@@ -21,8 +21,7 @@ import {
   packAnomalyRowsJob,
   type ReportWorker,
   startReportWorker,
-  writeAnomalyReport,
-  writeAnomalyRowsJob,
+  writeAnomalyFiles,
   writeRowsFile,
   writeScoredDataset,
 } from '../reports/index.ts';
@@ -298,17 +297,27 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     }));
     const anomalyRank = new Int32Array(table.rowCount).fill(-1);
     for (let k = 0; k < anomalous.length; k++) anomalyRank[anomalous[k]] = k;
-    // anomalies.json: one job of plain data, run in the report worker when there is one (same
-    // bytes either way); the summary's top rows come from the same data.
-    // What the anomaly files (anomalies.json and the anomaly report CSV) are made of.
-    const anomalyRows = { table, rows: anomalous, scores, severity, explanations, flowFindings: findings.flows, recommendationFor };
-    const job = packAnomalyRowsJob({ ...anomalyRows, outPath: file('anomalies.json'), valueNames: valueNames(features) });
+    // The anomaly files (anomalies.json and the anomaly report CSV): one job of plain data, run in
+    // the report worker when there is one (same bytes either way); the summary's top rows come
+    // from the same data.
+    const job = packAnomalyRowsJob({
+      table,
+      rows: anomalous,
+      scores,
+      severity,
+      explanations,
+      flowFindings: findings.flows,
+      recommendationFor,
+      outPath: file('anomalies.json'),
+      valueNames: valueNames(features),
+      report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
+    });
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
     timer.mark('rows');
 
     // Charts, the anomaly files and the other artifacts depend on nothing of each other: they run
     // together, so one's file writes and PNG encoding overlap the others' work. The report worker
-    // gets its job first: it works on another core while this thread samples and draws the charts.
+    // gets its job first: it works on another core while this thread writes the rest.
     const worker = reportWorker !== null && reportWorker.alive ? reportWorker : null;
     const anomaliesJson = worker !== null ? worker.run(job) : null;
     anomaliesJson?.catch(() => undefined); // observed below (settleAll)
@@ -326,7 +335,6 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const phase = performance.now();
     const reports = timed(() =>
       settleAll([
-        writeAnomalyReport({ ...anomalyRows, sourcePath: inputPath, outPath: file('anomalies.csv') }),
         // results.csv (every row) is written when first downloaded, from input.csv and rows.bin,
         // unless the file is small enough for it to cost nothing now.
         lazyResults
@@ -351,7 +359,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     });
     const writes = timed(() =>
       settleAll([
-        anomaliesJson ?? writeAnomalyRowsJob(job),
+        anomaliesJson ?? writeAnomalyFiles(job),
         writeFile(file('points.json'), JSON.stringify(points)),
         writeFile(file('charts.json'), JSON.stringify(chartInputs)),
         writeFile(file('model.json'), JSON.stringify(model.toJSON())),

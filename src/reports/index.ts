@@ -11,7 +11,9 @@ export {
   type ScoredRows,
   scoredRowsOf,
   readOriginalLines,
+  type AnomalyReportRows,
   writeAnomalyReport,
+  writeAnomalyReportRows,
   writeScoredDataset,
   writeScoredRows,
 } from './writers.ts';
@@ -41,6 +43,8 @@ export {
   type AnomalyRowsJob,
   packAnomalyRowsJob,
   type PackedValueColumn,
+  writeAnomalyFiles,
+  writeAnomalyReportJob,
   writeAnomalyRowsJob,
 } from './report-job.ts';
 export { type ReportWorker, startReportWorker } from './report-runner.ts';

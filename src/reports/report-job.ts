@@ -12,6 +12,7 @@ import type { Explanation, FeatureContribution } from '../detection/types.ts';
 import type { AttackType, FlowFinding } from '../findings/types.ts';
 import { type Column, columnValueAsText, type FlowTable, formatTimestamp } from '../ingest/index.ts';
 import { writeJsonLines } from '../storage/json-lines.ts';
+import { writeAnomalyReportRows } from './writers.ts';
 
 /** One column of AnomalyRow.values (index k is the k-th anomaly). */
 export type PackedValueColumn =
@@ -19,9 +20,18 @@ export type PackedValueColumn =
   | { readonly name: string; readonly kind: 'time'; readonly values: Float64Array }
   | { readonly name: string; readonly kind: 'text'; readonly texts: readonly string[] };
 
-/** Everything anomalies.json says about its rows, by position k (most severe first). */
+/** Everything anomalies.json (and the anomaly report CSV) say about their rows, by position k (most severe first). */
 export interface AnomalyRowsJob {
+  /** anomalies.json */
   readonly outPath: string;
+  /** The anomaly report CSV too (writers.ts), from the source's bytes [starts[k], ends[k]); null: not in this job. */
+  readonly report: {
+    readonly sourcePath: string;
+    readonly outPath: string;
+    readonly header: readonly string[];
+    readonly starts: Float64Array;
+    readonly ends: Float64Array;
+  } | null;
   readonly row: Int32Array;
   readonly line: Int32Array;
   readonly score: Float64Array;
@@ -70,6 +80,8 @@ export interface AnomalyRowsInput {
   readonly explanations: ReadonlyMap<number, Explanation>;
   readonly flowFindings: ReadonlyMap<number, FlowFinding>;
   readonly recommendationFor: (row: number) => string;
+  /** Also write the anomaly report CSV: the uploaded file the table was parsed from, and where. */
+  readonly report?: { readonly sourcePath: string; readonly outPath: string };
 }
 
 class StringCodes {
@@ -171,16 +183,44 @@ export function packAnomalyRowsJob(input: AnomalyRowsInput): AnomalyRowsJob {
     }
   }
   explanation.start[n] = p;
-  return { outPath: input.outPath, row, line, score, severity, valueColumns, explanation, finding, recommendation, strings: strings.list };
+  let report: AnomalyRowsJob['report'] = null;
+  if (input.report !== undefined) {
+    const starts = new Float64Array(n);
+    const ends = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      starts[k] = table.rowOffsets[rows[k]];
+      ends[k] = table.rowOffsets[rows[k] + 1];
+    }
+    report = { ...input.report, header: [...table.header], starts, ends };
+  }
+  return { outPath: input.outPath, report, row, line, score, severity, valueColumns, explanation, finding, recommendation, strings: strings.list };
 }
 
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
+/** The explanation of the job's k-th anomaly (as the detector gave it), or undefined. */
+function explanationOf(job: AnomalyRowsJob, k: number): Explanation | undefined {
+  const { strings, explanation: ex } = job;
+  if (ex.has[k] !== 1) return undefined;
+  const contributions: FeatureContribution[] = [];
+  for (let p = ex.start[k]; p < ex.start[k + 1]; p++) {
+    contributions.push({
+      feature: strings[ex.feature[p]],
+      value: ex.value[p],
+      median: ex.median[p],
+      percentile: ex.percentile[p],
+      direction: strings[ex.direction[p]] as FeatureContribution['direction'],
+      weight: ex.weight[p],
+    });
+  }
+  return { row: job.row[k], contributions };
+}
+
 /** The job's k-th AnomalyRow: as the pipeline built it from its Maps, key for key. */
 export function anomalyRowOf(job: AnomalyRowsJob, k: number): AnomalyRow {
-  const { strings, explanation: ex, finding: f } = job;
+  const { strings, finding: f } = job;
   const values: Record<string, number | string | null> = {};
   for (const col of job.valueColumns) {
     if (col.kind === 'number') {
@@ -191,19 +231,7 @@ export function anomalyRowOf(job: AnomalyRowsJob, k: number): AnomalyRow {
       values[col.name] = text === '' ? null : text;
     }
   }
-  const contributions: FeatureContribution[] = [];
-  if (ex.has[k] === 1) {
-    for (let p = ex.start[k]; p < ex.start[k + 1]; p++) {
-      contributions.push({
-        feature: strings[ex.feature[p]],
-        value: ex.value[p],
-        median: ex.median[p],
-        percentile: ex.percentile[p],
-        direction: strings[ex.direction[p]] as FeatureContribution['direction'],
-        weight: ex.weight[p],
-      });
-    }
-  }
+  const contributions = explanationOf(job, k)?.contributions ?? [];
   const has = f.has[k] === 1;
   return {
     row: job.row[k],
@@ -229,4 +257,34 @@ export function anomalyRowsOf(job: AnomalyRowsJob, count: number): AnomalyRow[] 
 /** Writes anomalies.json: every row of the job, one per line (storage/json-lines.ts). */
 export async function writeAnomalyRowsJob(job: AnomalyRowsJob): Promise<void> {
   await writeJsonLines(job.outPath, job.row.length, (k) => anomalyRowOf(job, k));
+}
+
+/** Writes the job's anomaly report CSV (writers.ts; same bytes as writeAnomalyReport from the Maps). */
+export async function writeAnomalyReportJob(job: AnomalyRowsJob): Promise<void> {
+  const report = job.report;
+  if (report === null) throw new Error('This job has no anomaly report');
+  const { strings, finding: f } = job;
+  const has = (k: number) => f.has[k] === 1;
+  await writeAnomalyReportRows(report.sourcePath, report.outPath, {
+    header: report.header,
+    count: job.row.length,
+    starts: report.starts,
+    ends: report.ends,
+    lines: job.line,
+    score: (k) => job.score[k],
+    severity: (k) => job.severity[k],
+    type: (k) => (has(k) ? strings[f.type[k]] : 'untyped'),
+    confidence: (k) => (has(k) ? f.confidence[k] : undefined),
+    incidentId: (k) => (has(k) && f.incident[k] >= 0 ? strings[f.incident[k]] : ''),
+    explanation: (k) => explanationOf(job, k),
+    recommendation: (k) => strings[job.recommendation[k]],
+  });
+}
+
+/** Writes every file of the job: anomalies.json and, when the job has it, the anomaly report CSV, together. */
+export async function writeAnomalyFiles(job: AnomalyRowsJob): Promise<void> {
+  const writes = [writeAnomalyRowsJob(job)];
+  if (job.report !== null) writes.push(writeAnomalyReportJob(job));
+  const settled = await Promise.allSettled(writes);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
 }

@@ -4,7 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { Explanation } from '../detection/types.ts';
-import type { FlowFinding } from '../findings/types.ts';
+import type { AttackType, FlowFinding } from '../findings/types.ts';
 import {
   CsvTokenizer,
   decodeNumber,
@@ -198,6 +198,28 @@ export async function readOriginalLines(
 }
 
 /**
+ * What the anomaly report says about its k-th row (k = 0 is the most severe), however the caller
+ * holds it: Maps of the analysis in memory (writeAnomalyReport) or a packed job (report-job.ts).
+ */
+export interface AnomalyReportRows {
+  readonly header: readonly string[];
+  readonly count: number;
+  /** Bytes [starts[k], ends[k]) of the source are row k's record; lines[k] its line (for messages). */
+  readonly starts: ArrayLike<number>;
+  readonly ends: ArrayLike<number>;
+  readonly lines: ArrayLike<number>;
+  score(k: number): number;
+  severity(k: number): number;
+  type(k: number): string;
+  /** The attack type's confidence, or undefined when the row has no finding (an empty cell). */
+  confidence(k: number): number | undefined;
+  /** '' when none. */
+  incidentId(k: number): string;
+  explanation(k: number): Explanation | undefined;
+  recommendation(k: number): string;
+}
+
+/**
  * The anomaly report: for every row in `rows` (in that order), the row's original values, then
  * anomaly_score, severity, attack_type, attack_confidence, incident_id, top_features, explanation
  * and recommendation. Written to `outPath + '.tmp'` and renamed.
@@ -214,7 +236,27 @@ export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<vo
     ends[k] = table.rowOffsets[r + 1];
     lines[k] = table.lineNumbers[r];
   }
-  const original = await readOriginalRecords(opts.sourcePath, starts, ends, lines);
+  const typeOf = (k: number) => flowFindings?.get(rows[k])?.type ?? 'untyped';
+  await writeAnomalyReportRows(opts.sourcePath, opts.outPath, {
+    header: table.header,
+    count: n,
+    starts,
+    ends,
+    lines,
+    score: (k) => scores[rows[k]],
+    severity: (k) => severity[rows[k]],
+    type: typeOf,
+    confidence: (k) => flowFindings?.get(rows[k])?.confidence,
+    incidentId: (k) => flowFindings?.get(rows[k])?.incidentId ?? '',
+    explanation: (k) => explanations.get(rows[k]),
+    recommendation: (k) => (recommendationFor !== undefined ? recommendationFor(rows[k]) : DEFAULT_RECOMMENDATIONS[typeOf(k) as AttackType]),
+  });
+}
+
+/** The anomaly report (see writeAnomalyReport) of `rows`, from the source file at `sourcePath`. */
+export async function writeAnomalyReportRows(sourcePath: string, outPath: string, rows: AnomalyReportRows): Promise<void> {
+  const n = rows.count;
+  const original = await readOriginalRecords(sourcePath, rows.starts, rows.ends, rows.lines);
   // Types, incidents and recommendations repeat (one per incident or type): escape each once.
   const escaped = new Map<string, string>();
   const cell = (text: string): string => {
@@ -222,22 +264,19 @@ export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<vo
     if (c === undefined) escaped.set(text, (c = csvCell(text)));
     return c;
   };
-  await writeAtomically(opts.outPath, async (out) => {
-    const names = appendedNames(table.header, ANOMALY_REPORT_COLUMNS);
-    out.text(`${[...table.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
+  await writeAtomically(outPath, async (out) => {
+    const names = appendedNames(rows.header, ANOMALY_REPORT_COLUMNS);
+    out.text(`${[...rows.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
     for (let k = 0; k < n; k++) {
-      const row = rows[k];
-      const finding = flowFindings?.get(row);
-      const type = finding?.type ?? 'untyped';
-      const e = explanations.get(row);
-      const recommendation = recommendationFor !== undefined ? recommendationFor(row) : DEFAULT_RECOMMENDATIONS[type];
+      const confidence = rows.confidence(k);
+      const e = rows.explanation(k);
       out.bytes(original.bytes, original.start[k], original.end[k]);
       out.text(
-        `,${numberCell(scores[row], SCORE_DIGITS)},${numberCell(severity[row], SEVERITY_DIGITS)},${cell(type)},${
-          finding === undefined ? '' : numberCell(finding.confidence, 2)
-        },${cell(finding?.incidentId ?? '')},${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(
+        `,${numberCell(rows.score(k), SCORE_DIGITS)},${numberCell(rows.severity(k), SEVERITY_DIGITS)},${cell(rows.type(k))},${
+          confidence === undefined ? '' : numberCell(confidence, 2)
+        },${cell(rows.incidentId(k))},${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(
           e === undefined ? '' : explanationSentence(e),
-        )},${cell(recommendation)}\n`,
+        )},${cell(rows.recommendation(k))}\n`,
       );
       await out.flushIfOver();
     }

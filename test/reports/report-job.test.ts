@@ -12,7 +12,15 @@ import type { AnomalyRow } from '../../src/analysis/types.ts';
 import type { Explanation } from '../../src/detection/types.ts';
 import type { FlowFinding } from '../../src/findings/types.ts';
 import { columnValueAsText, type FlowTable, parseCsvFile } from '../../src/ingest/index.ts';
-import { anomalyRowsOf, packAnomalyRowsJob, startReportWorker, writeAnomalyRowsJob } from '../../src/reports/index.ts';
+import {
+  anomalyRowsOf,
+  packAnomalyRowsJob,
+  startReportWorker,
+  writeAnomalyFiles,
+  writeAnomalyReport,
+  writeAnomalyReportJob,
+  writeAnomalyRowsJob,
+} from '../../src/reports/index.ts';
 import { writeJsonLinesArray } from '../../src/storage/index.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'report-job-test-'));
@@ -154,6 +162,40 @@ describe('anomalies.json as a job', () => {
     }
     assert.equal(worker.alive, false);
     assert.deepEqual(await readFile(join(dir, 'there.json')), await readFile(join(dir, 'here.json')));
+  });
+
+  it('when the job also carries the anomaly report, then its CSV has the bytes writeAnomalyReport writes from the Maps, here, cloned and in the worker', async () => {
+    const s = await setup();
+    const input = {
+      table: s.table,
+      valueNames: s.names,
+      rows: s.rows,
+      scores: s.scores,
+      severity: s.severity,
+      explanations: s.explanations,
+      flowFindings: s.flowFindings,
+      recommendationFor: s.recommendationFor,
+    };
+    await writeAnomalyReport({ ...input, sourcePath: s.source, outPath: join(dir, 'maps.csv') });
+    const expected = await readFile(join(dir, 'maps.csv'), 'utf8');
+    assert.equal(expected.trimEnd().split('\n').length >= s.rows.length + 1, true);
+    const job = (name: string) => packAnomalyRowsJob({ ...input, outPath: join(dir, `${name}.json`), report: { sourcePath: s.source, outPath: join(dir, `${name}.csv`) } });
+    await writeAnomalyFiles(job('here'));
+    await writeAnomalyFiles(structuredClone(job('cloned')));
+    const worker = startReportWorker();
+    try {
+      await worker.run(job('there'));
+    } finally {
+      await worker.close();
+    }
+    for (const name of ['here', 'cloned', 'there']) {
+      assert.equal(await readFile(join(dir, `${name}.csv`), 'utf8'), expected, `${name}.csv`);
+      assert.deepEqual(await readFile(join(dir, `${name}.json`)), await readFile(join(dir, 'here.json')), `${name}.json`);
+    }
+    // A job without the report writes anomalies.json alone, and refuses to write a report.
+    const plain = packAnomalyRowsJob({ ...input, outPath: join(dir, 'plain.json') });
+    assert.equal(plain.report, null);
+    await assert.rejects(writeAnomalyReportJob(plain), /no anomaly report/);
   });
 
   it('when the worker cannot write, then run rejects', async () => {
