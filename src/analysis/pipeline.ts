@@ -313,11 +313,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
     });
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
-    timer.mark('rows');
-
-    // Charts, the anomaly files and the other artifacts depend on nothing of each other: they run
-    // together, so one's file writes and PNG encoding overlap the others' work. The report worker
-    // gets its job first: it works on another core while this thread writes the rest.
+    // The report worker gets its job now: it works on another core while this thread samples the
+    // chart points and writes the other artifacts.
     const worker = reportWorker !== null && reportWorker.alive ? reportWorker : null;
     const anomaliesJson = worker !== null ? worker.run(job) : null;
     anomaliesJson?.catch(() => undefined); // observed below (settleAll)
@@ -330,9 +327,31 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       xName,
       yName: sameAxis ? 'anomaly_score' : yName,
     });
+    timer.mark('rows');
+
+    // Charts, the anomaly files and the other artifacts depend on nothing of each other: they run
+    // together, so one's file writes and PNG encoding overlap the others' work.
     const settings = options.config.charts;
     const lazyResults = options.scoredDataset === 'lazy' || (options.scoredDataset === undefined && table.rowCount > EAGER_RESULTS_MAX_ROWS);
+    const chartInputs: ChartInputs = {
+      version: CHART_INPUTS_VERSION,
+      settings,
+      distribution: distributionData(scores, isAnomaly, model.offset, settings.distribution.bins),
+    };
     const phase = performance.now();
+    // Deferred: whoever serves the charts draws them from charts.json, points.json and the summary.
+    const charts =
+      options.charts === 'deferred'
+        ? Promise.resolve({ end: phase })
+        : timed(async () => {
+            const sources = {
+              inputs: chartInputs,
+              points: async () => points,
+              timeline: async () => ({ time: findings.time, incidents: findings.incidents }),
+            };
+            const pngs = await Promise.all(CHART_KINDS.map((kind) => renderStoredChart(kind, sources)));
+            await settleAll(CHART_KINDS.map((kind, k) => writeFile(file(`${kind}.png`), pngs[k])));
+          });
     const reports = timed(() =>
       settleAll([
         // results.csv (every row) is written when first downloaded, from input.csv and rows.bin,
@@ -342,21 +361,6 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
           : writeScoredDataset({ sourcePath: inputPath, table, outPath: file('results.csv'), scores, severity, isAnomaly, flowFindings: findings.flows }),
       ]),
     );
-    const chartInputs: ChartInputs = {
-      version: CHART_INPUTS_VERSION,
-      settings,
-      distribution: distributionData(scores, isAnomaly, model.offset, settings.distribution.bins),
-    };
-    const charts = timed(async () => {
-      if (options.charts === 'deferred') return;
-      const sources = {
-        inputs: chartInputs,
-        points: async () => points,
-        timeline: async () => ({ time: findings.time, incidents: findings.incidents }),
-      };
-      const pngs = await Promise.all(CHART_KINDS.map((kind) => renderStoredChart(kind, sources)));
-      await settleAll(CHART_KINDS.map((kind, k) => writeFile(file(`${kind}.png`), pngs[k])));
-    });
     const writes = timed(() =>
       settleAll([
         anomaliesJson ?? writeAnomalyFiles(job),
@@ -369,7 +373,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         ),
       ]),
     );
-    const [reportsDone, chartsDone, writesDone] = await settleAll([reports, charts, writes]);
+    const [chartsDone, reportsDone, writesDone] = await settleAll([charts, reports, writes]);
     void reportWorker?.close().catch(() => undefined);
     reportWorker = null;
     // Timings add up to the wall time: each step is what it added after the ones before it ended.
