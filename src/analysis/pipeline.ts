@@ -59,7 +59,7 @@ export interface RunAnalysisOptions {
    */
   readonly table?: FlowTable;
   /**
-   * Write anomalies.json in a worker thread (started while the detector fits), beside the charts
+   * Write anomalies.bin and the anomaly report CSV in a worker thread (started while the detector fits), beside the charts
    * and the CSV reports: same bytes as in-process. Default: from REPORT_WORKER_MIN_ROWS rows up.
    */
   readonly reportWorker?: boolean;
@@ -288,7 +288,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     let behaviourOnly = 0;
     for (const [row] of findings.flows) if (isAnomaly[row] !== 1) behaviourOnly++;
     // Every incident's rows most severe first: its sample of flows for the page, and all of them
-    // (with their positions in anomalies.json) for incidents.json.
+    // (with their positions in anomalies.bin) for incidents.json.
     const incidentRows = findings.incidents.map((inc) => ({ id: inc.id, rows: bySeverity(inc.rows, severity, scores) }));
     const flowOf = incidentFlowReader(table, scores, severity, isAnomaly, findings.flows);
     const incidents: AnalysisIncident[] = findings.incidents.map((inc, k) => ({
@@ -297,7 +297,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     }));
     const anomalyRank = new Int32Array(table.rowCount).fill(-1);
     for (let k = 0; k < anomalous.length; k++) anomalyRank[anomalous[k]] = k;
-    // The anomaly files (anomalies.json and the anomaly report CSV): one job of plain data, run in
+    // The anomaly files (anomalies.bin and the anomaly report CSV): one job of plain data, run in
     // the report worker when there is one (same bytes either way); the summary's top rows come
     // from the same data.
     const job = packAnomalyRowsJob({
@@ -308,7 +308,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       explanations,
       flowFindings: findings.flows,
       recommendationFor,
-      outPath: file('anomalies.json'),
+      outPath: file('anomalies.bin'),
       valueNames: valueNames(features),
       report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
     });

@@ -2,8 +2,10 @@
  * What an analysis leaves behind, under outputs/<id>/ (written to a temp folder, then renamed):
  *   input.csv        the uploaded file, as uploaded (source of the reports' original values)
  *   summary.json     AnalysisSummary (below): what the page and /analyze show
- *   anomalies.json   AnomalyRow[] for every anomalous row, most severe first (page table, paginated),
- *                    one row per line so a page is read without parsing the rest (storage/json-lines.ts)
+ *   anomalies.bin    every anomalous row, most severe first, binary and columnar: the page table's
+ *                    AnomalyRows are decoded from it a page at a time (reports/anomalies-file.ts);
+ *                    analyses from before it have anomalies.json, AnomalyRow[] one per line
+ *                    (storage/json-lines.ts)
  *   points.json      ChartPoints: a sample of rows for the interactive chart in the browser
  *   anomalies.csv    the anomaly report (GET /download/<id>)
  *   results.csv      every row with score, severity and label (GET /download/<id>/results); above
@@ -11,7 +13,7 @@
  *   rows.bin         the per-row scores, severities, types and incidents (reports/rows-file.ts)
  *   incidents.json   every flow behind each incident, with its score, severity, flag, type and reason
  *                    (reports/incident-file.ts): GET /download/<id>/incident/<incidentId> and the
- *                    page's ?incident= filter read it, with input.csv and anomalies.json
+ *                    page's ?incident= filter read it, with input.csv and anomalies.bin
  *   model.json       the fitted AnomalyModel (toJSON), for later reuse
  *   charts.json      ChartInputs: the chart settings and the score histogram (charts/stored.ts)
  *   scatter.png  distribution.png  timeline.png
@@ -97,7 +99,7 @@ export interface AnalysisSummary {
   readonly offset: number;
   readonly warnings: readonly string[];
   readonly featureStats: readonly FeatureStats[];
-  /** The most severe anomalies (at most 20) for quick views; all of them are in anomalies.json. */
+  /** The most severe anomalies (at most 20) for quick views; all of them are in anomalies.bin. */
   readonly topAnomalies: readonly AnomalyRow[];
   /**
    * Incidents with `rows` cut to at most 200 evidence rows each (flowCount keeps the true count; all
@@ -113,6 +115,6 @@ export interface AnalysisSummary {
   };
   /** Milliseconds per pipeline step (move, parse, fit, explain, findings, rows, charts, reports, write, commit). */
   readonly timings: Readonly<Record<string, number>>;
-  /** Behaviour-detector hits that the Isolation Forest did not flag (typed in findings, not in anomalies.json). */
+  /** Behaviour-detector hits that the Isolation Forest did not flag (typed in findings, not in anomalies.bin). */
   readonly behaviourOnly: number;
 }

@@ -2,7 +2,7 @@
  * incidents.json: every flow behind each incident (summary.json keeps at most 200 rows of each),
  * with what the incident's CSV needs about it, so GET /download/<id>/incident/<incidentId> is
  * written from input.csv and this file alone, and the page's incident filter finds the incident's
- * rows in anomalies.json without reading the rest. Columnar and dictionary-coded:
+ * rows in the anomaly table (anomalies.bin) without reading the rest. Columnar and dictionary-coded:
  *
  *   { version: 1, header, types, reasons,
  *     incidents: [{ id, rows, starts, ends, score, severity, anomaly, type, reason, anomalyRanks }] }
@@ -10,7 +10,7 @@
  * Per incident, index k of every array is its k-th flow, most severe first: `starts`/`ends` the
  * flow's bytes in input.csv, `score` (6 decimals) and `severity` (2 decimals) as the CSVs print
  * them, `anomaly` 1 where the detector flagged it, `type` an index into `types`, `reason` an index
- * into `reasons` (-1: none). `anomalyRanks`: positions in anomalies.json of the flagged flows,
+ * into `reasons` (-1: none). `anomalyRanks`: positions in anomalies.bin of the flagged flows,
  * ascending (the anomaly table's order).
  */
 import { z } from 'zod';
@@ -61,7 +61,7 @@ export interface IncidentsFileInput {
   readonly severity: Float64Array;
   readonly isAnomaly: Uint8Array;
   readonly flowFindings: ReadonlyMap<number, FlowFinding>;
-  /** Position of a flagged row in anomalies.json. */
+  /** Position of a flagged row in anomalies.bin. */
   readonly anomalyRank: (row: number) => number;
 }
 

@@ -48,3 +48,4 @@ export {
   writeAnomalyRowsJob,
 } from './report-job.ts';
 export { type ReportWorker, startReportWorker } from './report-runner.ts';
+export { AnomalyRowsFile, encodeAnomalyRowsFile, writeAnomalyRowsFile } from './anomalies-file.ts';

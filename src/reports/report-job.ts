@@ -1,17 +1,17 @@
 /**
- * anomalies.json (one AnomalyRow per line, ~86 MB for 50,000 anomalies) as a job of plain data:
- * typed arrays and string lists indexed by the anomaly's position k, no Maps, no object per row.
- * The pipeline packs it on the main thread (`packAnomalyRowsJob`) and runs it either in-process or
- * in a report worker (report-worker.ts), where its JSON text is made beside the charts and the
- * CSV reports instead of after them. Both ways run the same `writeAnomalyRowsJob` on the same data
- * (structured clone keeps every number and string), so the file is byte for byte the same; the
- * summary's top anomalies come from the same data (`anomalyRowsOf`).
+ * Every anomaly of an analysis as a job of plain data: typed arrays and string lists indexed by
+ * the anomaly's position k, no Maps, no object per row. The pipeline packs it on the main thread
+ * (`packAnomalyRowsJob`) and runs it either in-process or in a report worker (report-worker.ts):
+ * it becomes anomalies.bin (the same arrays on disk, anomalies-file.ts) and the anomaly report CSV.
+ * Both ways run the same writers on the same data (structured clone keeps every number and
+ * string), so the files are byte for byte the same; the summary's top anomalies and every page of
+ * the anomaly table are made by `anomalyRowOf` from the same data.
  */
 import type { AnomalyRow } from '../analysis/types.ts';
 import type { Explanation, FeatureContribution } from '../detection/types.ts';
 import type { AttackType, FlowFinding } from '../findings/types.ts';
 import { type Column, columnValueAsText, type FlowTable, formatTimestamp } from '../ingest/index.ts';
-import { writeJsonLines } from '../storage/json-lines.ts';
+import { writeAnomalyRowsFile } from './anomalies-file.ts';
 import { writeAnomalyReportRows } from './writers.ts';
 
 /** One column of AnomalyRow.values (index k is the k-th anomaly). */
@@ -20,9 +20,9 @@ export type PackedValueColumn =
   | { readonly name: string; readonly kind: 'time'; readonly values: Float64Array }
   | { readonly name: string; readonly kind: 'text'; readonly texts: readonly string[] };
 
-/** Everything anomalies.json (and the anomaly report CSV) say about their rows, by position k (most severe first). */
+/** Everything anomalies.bin (and the anomaly report CSV) say about their rows, by position k (most severe first). */
 export interface AnomalyRowsJob {
-  /** anomalies.json */
+  /** anomalies.bin */
   readonly outPath: string;
   /** The anomaly report CSV too (writers.ts), from the source's bytes [starts[k], ends[k]); null: not in this job. */
   readonly report: {
@@ -254,9 +254,9 @@ export function anomalyRowsOf(job: AnomalyRowsJob, count: number): AnomalyRow[] 
   return Array.from({ length: Math.min(count, job.row.length) }, (_, k) => anomalyRowOf(job, k));
 }
 
-/** Writes anomalies.json: every row of the job, one per line (storage/json-lines.ts). */
+/** Writes anomalies.bin: every row of the job (anomalies-file.ts). */
 export async function writeAnomalyRowsJob(job: AnomalyRowsJob): Promise<void> {
-  await writeJsonLines(job.outPath, job.row.length, (k) => anomalyRowOf(job, k));
+  await writeAnomalyRowsFile(job.outPath, job);
 }
 
 /** Writes the job's anomaly report CSV (writers.ts; same bytes as writeAnomalyReport from the Maps). */
@@ -281,7 +281,7 @@ export async function writeAnomalyReportJob(job: AnomalyRowsJob): Promise<void> 
   });
 }
 
-/** Writes every file of the job: anomalies.json and, when the job has it, the anomaly report CSV, together. */
+/** Writes every file of the job: anomalies.bin and, when the job has it, the anomaly report CSV, together. */
 export async function writeAnomalyFiles(job: AnomalyRowsJob): Promise<void> {
   const writes = [writeAnomalyRowsJob(job)];
   if (job.report !== null) writes.push(writeAnomalyReportJob(job));

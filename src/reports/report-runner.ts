@@ -1,8 +1,8 @@
 /**
  * A report worker for one analysis: started early (while the detector fits), given the packed
- * AnomalyRowsJob once the anomalies are known, and terminated when done: anomalies.json (JSON text
- * of every anomaly, the largest artifact) is then made on another core, beside the charts and the
- * CSV reports, instead of after them on the main thread.
+ * AnomalyRowsJob once the anomalies are known, and terminated when done: anomalies.bin and the
+ * anomaly report CSV (every anomaly's original record, explanation and recommendation as text) are
+ * then made on another core, beside the other artifacts, instead of after them on the main thread.
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../lib/worker.ts';

@@ -1,5 +1,5 @@
 /**
- * Report worker: writes anomalies.json (and the anomaly report CSV when the job has it) from one AnomalyRowsJob (report-job.ts) per message and
+ * Report worker: writes anomalies.bin (and the anomaly report CSV when the job has it) from one AnomalyRowsJob (report-job.ts) per message and
  * answers { ok: true } or { ok: false, message }. Started by startReportWorker() (report-runner.ts);
  * works under tsx and compiled.
  */

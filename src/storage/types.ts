@@ -14,6 +14,7 @@ export const ANALYSIS_FILES = [
   'input.csv',
   'summary.json',
   'anomalies.json',
+  'anomalies.bin',
   'points.json',
   'anomalies.csv',
   'results.csv',

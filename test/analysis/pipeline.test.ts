@@ -14,6 +14,7 @@ import { generateTraffic, trafficToCsv } from '../../src/generator/index.ts';
 import { createLogger, MemoryTransport } from '../../src/logging/index.ts';
 import { flowCsv } from '../helpers/csv.ts';
 import { PROJECT_ROOT } from '../helpers/paths.ts';
+import { readAnomalies } from '../helpers/anomalies.ts';
 
 let dir: string;
 const config = loadConfig({ path: path.join(PROJECT_ROOT, 'config.json') });
@@ -39,7 +40,7 @@ describe('runAnalysis', () => {
     assert.equal(existsSync(inputPath), false, 'input moved');
     assert.deepEqual((await readdir(outputsDir)).sort(), [summary.id]);
     assert.equal(summary.statistics.total_records, 255);
-    const rows = JSON.parse(await readFile(path.join(outputsDir, summary.id, 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    const rows = await readAnomalies(path.join(outputsDir, summary.id));
     assert.equal(rows.length, summary.statistics.anomaly_count);
     assert.deepEqual(rows.slice(0, 5).map((r) => r.row).sort((a, b) => a - b), [250, 251, 252, 253, 254]);
     for (let i = 1; i < rows.length; i++) assert.ok(rows[i].severity <= rows[i - 1].severity);
@@ -107,7 +108,7 @@ describe('runAnalysis: incident flows', () => {
     const outputsDir = path.join(dir, 'out8');
     const summary = await runAnalysis({ inputPath: await input('g.csv', text), fileName: 'g.csv', parameters: { ...parameters, contamination: 0.05 }, config, outputsDir, workers: 1 });
     const folder = path.join(outputsDir, summary.id);
-    const anomalies = new Map((JSON.parse(await readFile(path.join(folder, 'anomalies.json'), 'utf8')) as AnomalyRow[]).map((a) => [a.row, a]));
+    const anomalies = new Map((await readAnomalies(folder)).map((a) => [a.row, a]));
     const file = parseIncidentsFile(await readFile(path.join(folder, 'incidents.json'), 'utf8'));
     const lines = text.trimEnd().split('\n');
     const header = lines[0].split(',');
@@ -173,17 +174,16 @@ describe('runAnalysis: results.csv eager or lazy', () => {
     assert.ok(eagerFiles.includes('results.csv') && !eagerFiles.includes('rows.bin'));
     assert.ok(lazyFiles.includes('rows.bin') && !lazyFiles.includes('results.csv'));
     assert.deepEqual(Object.keys(lazy.timings), ['move', 'parse', 'fit', 'explain', 'findings', 'rows', 'charts', 'reports', 'write', 'commit']);
-    const a = await readFile(path.join(dir, 'out6', eager.id, 'anomalies.json'), 'utf8');
-    const b = await readFile(path.join(dir, 'out7', lazy.id, 'anomalies.json'), 'utf8');
-    assert.equal(a, b);
-    const rows = JSON.parse(a) as AnomalyRow[];
-    assert.equal(a.split('\n').length, rows.length + 3, '[, one line per row, ], final newline');
+    const a = await readFile(path.join(dir, 'out6', eager.id, 'anomalies.bin'));
+    const b = await readFile(path.join(dir, 'out7', lazy.id, 'anomalies.bin'));
+    assert.deepEqual(a, b);
+    assert.equal((await readAnomalies(path.join(dir, 'out6', eager.id))).length, eager.statistics.anomaly_count);
     assert.deepEqual(await readFile(path.join(dir, 'out6', eager.id, 'anomalies.csv')), await readFile(path.join(dir, 'out7', lazy.id, 'anomalies.csv')));
   });
 });
 
-describe('runAnalysis: anomalies.json in the report worker', () => {
-  it('when the report worker writes anomalies.json, then every artifact has the bytes of an analysis without it', async () => {
+describe('runAnalysis: the anomaly files in the report worker', () => {
+  it('when the report worker writes anomalies.bin and the anomaly report, then every artifact has the bytes of an analysis without it', async () => {
     const text = trafficToCsv(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 4, rows: 2500, seed: 5 }));
     const run = async (reportWorker: boolean, out: string) => {
       const summary = await runAnalysis({
@@ -197,14 +197,14 @@ describe('runAnalysis: anomalies.json in the report worker', () => {
         scoredDataset: 'lazy',
       });
       const read = (name: string) => readFile(path.join(dir, out, summary.id, name));
-      return { summary, files: await Promise.all(['anomalies.json', 'anomalies.csv', 'incidents.json', 'rows.bin'].map(read)) };
+      return { summary, files: await Promise.all(['anomalies.bin', 'anomalies.csv', 'incidents.json', 'rows.bin'].map(read)) };
     };
     const a = await run(true, 'out9');
     const b = await run(false, 'out10');
     assert.ok(a.summary.statistics.anomaly_count > 50);
     a.files.forEach((f, i) => assert.deepEqual(f, b.files[i], `file ${i}`));
     assert.deepEqual(a.summary.topAnomalies, b.summary.topAnomalies);
-    assert.deepEqual(a.summary.topAnomalies, (JSON.parse(a.files[0].toString('utf8')) as AnomalyRow[]).slice(0, 20));
+    assert.deepEqual(a.summary.topAnomalies, (await readAnomalies(path.join(dir, 'out9', a.summary.id))).slice(0, 20));
   });
 
   it('when the analysis fails after the report worker started, then nothing is left behind', async () => {

@@ -1,7 +1,7 @@
 /**
- * anomalies.json as a packed job: the rows it makes are the AnomalyRow objects the pipeline used to
- * build from its Maps, the file has the bytes writeJsonLinesArray wrote from them, and a job that
- * went through a structured clone (the report worker) writes the same bytes.
+ * The anomalies as a packed job: the rows it makes are the AnomalyRow objects the pipeline used to
+ * build from its Maps, anomalies.bin gives them back, and a job that went through a structured
+ * clone (the report worker) writes the same bytes.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import type { Explanation } from '../../src/detection/types.ts';
 import type { FlowFinding } from '../../src/findings/types.ts';
 import { columnValueAsText, type FlowTable, parseCsvFile } from '../../src/ingest/index.ts';
 import {
+  AnomalyRowsFile,
   anomalyRowsOf,
   packAnomalyRowsJob,
   startReportWorker,
@@ -21,7 +22,6 @@ import {
   writeAnomalyReportJob,
   writeAnomalyRowsJob,
 } from '../../src/reports/index.ts';
-import { writeJsonLinesArray } from '../../src/storage/index.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'report-job-test-'));
 after(() => rm(dir, { recursive: true, force: true }));
@@ -113,7 +113,7 @@ function legacyRows(s: Awaited<ReturnType<typeof setup>>): AnomalyRow[] {
   });
 }
 
-describe('anomalies.json as a job', () => {
+describe('the anomalies as a job, and anomalies.bin', () => {
   it('when packed and written, then the rows and the bytes are what the Maps gave, through a structured clone too', async () => {
     const s = await setup();
     const expected = legacyRows(s);
@@ -132,13 +132,17 @@ describe('anomalies.json as a job', () => {
     assert.deepEqual(anomalyRowsOf(job, 2), expected.slice(0, 2));
     // Key order too: JSON text equal, row by row.
     assert.deepEqual(anomalyRowsOf(job, 20).map((r) => JSON.stringify(r)), expected.map((r) => JSON.stringify(r)));
-    await writeJsonLinesArray(join(dir, 'legacy.json'), expected);
+    // anomalies.bin gives back the same rows, key for key, whichever positions are asked for.
     await writeAnomalyRowsJob(job);
-    const legacy = await readFile(join(dir, 'legacy.json'));
-    assert.deepEqual(await readFile(join(dir, 'job.json')), legacy);
+    const file = await AnomalyRowsFile.read(join(dir, 'job.json'));
+    assert.equal(file.count, expected.length);
+    assert.deepEqual(file.rows(0, 99).map((r) => JSON.stringify(r)), expected.map((r) => JSON.stringify(r)));
+    assert.deepEqual(file.rows(1, 3), expected.slice(1, 3));
+    assert.deepEqual(file.rowsAt([4, 0, 2]), [expected[4], expected[0], expected[2]]);
+    assert.deepEqual(file.rows(7, 9), []);
     const cloned = structuredClone({ ...job, outPath: join(dir, 'cloned.json') });
     await writeAnomalyRowsJob(cloned);
-    assert.deepEqual(await readFile(join(dir, 'cloned.json')), legacy);
+    assert.deepEqual(await readFile(join(dir, 'cloned.json')), await readFile(join(dir, 'job.json')));
   });
 
   it('when the job runs in the report worker, then the file has the same bytes', async () => {

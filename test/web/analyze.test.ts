@@ -10,6 +10,7 @@ import { getJson, postCsv, startTestApp, type TestApp } from '../helpers/app.ts'
 import { flowCsv } from '../helpers/csv.ts';
 import { AnalysisQueue } from '../../src/analysis/queue.ts';
 import { AnalyzeService, type AnalyzeServiceDeps } from '../../src/web/analyze/service.ts';
+import { readAnomalies } from '../helpers/anomalies.ts';
 
 let t: TestApp;
 /** A small app (10 KB upload limit) for the size test. */
@@ -89,7 +90,7 @@ describe('POST /analyze', () => {
 
     // Files on disk: the charts are drawn just after the answer, or when first asked for.
     const charts = ['distribution.png', 'scatter.png', 'timeline.png'];
-    const artifacts = ['anomalies.csv', 'anomalies.json', 'charts.json', 'incidents.json', 'input.csv', 'model.json', 'points.json', 'results.csv', 'summary.json'];
+    const artifacts = ['anomalies.bin', 'anomalies.csv', 'charts.json', 'incidents.json', 'input.csv', 'model.json', 'points.json', 'results.csv', 'summary.json'];
     const listing = async () => (await readdir(path.join(t.config.paths.outputs, id))).sort();
     assert.deepEqual((await listing()).filter((f) => !f.includes('.png')), artifacts);
     for (const url of Object.values(body.visualization_urls as Record<string, string>)) {
@@ -104,7 +105,7 @@ describe('POST /analyze', () => {
     assert.equal(summary.fileBytes, Buffer.byteLength(csv));
     // summary.json is written before the rename, so it holds every step but the commit.
     assert.deepEqual(Object.keys(summary.timings), ['move', 'parse', 'fit', 'explain', 'findings', 'rows', 'charts', 'reports', 'write']);
-    const rows = JSON.parse(await readFile(path.join(t.config.paths.outputs, id, 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    const rows = await readAnomalies(path.join(t.config.paths.outputs, id));
     assert.equal(rows.length, body.statistics.anomaly_count);
     const results = (await readFile(path.join(t.config.paths.outputs, id, 'results.csv'), 'utf8')).trim().split('\n');
     assert.equal(results.length, 307);
@@ -325,7 +326,7 @@ describe('POST /analyze: parsing while uploading', () => {
     const read = (name: string) => readFile(path.join(app.config.paths.outputs, id, name), 'utf8');
     const summary = JSON.parse(await read('summary.json')) as AnalysisSummary;
     return {
-      anomaliesJson: await read('anomalies.json'),
+      anomalies: await readAnomalies(path.join(app.config.paths.outputs, id)),
       anomaliesCsv: await read('anomalies.csv'),
       results: await read('results.csv'),
       input: await read('input.csv'),
@@ -364,7 +365,7 @@ describe('POST /analyze: parsing while uploading', () => {
     // results.csv copies each row's source text through rowOffsets: the quoted line breaks survive.
     const results = await readFile(path.join(t.config.paths.outputs, body.id, 'results.csv'), 'utf8');
     assert.ok(results.includes('"TCP, ""quoted""\r\nline"'), 'quoted protocol copied as written');
-    const anomalies = JSON.parse(await readFile(path.join(t.config.paths.outputs, body.id, 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    const anomalies = await readAnomalies(path.join(t.config.paths.outputs, body.id));
     assert.ok(anomalies.some((r) => r.values.protocol === 'TCP, "quoted"\r\nline'), 'a quoted protocol among the anomalies');
     await assertClean(t);
   });

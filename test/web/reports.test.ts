@@ -10,6 +10,9 @@ import { parseIncidentsFile } from '../../src/reports/index.ts';
 import { recordFields } from '../../src/ingest/index.ts';
 import { getJson, postCsv, startTestApp, type TestApp } from '../helpers/app.ts';
 import { flowCsv } from '../helpers/csv.ts';
+import { readAnomalies } from '../helpers/anomalies.ts';
+import { writeJsonLinesArray } from '../../src/storage/index.ts';
+import { ReportsService } from '../../src/web/reports/service.ts';
 
 let t: TestApp;
 let id: string;
@@ -154,10 +157,37 @@ describe('GET /analysis/:id/points.json and anomalies.json', () => {
   });
 
   it('when a page of anomalies is asked for, then it is that slice, most severe first', async () => {
-    const all = JSON.parse(await readFile(path.join(t.config.paths.outputs, id, 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    const all = await readAnomalies(path.join(t.config.paths.outputs, id));
     const res = await getJson(`${t.url}/analysis/${id}/anomalies.json?page=2&size=25`);
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, { total: all.length, page: 2, pageSize: 25, pageCount: Math.ceil(all.length / 25), incident: null, rows: all.slice(25, 50) });
+  });
+
+  it('when the analysis is from before anomalies.bin (anomalies.json), then its pages and incident filter answer the same', async () => {
+    const legacy = await startTestApp();
+    try {
+      const body = (await (await postCsv(legacy.url, trafficToCsv(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 4, rows: 2000, seed: 3 })))).json()) as {
+        id: string;
+        incidents: { id: string }[];
+      };
+      const urls = [`/analysis/${body.id}/anomalies.json?page=2&size=25`, ...body.incidents.slice(0, 2).map((i) => `/analysis/${body.id}/anomalies.json?incident=${i.id}&size=25`)];
+      const before = await Promise.all(urls.map(async (u) => (await getJson(`${legacy.url}${u}`)).body));
+      const folder = path.join(legacy.config.paths.outputs, body.id);
+      await writeJsonLinesArray(path.join(folder, 'anomalies.json'), await readAnomalies(folder));
+      await rm(path.join(folder, 'anomalies.bin'));
+      // A new process (no cache) over the same folder reads anomalies.json.
+      const reader = new ReportsService(legacy.store);
+      for (const [k, u] of urls.entries()) {
+        const m = /page=(\d+)/.exec(u);
+        const incident = /incident=([^&]+)/.exec(u)?.[1];
+        const page = await reader.anomalyPage(body.id, m ? Number(m[1]) : 1, 25, incident);
+        const expected = before[k] as { rows: AnomalyRow[]; total: number };
+        assert.deepEqual(page.rows, expected.rows, u);
+        assert.equal(page.total, expected.total);
+      }
+    } finally {
+      await legacy.close();
+    }
   });
 
   it('when the page is past the end, then the last page comes back', async () => {
@@ -237,7 +267,7 @@ describe('GET /download/:id/incident/:incidentId and the ?incident= filter, on g
     const file = parseIncidentsFile(await readFile(path.join(folder(), 'incidents.json'), 'utf8'));
     const results = (await readFile(path.join(folder(), 'results.csv'), 'utf8')).trimEnd().split('\n');
     const input = csv.trimEnd().split('\n');
-    const anomalies = JSON.parse(await readFile(path.join(folder(), 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    const anomalies = await readAnomalies(folder());
     const anomalyByRow = new Map(anomalies.map((a) => [a.row, a]));
     let behaviourFlows = 0;
     for (const inc of summary.incidents) {
@@ -319,7 +349,7 @@ describe('GET /download/:id/incident/:incidentId and the ?incident= filter, on g
   }
 
   it('when the anomalies are filtered to an incident, then only its flagged flows come, in the table order, paged', async () => {
-    const all = JSON.parse(await readFile(path.join(folder(), 'anomalies.json'), 'utf8')) as AnomalyRow[];
+    const all = await readAnomalies(folder());
     for (const inc of summary.incidents) {
       const expected = all.filter((a) => a.incidentId === inc.id);
       const res = await getJson(`${g.url}/analysis/${gid}/anomalies.json?incident=${inc.id}&size=25`);
