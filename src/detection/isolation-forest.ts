@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import { DEFAULT_CHUNK_ROWS, packForest, scoreRange, type PackedForest } from './kernel.ts';
 import { foldDuplicates, unfold } from './dedupe.ts';
-import { maxDepthFor, quantileSorted } from './math.ts';
-import { sortFloat64 } from './preprocess.ts';
+import { maxDepthFor, selectQuantiles } from './math.ts';
 import { DEFAULT_PARAMS, paramsSchema, resolveMaxFeatures, resolveMaxSamples, validateParams } from './params.ts';
 import { defaultWorkers, scoreParallel, sharedFloat64, toSharedFloat32 } from './pool.ts';
 import { Random, sampleWithReplacement, sampleWithoutReplacement } from './random.ts';
@@ -162,8 +161,8 @@ export class IsolationForest {
     const c = f.params.contamination;
     let offset = -0.5;
     if (c !== 'auto') {
-      const sorted = sortFloat64(trainingScores); // O(n) radix sort, same order as the built-in sort
-      offset = quantileSorted(sorted, (100.0 * c) / 100);
+      // Selects the two scores the percentile reads instead of sorting all of them: same value.
+      offset = selectQuantiles(trainingScores, [(100.0 * c) / 100]).quantiles[0];
     }
     this.fitted = { ...f, offset };
   }

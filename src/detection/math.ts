@@ -1,4 +1,5 @@
 /** Small numeric helpers shared by the detector, each matching scikit-learn / numpy exactly. */
+import { selectRanks } from '../lib/select.ts';
 
 /** Euler–Mascheroni constant as numpy's `np.euler_gamma`. */
 export const EULER_GAMMA = 0.5772156649015329;
@@ -28,12 +29,45 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const virtual = q * (n - 1);
   const lo = Math.floor(virtual);
   const hi = Math.min(lo + 1, n - 1);
-  const g = virtual - lo;
-  const a = sorted[lo];
-  const b = sorted[hi];
+  return lerp(sorted[lo], sorted[hi], virtual - lo);
+}
+
+/** numpy's `_lerp`: a + (b - a) g, replaced by b - (b - a)(1 - g) where g >= 0.5. */
+function lerp(a: number, b: number, g: number): number {
   const diff = b - a;
-  // numpy: lerp = a + diff * g, replaced by b - diff * (1 - g) where g >= 0.5
   return g >= 0.5 ? b - diff * (1 - g) : a + diff * g;
+}
+
+/** What one selection gives: the linear quantiles at `qs` and the values at `ranks`. */
+export interface Selected {
+  readonly quantiles: number[];
+  readonly atRanks: number[];
+}
+
+/**
+ * numpy's linear quantiles at each of `qs` and the order statistics at `ranks` (0 = min) of unsorted
+ * values, in one selection (src/lib/select.ts) of only the ranks they read: equal to quantileSorted
+ * and indexing on the sorted values, bit for bit, in O(n log k) instead of a sort. `values` is not
+ * modified and must not hold NaN; a q outside [0, 1] gives NaN, as quantileSorted does.
+ */
+export function selectQuantiles(values: Float64Array, qs: readonly number[], ranks: readonly number[] = []): Selected {
+  const n = values.length;
+  const read: number[] = [...ranks];
+  const slot: number[] = []; // per q: where its two ranks are in `read`, or -1
+  for (const q of qs) {
+    const lo = Math.floor(q * (n - 1));
+    if (lo >= 0 && lo <= n - 1) {
+      slot.push(read.length);
+      read.push(lo, Math.min(lo + 1, n - 1));
+    } else slot.push(-1); // n = 0, NaN, or q outside [0, 1]
+  }
+  const at = selectRanks(values, read);
+  const quantiles = qs.map((q, i) => {
+    if (slot[i] < 0) return NaN;
+    const virtual = q * (n - 1);
+    return lerp(at[slot[i]], at[slot[i] + 1], virtual - Math.floor(virtual));
+  });
+  return { quantiles, atRanks: Array.from(at.subarray(0, ranks.length)) };
 }
 
 /** numpy's `np.percentile(values, 100 q)` with the default linear method (copies and sorts). */

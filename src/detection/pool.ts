@@ -102,10 +102,10 @@ export async function warmScorePool(n: number = defaultWorkers()): Promise<void>
 
 let mainWarm = false;
 
-/** Preprocessing (imputation, scaling, statistics, radix sort) once on 8,192 seeded rows. */
+/** Preprocessing (imputation, scaling, statistics with the selection's bucketed path) once on 32,768 seeded rows. */
 function warmPreprocessing(): void {
   const rng = new Random(7);
-  const columns = [0, 1, 2].map(() => Float64Array.from({ length: 8192 }, () => Math.exp(4 * rng.nextDouble())));
+  const columns = [0, 1, 2].map(() => Float64Array.from({ length: 32_768 }, () => Math.exp(4 * rng.nextDouble())));
   const { scaler, std } = fitImputeScale(columns);
   transformColumns(columns, scaler, true);
   columns.forEach((c, i) => featureStats('warm-up', c, scaler.mean[i], std[i]));

@@ -4,7 +4,7 @@
  * per-feature training statistics. Columns are unscaled Float64Arrays, one per feature; a missing
  * value is NaN (±Infinity is treated as missing too and counted).
  */
-import { quantileSorted } from './math.ts';
+import { selectQuantiles } from './math.ts';
 import type { FeatureStats } from './types.ts';
 
 /** Points in FeatureStats.quantiles: 0, 1, ..., 100 percent. */
@@ -118,51 +118,10 @@ export function transformColumns(
 }
 
 /**
- * Sorts a Float64Array ascending in O(n) (LSD radix on the IEEE bits, 4 passes of 16 bits),
- * returning a new array; NaN must not be present. Falls back to the built-in sort for small inputs.
+ * Training statistics of one column after imputation with `mean` (counts `imputed` rows). Min, max,
+ * median and quantiles are selected, not sorted for (see selectQuantiles): the same numbers a sort
+ * gives, several times faster.
  */
-export function sortFloat64(values: Float64Array): Float64Array {
-  const n = values.length;
-  if (n < 4096) return Float64Array.from(values).sort();
-  let src = new Uint32Array(2 * n);
-  new Float64Array(src.buffer).set(values);
-  for (let i = 0; i < n; i++) {
-    const hi = src[2 * i + 1];
-    if (hi & 0x80000000) {
-      src[2 * i + 1] = ~hi;
-      src[2 * i] = ~src[2 * i];
-    } else src[2 * i + 1] = hi ^ 0x80000000;
-  }
-  let dst = new Uint32Array(2 * n);
-  const cnt = new Uint32Array(65537);
-  for (let pass = 0; pass < 4; pass++) {
-    const word = pass < 2 ? 0 : 1;
-    const shift = (pass & 1) * 16;
-    cnt.fill(0);
-    for (let i = 0; i < n; i++) cnt[((src[2 * i + word] >>> shift) & 0xffff) + 1]++;
-    if (cnt[((src[word] >>> shift) & 0xffff) + 1] === n) continue; // all equal digits: skip pass
-    for (let i = 0; i < 65536; i++) cnt[i + 1] += cnt[i];
-    for (let i = 0; i < n; i++) {
-      const d = cnt[(src[2 * i + word] >>> shift) & 0xffff]++;
-      dst[2 * d] = src[2 * i];
-      dst[2 * d + 1] = src[2 * i + 1];
-    }
-    const t = src;
-    src = dst;
-    dst = t;
-  }
-  for (let i = 0; i < n; i++) {
-    const hi = src[2 * i + 1];
-    if (hi & 0x80000000) src[2 * i + 1] = hi ^ 0x80000000;
-    else {
-      src[2 * i + 1] = ~hi;
-      src[2 * i] = ~src[2 * i];
-    }
-  }
-  return new Float64Array(src.buffer);
-}
-
-/** Training statistics of one column after imputation with `mean` (counts `imputed` rows). */
 export function featureStats(
   name: string,
   column: Float64Array,
@@ -171,27 +130,30 @@ export function featureStats(
   quantileCount: number = STAT_QUANTILES,
 ): FeatureStats {
   const n = column.length;
-  const filled = new Float64Array(n);
   let imputed = 0;
   for (let i = 0; i < n; i++) {
     const v = column[i];
-    if (v - v === 0) filled[i] = v;
-    else {
-      filled[i] = mean;
-      imputed++;
+    if (!(v - v === 0)) imputed++;
+  }
+  let filled = column;
+  if (imputed > 0) {
+    filled = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = column[i];
+      filled[i] = v - v === 0 ? v : mean;
     }
   }
-  const sorted = sortFloat64(filled);
-  const quantiles: number[] = [];
-  for (let k = 0; k < quantileCount; k++) quantiles.push(quantileSorted(sorted, k / (quantileCount - 1)));
+  const qs: number[] = [0.5];
+  for (let k = 0; k < quantileCount; k++) qs.push(k / (quantileCount - 1));
+  const { quantiles, atRanks } = selectQuantiles(filled, qs, n > 0 ? [0, n - 1] : []);
   return {
     name,
     mean,
     std,
-    min: sorted[0],
-    max: sorted[n - 1],
-    median: quantileSorted(sorted, 0.5),
-    quantiles,
+    min: n > 0 ? atRanks[0] : NaN,
+    max: n > 0 ? atRanks[1] : NaN,
+    median: quantiles[0],
+    quantiles: quantiles.slice(1),
     imputed,
   };
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { averagePathLength, maxDepthFor, quantile, quantileSorted } from '../../src/detection/math.ts';
+import { averagePathLength, maxDepthFor, quantile, quantileSorted, selectQuantiles } from '../../src/detection/math.ts';
+import { mulberry32 } from '../../src/lib/prng.ts';
 import { resolveMaxFeatures, resolveMaxSamples, validateParams, ParameterError } from '../../src/detection/params.ts';
 import { Random, sampleWithoutReplacement } from '../../src/detection/random.ts';
 import type { DetectionWarning } from '../../src/detection/types.ts';
@@ -49,6 +50,24 @@ test('quantile = numpy linear interpolation', () => {
   assert.equal(quantileSorted([-1, 2, 2, 9], 1), 9);
   // np.percentile(np.arange(11) ** 2, 35) = 12.5
   assert.equal(quantile(Array.from({ length: 11 }, (_, i) => i * i), 0.35), 12.5);
+});
+
+test('selectQuantiles equals quantileSorted on the sorted values, bit for bit; order statistics too', () => {
+  const rnd = mulberry32(5);
+  const qs = [0, 1, 0.5, 0.05, 0.95, 1 / 3, 0.999999, 1e-9, -0.01, 1.01, NaN];
+  for (let i = 0; i < 20; i++) qs.push(rnd());
+  for (const n of [1, 2, 3, 17, 1000, 40_000, 250_001]) {
+    const values = Float64Array.from({ length: n }, () => (rnd() < 0.3 ? Math.floor(rnd() * 5) - 2 : (rnd() - 0.5) * 10 ** Math.floor(rnd() * 12)));
+    const sorted = Float64Array.from(values).sort();
+    const ranks = [0, n - 1, Math.floor(n / 3)];
+    const got = selectQuantiles(values, qs, ranks);
+    qs.forEach((q, i) => assert.ok(Object.is(got.quantiles[i], quantileSorted(sorted, q)), `n = ${n}, q = ${q}: ${got.quantiles[i]} vs ${quantileSorted(sorted, q)}`));
+    assert.deepStrictEqual(got.atRanks, ranks.map((r) => sorted[r]));
+  }
+  assert.deepStrictEqual(selectQuantiles(new Float64Array(0), [0, 0.5]), { quantiles: [NaN, NaN], atRanks: [] });
+  // b - a overflows to Infinity: numpy's lerp (and quantileSorted) give NaN at g = 0 and Infinity-ish values elsewhere.
+  const huge = Float64Array.of(1.5e308, -1.5e308);
+  assert.deepStrictEqual(selectQuantiles(huge, [0, 0.25, 1]).quantiles, [0, 0.25, 1].map((q) => quantileSorted(Float64Array.from(huge).sort(), q)));
 });
 
 test('validation names the parameter, what is allowed and what was given', () => {

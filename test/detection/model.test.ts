@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { AnomalyModel } from '../../src/detection/model.ts';
 import { closeScorePool, warmScorePool } from '../../src/detection/pool.ts';
 import { severityOf, severities } from '../../src/detection/severity.ts';
-import { featureStats, fitImputeScale, percentileOf, sortFloat64 } from '../../src/detection/preprocess.ts';
+import { featureStats, fitImputeScale, percentileOf } from '../../src/detection/preprocess.ts';
+import { quantileSorted } from '../../src/detection/math.ts';
+import type { FeatureStats } from '../../src/detection/types.ts';
+import { mulberry32 } from '../../src/lib/prng.ts';
 import { Random } from '../../src/detection/random.ts';
 import { gaussianMatrix, toColumns } from './helpers.ts';
 
@@ -164,13 +167,35 @@ test('feature stats: mean, std, min, max, median, 101 quantiles; percentile look
   assert.equal(scaler.scale[1], 1, 'std 0 → scale 1');
 });
 
-test('radix sort equals the built-in sort, negatives, zeros and duplicates included', () => {
-  const rng = new Random(3);
-  const v = Float64Array.from({ length: 20_000 }, (_, i) => (i % 5 === 0 ? 0 : (rng.nextDouble() - 0.5) * 10 ** Math.floor(rng.nextDouble() * 8)));
-  v[1] = -0;
-  v[2] = 1e300;
-  v[3] = -1e-300;
-  assert.deepEqual(sortFloat64(v), Float64Array.from(v).sort());
+/** featureStats as computed before selection: impute, sort everything, read min, max and quantiles off. */
+function featureStatsBySort(name: string, column: Float64Array, mean: number, std: number, quantileCount = 101): FeatureStats {
+  let imputed = 0;
+  const sorted = Float64Array.from(column, (v) => (v - v === 0 ? v : (imputed++, mean))).sort();
+  const quantiles = Array.from({ length: quantileCount }, (_, k) => quantileSorted(sorted, k / (quantileCount - 1)));
+  const n = sorted.length;
+  return { name, mean, std, min: sorted[0], max: sorted[n - 1], median: quantileSorted(sorted, 0.5), quantiles, imputed };
+}
+
+test('feature stats equal the sort-based reference: missing values, duplicates, negatives, signed zeros, any size', () => {
+  const rnd = mulberry32(11);
+  const columns: Record<string, (n: number) => Float64Array> = {
+    'wide magnitudes with missing values': (n) =>
+      Float64Array.from({ length: n }, () => (rnd() < 0.02 ? NaN : rnd() < 0.01 ? -Infinity : (rnd() - 0.3) * 10 ** Math.floor(rnd() * 40 - 20))),
+    'ports and zeros of both signs': (n) => Float64Array.from({ length: n }, () => [0, -0, 22, 80, 443, 53, 8080][Math.floor(rnd() ** 2 * 7)]),
+    'mostly zero rates': (n) => Float64Array.from({ length: n }, () => (rnd() < 0.7 ? 0 : Math.round(rnd() * 1000) / 10000)),
+    'all missing but one': (n) => Float64Array.from({ length: n }, (_, i) => (i === n >> 1 ? -4 : NaN)),
+  };
+  for (const [what, make] of Object.entries(columns)) {
+    for (const n of [1, 2, 3, 10, 101, 1000, 50_000]) {
+      const column = make(n);
+      const mean = -0.125;
+      for (const count of [101, 7, 2]) {
+        assert.deepStrictEqual(featureStats('x', column, mean, 2, count), featureStatsBySort('x', column, mean, 2, count), `${what}, n = ${n}, ${count} quantiles`);
+      }
+    }
+  }
+  const huge = Float64Array.of(-1.5e308, 1.5e308, 0, 1, 2); // b - a overflows: numpy's lerp gives NaN at q = 0, as sorting does
+  assert.deepStrictEqual(featureStats('h', huge, 0, 1), featureStatsBySort('h', huge, 0, 1));
 });
 
 test('persistence: toJSON/fromJSON round trip gives identical scores; wrong name and lengths rejected', async () => {
