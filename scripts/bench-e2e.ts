@@ -2,7 +2,8 @@
  * End-to-end benchmark: a 1,000,000-row flow CSV (~146 MB) posted to the real server, timed to the
  * complete JSON answer, with the server's peak RSS; the same pipeline in pandas + scikit-learn when
  * .venv/bin/python exists. Prints a markdown table and the server's per-step timings.
- *   npm run bench:e2e [-- --rows 1000000 --keep]
+ *   npm run bench:e2e [-- --rows 1000000 --keep --cpu-prof DIR]
+ * --cpu-prof DIR writes the server's CPU profiles (main thread and workers) into DIR.
  * The server runs as a child process so its memory is its own (peak RSS is VmHWM from
  * /proc/<pid>/status): the compiled dist/src/server.js (what `npm start` runs) when it is newer than
  * every file under src/, else `node --import tsx src/server.ts`. The table says which one ran.
@@ -18,7 +19,7 @@ import { writeTrafficCsv } from '../src/generator/index.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
-  options: { rows: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false }, workers: { type: 'string', default: '2' } },
+  options: { rows: { type: 'string', default: '1000000' }, keep: { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' } },
 });
 const ROWS = Number(args.rows);
 const WORK = path.join(os.tmpdir(), 'flowsentry-bench-e2e');
@@ -148,7 +149,8 @@ async function main(): Promise<void> {
 
   const command = serverCommand();
   console.log(`server: ${command.label}`);
-  const { child, url } = await startServer(configPath, command.args);
+  const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
+  const { child, url } = await startServer(configPath, [...profile, ...command.args]);
   const pid = child.pid!;
   let answer: { id: string; statistics: { total_records: number; anomaly_count: number }; durationMs: number };
   let elapsed: number;
