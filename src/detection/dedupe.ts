@@ -19,20 +19,40 @@ const MAX_DISTINCT_FRACTION = 0.85;
 
 /**
  * Fold duplicate rows (compared bit for bit). Returns null when it would not pay: fewer than
- * `minRows` rows, or the first 65,536 rows are more than 85 % distinct.
+ * `minRows` rows, or the first 65,536 rows are more than 85 % distinct. That probe has its own small
+ * table, so turning folding down (most flow data) costs a few ms rather than a table for every row.
  */
 export function foldDuplicates(rows: Float32Array, n: number, cols: number, shared: boolean, minRows = 20_000): FoldedRows | null {
   if (n < minRows || cols < 1) return null;
   const bits = new Int32Array(rows.buffer, rows.byteOffset, n * cols);
+  if (n > PROBE_ROWS && distinctRows(bits, PROBE_ROWS, cols, new Int32Array(PROBE_ROWS), new Int32Array(PROBE_ROWS)) > MAX_DISTINCT_FRACTION * PROBE_ROWS) {
+    return null;
+  }
+  const index = new Int32Array(n);
+  const firstRow = new Int32Array(n);
+  const count = distinctRows(bits, n, cols, index, firstRow);
+  if (count > MAX_DISTINCT_FRACTION * n) return null;
+  const unique = shared
+    ? new Float32Array(new SharedArrayBuffer(Math.max(1, count * cols) * 4), 0, count * cols)
+    : new Float32Array(count * cols);
+  for (let u = 0; u < count; u++) {
+    const src = firstRow[u] * cols;
+    for (let c = 0; c < cols; c++) unique[u * cols + c] = rows[src + c];
+  }
+  return { unique, uniqueCount: count, index };
+}
+
+/**
+ * Number the distinct rows among the first m of `bits` (a row = `cols` words) in first-seen order:
+ * index[i] = number of row i's first copy, firstRow[u] = first row of number u. Returns the count.
+ */
+function distinctRows(bits: Int32Array, m: number, cols: number, index: Int32Array, firstRow: Int32Array): number {
   let size = 1;
-  while (size < 2 * n) size <<= 1;
+  while (size < 2 * m) size <<= 1;
   const mask = size - 1;
   const table = new Int32Array(size).fill(-1); // holds a representative input row
-  const index = new Int32Array(n);
-  const firstRow: number[] = [];
   let count = 0;
-  for (let i = 0; i < n; i++) {
-    if (i === PROBE_ROWS && count > MAX_DISTINCT_FRACTION * PROBE_ROWS) return null;
+  for (let i = 0; i < m; i++) {
     const a = i * cols;
     let h = 0x811c9dc5;
     for (let c = 0; c < cols; c++) h = Math.imul(h ^ bits[a + c], 0x01000193) ^ (h >>> 15);
@@ -42,8 +62,8 @@ export function foldDuplicates(rows: Float32Array, n: number, cols: number, shar
       const rep = table[slot];
       if (rep < 0) {
         table[slot] = i;
-        index[i] = count++;
-        firstRow.push(i);
+        index[i] = count;
+        firstRow[count++] = i;
         break;
       }
       const b = rep * cols;
@@ -61,15 +81,7 @@ export function foldDuplicates(rows: Float32Array, n: number, cols: number, shar
       slot = (slot + 1) & mask;
     }
   }
-  if (count > MAX_DISTINCT_FRACTION * n) return null;
-  const unique = shared
-    ? new Float32Array(new SharedArrayBuffer(Math.max(1, count * cols) * 4), 0, count * cols)
-    : new Float32Array(count * cols);
-  for (let u = 0; u < count; u++) {
-    const src = firstRow[u] * cols;
-    for (let c = 0; c < cols; c++) unique[u * cols + c] = rows[src + c];
-  }
-  return { unique, uniqueCount: count, index };
+  return count;
 }
 
 /** Expand scores of the distinct rows back to every input row. */

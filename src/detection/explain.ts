@@ -67,11 +67,15 @@ export function creditsRange(f: PackedForest, rows: ArrayLike<number>, start: nu
 }
 
 
-/** Normalise credits in place to weights summing to 1; equal weights when all are 0. */
-export function normaliseWeights(credits: Float64Array): Float64Array {
+/**
+ * Normalise credits[start .. start + count) in place to weights summing to 1; equal weights when all
+ * are 0. (A range rather than a subarray: one row's credits without a view object per row.)
+ */
+export function normaliseWeights(credits: Float64Array, start = 0, count = credits.length - start): Float64Array {
+  const end = start + count;
   let total = 0;
-  for (let c = 0; c < credits.length; c++) total += credits[c];
-  if (!(total > 0)) credits.fill(1 / credits.length);
-  else for (let c = 0; c < credits.length; c++) credits[c] /= total;
+  for (let c = start; c < end; c++) total += credits[c];
+  if (!(total > 0)) credits.fill(1 / count, start, end);
+  else for (let c = start; c < end; c++) credits[c] /= total;
   return credits;
 }

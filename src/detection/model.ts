@@ -8,7 +8,7 @@ import { creditsRange, normaliseWeights } from './explain.ts';
 import { forestJsonSchema, InputError, IsolationForest, PARALLEL_MIN_ROWS } from './isolation-forest.ts';
 import { creditsParallel, defaultWorkers, sharedFloat64, warmScorePool } from './pool.ts';
 import { featureStats, fitImputeScale, percentileOf, scaleValue, transformColumns, type Scaler } from './preprocess.ts';
-import { severities } from './severity.ts';
+import { severityOf } from './severity.ts';
 import type {
   AnomalyModelJSON,
   DetectionWarning,
@@ -101,8 +101,13 @@ export class AnomalyModel {
   label(scores: Float64Array): ScoreResult {
     const offset = this.offset;
     const isAnomaly = new Uint8Array(scores.length);
-    for (let i = 0; i < scores.length; i++) isAnomaly[i] = scores[i] - offset < 0 ? 1 : 0;
-    return { scores, isAnomaly, severity: severities(scores, offset) };
+    const severity = new Float64Array(scores.length);
+    for (let i = 0; i < scores.length; i++) {
+      const s = scores[i];
+      isAnomaly[i] = s - offset < 0 ? 1 : 0;
+      severity[i] = severityOf(s, offset);
+    }
+    return { scores, isAnomaly, severity };
   }
 
   /**
@@ -145,23 +150,26 @@ export class AnomalyModel {
     return x;
   }
 
-  /** Ranked contributions from raw credits (rows.length × k). */
+  /** Ranked contributions from raw credits (rows.length × k; normalised here, in place). */
   private contributions(columns: readonly Float64Array[], rows: readonly number[], credits: Float64Array): Explanation[] {
-    const k = this.features.length;
+    const { features, stats } = this;
+    const mean = this.scaler.mean;
+    const k = features.length;
     const out: Explanation[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
-      const w = normaliseWeights(credits.subarray(i * k, (i + 1) * k)); // a view: normalised in place
+      const o = i * k;
+      normaliseWeights(credits, o, k);
       const contributions: FeatureContribution[] = [];
       for (let c = 0; c < k; c++) {
         const raw = columns[c][r];
-        const value = raw - raw === 0 ? raw : this.scaler.mean[c];
-        const st = this.stats[c];
+        const value = raw - raw === 0 ? raw : mean[c];
+        const st = stats[c];
         const percentile = percentileOf(st, value);
         const direction = value > st.median || (value === st.median && percentile >= 50) ? 'high' : 'low';
-        contributions.push({ feature: this.features[c], value, median: st.median, percentile, direction, weight: w[c] });
+        contributions.push({ feature: features[c], value, median: st.median, percentile, direction, weight: credits[o + c] });
       }
-      contributions.sort((a, b) => b.weight - a.weight);
+      rankByWeight(contributions);
       out[i] = { row: r, contributions };
     }
     return out;
@@ -200,6 +208,30 @@ export class AnomalyModel {
     forest.featureNames = j.features;
     const scaler: Scaler = { mean: Float64Array.from(j.scaler.mean), scale: Float64Array.from(j.scaler.scale) };
     return new AnomalyModel(j.features, scaler, j.stats as FeatureStats[], forest);
+  }
+}
+
+/**
+ * Sort a row's contributions by weight, largest first, keeping feature order among equal weights:
+ * the order `sort((a, b) => b.weight - a.weight)` gives, by an insertion sort that costs far less
+ * than a sort call per row. With a NaN weight that comparator is not an order, so the built-in sort
+ * decides, as before.
+ */
+function rankByWeight(list: FeatureContribution[]): void {
+  for (let i = 0; i < list.length; i++) {
+    if (Number.isNaN(list[i].weight)) {
+      list.sort((a, b) => b.weight - a.weight);
+      return;
+    }
+  }
+  for (let i = 1; i < list.length; i++) {
+    const item = list[i];
+    let j = i - 1;
+    while (j >= 0 && list[j].weight < item.weight) {
+      list[j + 1] = list[j];
+      j--;
+    }
+    list[j + 1] = item;
   }
 }
 
