@@ -3,12 +3,20 @@
  * and of scikit-learn (n_jobs default and 2 threads) on ODDS http.csv and on a generated
  * 1,000,000 × 6 set; plus the AnomalyModel path the web pipeline uses (fit + score all + explain 5 %).
  * Run: npm run bench:detector. Timings are medians of a few runs; the machine may be shared.
+ *
+ * With `-- --file flows.csv [--repeats 5]` it times only what the analysis pipeline does with the
+ * detector on that CSV (parsed as the pipeline parses it, features from config.json): the warm pool,
+ * AnomalyModel.fit with 2 workers, then explainAsync of every anomaly, as medians; e.g. the
+ * end-to-end benchmark's file, /tmp/flowsentry-bench-e2e/flows-1000000.csv.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { AnomalyModel, IsolationForest, Random, closeScorePool, rocAuc, type Matrix } from '../src/detection/index.ts';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/index.ts';
+import { AnomalyModel, IsolationForest, Random, closeScorePool, rocAuc, warmScorePool, type Matrix } from '../src/detection/index.ts';
+import { numericColumn, parseCsvFile } from '../src/ingest/index.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const HTTP = join(ROOT, '../shared/datasets/odds/http.csv');
@@ -159,7 +167,42 @@ async function benchPipeline(name: string, X: Matrix, features: string[]): Promi
   return `| ${name} | ${X.rows.toLocaleString('en-US')} × ${X.cols} | ${m('fit')} s | ${m('explain')} s | ${m('total')} s |`;
 }
 
+/** Fit + explain as the pipeline runs them on one CSV's configured features; medians of `repeats`. */
+async function benchFile(file: string, repeats: number): Promise<void> {
+  const { features, contamination, nEstimators, randomState } = loadConfig({ path: join(ROOT, 'config.json') }).detection;
+  const table = await parseCsvFile(file, { requiredColumns: features, numericColumns: features });
+  const columns = features.map((f) => numericColumn(table, f)!.values);
+  await warmScorePool(2); // the server warms its pool at start-up
+  const times: { fit: number; explain: number }[] = [];
+  let anomalies = 0;
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    const fit = await AnomalyModel.fit(features, columns, { contamination, nEstimators, randomState }, { workers: 2 });
+    const t1 = performance.now();
+    const rows: number[] = [];
+    for (let r = 0; r < fit.isAnomaly.length; r++) if (fit.isAnomaly[r] === 1) rows.push(r);
+    const t2 = performance.now();
+    await fit.model.explainAsync(columns, rows, { workers: 2 });
+    times.push({ fit: (t1 - t0) / 1000, explain: (performance.now() - t2) / 1000 });
+    anomalies = rows.length;
+  }
+  const m = (k: 'fit' | 'explain') => median(times.map((t) => t[k])).toFixed(3);
+  const total = median(times.map((t) => t.fit + t.explain)).toFixed(3);
+  console.log(`${file}: ${table.rowCount.toLocaleString('en-US')} rows × ${features.length} features (${features.join(', ')}), medians of ${repeats}`);
+  console.log('| fit + score (2 workers) | explain anomalies | total |\n|---|---|---|');
+  console.log(`| ${m('fit')} s | ${m('explain')} s (${anomalies.toLocaleString('en-US')} rows) | ${total} s |`);
+}
+
 async function main(): Promise<void> {
+  const { values: args } = parseArgs({ options: { file: { type: 'string' }, repeats: { type: 'string', default: '5' } } });
+  if (args.file) {
+    try {
+      await benchFile(args.file, Number(args.repeats));
+    } finally {
+      await closeScorePool();
+    }
+    return;
+  }
   console.log(`Detector benchmark — Node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'cpu'}), 100 trees, maxSamples auto`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-detector-'));
   const rows: Row[] = [];
