@@ -101,6 +101,16 @@ export class ChunkPusher {
     this.flush(true);
   }
 
+  /**
+   * The bytes pushed so far should end with a whole record (more may follow, so a record is not
+   * taken as ended by the end of the bytes): consumes them all; false when a record is left
+   * incomplete (its bytes stay carried).
+   */
+  endAtRecord(): boolean {
+    this.flush(false);
+    return this.leftover === null;
+  }
+
   private flush(isLast: boolean): void {
     const lenLeft = this.leftover === null ? 0 : this.leftover.length;
     if (lenLeft > this.maxRecordBytes) {

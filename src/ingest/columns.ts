@@ -5,7 +5,9 @@
  * time, forced numeric → numeric, anything else → numeric) and is demoted when a value does not
  * fit: time → numeric (small plain numbers) or category; numeric (not forced) → category. Earlier
  * rows of a demoted column are re-read from the source at the end (`pendingUntil`), so a category
- * keeps every value's original text.
+ * keeps every value's original text. Each builder also keeps how its kind was decided (where it
+ * was demoted and why, where its time format and first number were seen): the warnings are
+ * written from that, and merge.ts uses it to join builders that each read a part of a file.
  */
 import { ByteDictionary } from './dictionary.ts';
 import {
@@ -56,6 +58,30 @@ export function shorten(value: string, max = 40): string {
   return value.length <= max ? value : `${value.slice(0, max - 1)}…`;
 }
 
+/** A field's text as messages quote it: shortened, in JSON quotes. */
+function quoted(buf: Buffer, s: number, e: number): string {
+  return JSON.stringify(shorten(buf.toString('utf8', s, e)));
+}
+
+/** Why a column changed kind: each gives its own warning (see demotionWarning). */
+export type DemotionReason = 'not-a-number' | 'not-a-time' | 'plain-numbers';
+
+/** The warning for a column demoted at `line` by the value `value` (already quoted and shortened). */
+export function demotionWarning(name: string, reason: DemotionReason, line: number, value: string): string {
+  const column = `Column ${JSON.stringify(name)}`;
+  if (reason === 'plain-numbers') return `${column} looks like a time column but holds plain numbers (line ${line}: ${value}), so it is numeric.`;
+  if (reason === 'not-a-time') return `${column} looks like a time column but has a value that is not a time at line ${line} (${value}), so it is treated as text.`;
+  return `${column} has a value that is not a number at line ${line} (${value}), so it is treated as text.`;
+}
+
+/** The kind a column starts as, from its name (see the module comment). */
+export function initialKind(name: string, forced: boolean): number {
+  if (forced) return K_NUMERIC;
+  if (isTextName(name)) return K_CATEGORY;
+  if (isTimeName(name)) return K_TIME;
+  return K_NUMERIC;
+}
+
 export class ColumnBuilder {
   kind: number;
   values: Float64Array;
@@ -68,8 +94,23 @@ export class ColumnBuilder {
   sawIso = false;
   epochScale = 0; // 0 undecided, 1 millis, 1000 seconds
   timeFormat: 'iso' | 'epoch-seconds' | 'epoch-millis' | null = null;
-  /** Why the column was demoted, for the warnings. */
-  demotion: string | null = null;
+  /** The row whose value set timeFormat (-1 before). */
+  formatRow = -1;
+  /** Kind changes so far; the last one is described by the four fields below. */
+  demotions = 0;
+  demotionReason: DemotionReason | null = null;
+  demotionLine = 0;
+  /** The value that caused it, quoted and shortened for the warning. */
+  demotionValue = '';
+  /**
+   * Whether it is worth a warning: a numeric column turning into text is no news when no number
+   * came before (a plain text column whose name we did not know).
+   */
+  demotionWarns = false;
+  /** A time column demoted by its first value that was not missing (nothing was read as a time). */
+  demotedFromFreshTime = false;
+  /** When a numeric column turned into text: the first row that held a number (-1: none). */
+  firstNumberRow = -1;
   private readonly res: DecodeResult = { status: ST_OK, epoch: false };
 
   constructor(
@@ -78,10 +119,7 @@ export class ColumnBuilder {
     readonly forced: boolean,
     capacity: number,
   ) {
-    if (forced) this.kind = K_NUMERIC;
-    else if (isTextName(name)) this.kind = K_CATEGORY;
-    else if (isTimeName(name)) this.kind = K_TIME;
-    else this.kind = K_NUMERIC;
+    this.kind = initialKind(name, forced);
     if (this.kind === K_CATEGORY) {
       this.values = new Float64Array(0);
       this.codes = new Int32Array(capacity);
@@ -126,10 +164,7 @@ export class ColumnBuilder {
       }
       // Only worth a warning when earlier values were numbers: a plain text column is no news.
       const numbers = row - this.missing - this.pendingUntil;
-      this.toCategory(
-        row,
-        numbers > 0 ? `has a value that is not a number at line ${line} (${JSON.stringify(shorten(buf.toString('utf8', s, e)))})` : null,
-      );
+      this.toCategory(row, line, quoted(buf, s, e), 'not-a-number', numbers > 0);
       this.addCategory(buf, s, e, row);
       return;
     }
@@ -150,7 +185,7 @@ export class ColumnBuilder {
     if (st === ST_OK) {
       if (!this.res.epoch) {
         this.sawIso = true;
-        if (this.timeFormat === null) this.timeFormat = 'iso';
+        if (this.timeFormat === null) this.setFormat('iso', row);
         this.values[row] = v;
         return;
       }
@@ -162,7 +197,7 @@ export class ColumnBuilder {
           this.demoteTime(buf, s, e, row, line);
           return;
         }
-        if (this.timeFormat === null) this.timeFormat = this.epochScale === 1 ? 'epoch-millis' : 'epoch-seconds';
+        if (this.timeFormat === null) this.setFormat(this.epochScale === 1 ? 'epoch-millis' : 'epoch-seconds', row);
       }
       this.values[row] = v * this.epochScale;
       return;
@@ -175,23 +210,39 @@ export class ColumnBuilder {
     this.demoteTime(buf, s, e, row, line);
   }
 
+  private setFormat(format: 'iso' | 'epoch-seconds' | 'epoch-millis', row: number): void {
+    this.timeFormat = format;
+    this.formatRow = row;
+  }
+
   private demoteTime(buf: Buffer, s: number, e: number, row: number, line: number): void {
-    const text = JSON.stringify(shorten(buf.toString('utf8', s, e)));
+    const text = quoted(buf, s, e);
+    this.demotedFromFreshTime = this.demotions === 0 && !this.sawIso && this.epochScale === 0;
     decodeNumber(buf, s, e, this.res);
     if (!this.sawIso && this.res.status === ST_OK) {
       this.kind = K_NUMERIC;
       this.pendingUntil = row;
       this.missing = 0;
       this.epochScale = 0;
-      this.demotion = `looks like a time column but holds plain numbers (line ${line}: ${text}), so it is numeric`;
+      this.demoted(line, text, 'plain-numbers', true);
       this.add(buf, s, e, row, line);
       return;
     }
-    this.toCategory(row, `looks like a time column but has a value that is not a time at line ${line} (${text})`);
+    this.toCategory(row, line, text, 'not-a-time', true);
     this.addCategory(buf, s, e, row);
   }
 
-  private toCategory(row: number, why: string | null): void {
+  private toCategory(row: number, line: number, text: string, reason: DemotionReason, warns: boolean): void {
+    // Rows [pendingUntil, row) hold what was read as numbers: note the first (for merge.ts).
+    this.firstNumberRow = -1;
+    if (this.kind === K_NUMERIC && warns) {
+      for (let r = this.pendingUntil; r < row; r++) {
+        if (!Number.isNaN(this.values[r])) {
+          this.firstNumberRow = r;
+          break;
+        }
+      }
+    }
     this.kind = K_CATEGORY;
     this.codes = new Int32Array(this.values.length);
     this.values = new Float64Array(0);
@@ -199,7 +250,22 @@ export class ColumnBuilder {
     this.pendingUntil = row;
     this.missing = 0;
     this.nonFinite = 0;
-    this.demotion = why === null ? null : `${why}, so it is treated as text`;
+    this.demoted(line, text, reason, warns);
+  }
+
+  private demoted(line: number, text: string, reason: DemotionReason, warns: boolean): void {
+    this.demotions++;
+    this.demotionReason = reason;
+    this.demotionLine = line;
+    this.demotionValue = text;
+    this.demotionWarns = warns;
+  }
+
+  /** The warning about the kind change, if it is worth one. */
+  get demotion(): string | null {
+    return this.demotionWarns && this.demotionReason !== null
+      ? demotionWarning(this.name, this.demotionReason, this.demotionLine, this.demotionValue)
+      : null;
   }
 
   private fail(buf: Buffer, s: number, e: number, line: number, nonFinite: boolean): never {
@@ -226,9 +292,10 @@ export class ColumnBuilder {
     if (st === ST_NONFINITE) this.nonFinite++;
   }
 
-  build(rowCount: number): Column {
+  /** The column of the first `rowCount` rows; `compact`: copied when the arrays are 5 % too long. */
+  build(rowCount: number, compact = true): Column {
     const trim = <T extends Float64Array | Int32Array>(a: T): T =>
-      (a.length - rowCount > rowCount / 20 ? a.slice(0, rowCount) : a.subarray(0, rowCount)) as T;
+      (compact && a.length - rowCount > rowCount / 20 ? a.slice(0, rowCount) : a.subarray(0, rowCount)) as T;
     if (this.kind === K_CATEGORY) {
       return {
         kind: 'category',

@@ -60,9 +60,23 @@ export interface CsvParser {
 
 const INITIAL_ROWS = 65536;
 
-class TableParser {
+const BOM = [0xef, 0xbb, 0xbf];
+
+/** Whether buf (shorter than a BOM) matches the start of one. */
+function isBomStart(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) if (buf[i] !== BOM[i]) return false;
+  return true;
+}
+
+/**
+ * Records → typed columns. Fed the file's bytes in order by parseCsvFile and createCsvParser; a
+ * PartParser (part.ts) feeds it some batches of whole records of a file instead, each at its own
+ * file offset, so its rows keep their file offsets (lines count the bytes it was fed).
+ */
+export class TableParser {
   private readonly tok = new CsvTokenizer();
-  private line = 1;
+  /** The line the next record starts on (1-based, counting the bytes fed so far). */
+  line = 1;
   private bomChecked = false;
   header: string[] | null = null;
   builders: ColumnBuilder[] = [];
@@ -72,8 +86,10 @@ class TableParser {
   lineNumbers = new Int32Array(INITIAL_ROWS);
   private lastRowEnd = 0;
   private headerEnd = 0;
-  private blankLines = 0;
-  private firstBlankLine = 0;
+  blankLines = 0;
+  firstBlankLine = 0;
+  /** Stop right after the header record (a PartParser reading only the header of a file). */
+  headerOnly = false;
   private unescaped = Buffer.alloc(256);
 
   constructor(
@@ -85,7 +101,8 @@ class TableParser {
   feed(buf: Buffer, base: number, isLast: boolean): number {
     let p = 0;
     if (!this.bomChecked) {
-      if (buf.length < 3 && !isLast) return 0;
+      // Fewer than 3 bytes may be the start of a BOM: wait for more, unless they cannot be.
+      if (buf.length < 3 && !isLast && isBomStart(buf)) return 0;
       if (base === 0 && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) p = 3;
       this.bomChecked = true;
     }
@@ -98,6 +115,10 @@ class TableParser {
       } else if (this.header === null) {
         this.readHeader(buf);
         this.headerEnd = base + next;
+        if (this.headerOnly) {
+          this.line += tok.newlines;
+          return next;
+        }
       } else {
         this.row(buf, base + p);
         this.lastRowEnd = base + next;
@@ -214,6 +235,11 @@ class TableParser {
     if (this.rowCount === 0) {
       throw new CsvFormatError(`Line ${this.line}: the file has a header but no data rows`, this.line, null);
     }
+    return this.close();
+  }
+
+  /** end() without its checks (a part of a file may hold no header or no rows). */
+  close(): number {
     this.rowOffsets[this.rowCount] = this.lastRowEnd;
     let pending = 0;
     for (const b of this.builders) pending = Math.max(pending, b.pendingUntil);
@@ -240,25 +266,22 @@ class TableParser {
     };
   }
 
-  table(): FlowTable {
+  /**
+   * The table of the rows so far. `compact` (default): arrays with much unused room are copied to
+   * their size; else every array is a view (a PartParser's, copied into the merged table anyway).
+   */
+  table(compact = true): FlowTable {
     const n = this.rowCount;
-    const columns: Column[] = this.builders.map((b) => b.build(n));
+    const columns: Column[] = this.builders.map((b) => b.build(n, compact));
     const warnings: string[] = [];
-    if (this.blankLines > 0) {
-      warnings.push(
-        `Skipped ${this.blankLines} blank line${this.blankLines > 1 ? 's' : ''} (the first at line ${this.firstBlankLine}).`,
-      );
-    }
+    if (this.blankLines > 0) warnings.push(blankLinesWarning(this.blankLines, this.firstBlankLine));
     for (const b of this.builders) {
-      if (b.demotion !== null) warnings.push(`Column ${JSON.stringify(b.name)} ${b.demotion}.`);
-      if (b.nonFinite > 0 && b.kind === K_NUMERIC) {
-        warnings.push(
-          `Column ${JSON.stringify(b.name)}: ${b.nonFinite} value${b.nonFinite > 1 ? 's' : ''} not finite (inf) treated as missing.`,
-        );
-      }
+      const demotion = b.demotion;
+      if (demotion !== null) warnings.push(demotion);
+      if (b.nonFinite > 0 && b.kind === K_NUMERIC) warnings.push(nonFiniteWarning(b.name, b.nonFinite));
     }
-    const trimOffsets = this.rowOffsets.length - 1 > n ? this.rowOffsets.slice(0, n + 1) : this.rowOffsets;
-    const trimLines = this.lineNumbers.length > n ? this.lineNumbers.slice(0, n) : this.lineNumbers;
+    const trimOffsets = this.rowOffsets.length - 1 > n ? (compact ? this.rowOffsets.slice(0, n + 1) : this.rowOffsets.subarray(0, n + 1)) : this.rowOffsets;
+    const trimLines = this.lineNumbers.length > n ? (compact ? this.lineNumbers.slice(0, n) : this.lineNumbers.subarray(0, n)) : this.lineNumbers;
     return {
       rowCount: n,
       columns,
@@ -268,6 +291,14 @@ class TableParser {
       warnings,
     };
   }
+}
+
+export function blankLinesWarning(count: number, firstLine: number): string {
+  return `Skipped ${count} blank line${count > 1 ? 's' : ''} (the first at line ${firstLine}).`;
+}
+
+export function nonFiniteWarning(column: string, count: number): string {
+  return `Column ${JSON.stringify(column)}: ${count} value${count > 1 ? 's' : ''} not finite (inf) treated as missing.`;
 }
 
 /** Parses a CSV held in memory (tests, small inputs). */

@@ -16,6 +16,11 @@ export class ByteDictionary {
     return this.strings.length;
   }
 
+  /** The bytes of code c's value (a view of the dictionary's own storage). */
+  bytes(c: number): Uint8Array {
+    return this.pool.subarray(this.starts[c], this.starts[c] + this.lengths[c]);
+  }
+
   /** The code of buf[s, e), adding it when new. */
   code(buf: Buffer, s: number, e: number): number {
     let h = 0x811c9dc5 | 0;

@@ -1,22 +1,36 @@
 /**
- * Parse worker: runs a createCsvParser on its own thread, so a CSV is parsed while the main thread
- * is busy receiving it. Messages in: `{ kind: 'start', options }`, `{ kind: 'chunk', bytes }`,
- * `{ kind: 'end', source }`; out: one `{ ok: true, table }` (its arrays transferred) or
- * `{ ok: false, message }`. Started by threaded.ts; works under tsx and compiled.
+ * Parse worker: parses its share of a CSV's batches on its own thread (a PartParser), so a file is
+ * parsed by several threads while the main thread is busy receiving it. Messages in:
+ * `{ kind: 'start', options }`, then the splitter's `header` and `piece` messages, then
+ * `{ kind: 'end', source }`, answered by `{ kind: 'part', result }` (its arrays transferred); and
+ * `{ kind: 'file', source }`, answered by `{ kind: 'file', ok, ... }`: the whole file parsed with
+ * parseCsvFile (when the parts do not settle the table). Started by threaded.ts; works under tsx
+ * and compiled.
  */
 import { parentPort } from 'node:worker_threads';
-import { createCsvParser, type CsvParser, type CsvParserOptions } from './csv.ts';
-import type { FlowTable } from './types.ts';
+import { type CsvParserOptions, parseCsvFile } from './csv.ts';
+import { PartParser, type PartResult } from './part.ts';
+import type { PartMessage } from './split.ts';
+import { type Column, CsvFormatError, type FlowTable } from './types.ts';
 
 export type ParseWorkerMessage =
   | { readonly kind: 'start'; readonly options: CsvParserOptions }
-  | { readonly kind: 'chunk'; readonly bytes: Uint8Array }
-  | { readonly kind: 'end'; readonly source: string };
+  | PartMessage
+  | { readonly kind: 'end'; readonly source: string }
+  | { readonly kind: 'file'; readonly source: string };
 
-export type ParseWorkerResult = { readonly ok: true; readonly table: FlowTable } | { readonly ok: false; readonly message: string };
+export type ParseWorkerResult =
+  | { readonly kind: 'part'; readonly result: PartResult }
+  | { readonly kind: 'file'; readonly ok: true; readonly table: FlowTable }
+  | {
+      readonly kind: 'file';
+      readonly ok: false;
+      readonly message: string;
+      readonly csv: { readonly line: number; readonly column: number | null; readonly columnName: string | null } | null;
+    };
 
-/** The table's typed arrays' buffers, each once (a transfer list may not repeat one). */
-export function tableBuffers(table: FlowTable): ArrayBuffer[] {
+/** The typed arrays' buffers, each once (a transfer list may not repeat one). */
+export function tableBuffers(table: { readonly columns: readonly Column[]; readonly rowOffsets: Float64Array; readonly lineNumbers: Int32Array }): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>([table.rowOffsets.buffer as ArrayBuffer, table.lineNumbers.buffer as ArrayBuffer]);
   for (const c of table.columns) buffers.add((c.kind === 'category' ? c.codes.buffer : c.values.buffer) as ArrayBuffer);
   return [...buffers];
@@ -24,35 +38,40 @@ export function tableBuffers(table: FlowTable): ArrayBuffer[] {
 
 if (parentPort) {
   const port = parentPort;
-  let parser: CsvParser | null = null;
-  let failure: string | null = null;
-  const fail = (err: unknown) => {
-    failure ??= err instanceof Error ? err.message : String(err);
-    parser = null;
-  };
+  let options: CsvParserOptions = {};
+  let part: PartParser | null = null;
   port.on('message', (msg: ParseWorkerMessage) => {
     if (msg.kind === 'start') {
-      parser = createCsvParser(msg.options);
-      return;
+      options = msg.options;
+      part = new PartParser(options);
+    } else if (msg.kind === 'header' || msg.kind === 'piece') {
+      part?.receive(msg);
+    } else if (msg.kind === 'end') {
+      const ending = part ?? new PartParser(options);
+      part = null;
+      void ending
+        .end(msg.source)
+        .catch((err: unknown): PartResult => {
+          // Not expected (end() keeps its failures): let a parse of the file decide.
+          const message = err instanceof Error ? err.message : String(err);
+          return { ok: false, batches: [], failure: { batch: 0, spurious: true, message, csv: null, lineAtBatchStart: 1 } };
+        })
+        .then((result) => {
+          port.postMessage({ kind: 'part', result } satisfies ParseWorkerResult, result.ok ? tableBuffers(result.table) : []);
+        });
+    } else {
+      // Read sizes and record limits do not change the table: the file is read in large chunks.
+      const { requiredColumns, numericColumns, maxRows } = options;
+      parseCsvFile(msg.source, { requiredColumns, numericColumns, maxRows }).then(
+        (table) => port.postMessage({ kind: 'file', ok: true, table } satisfies ParseWorkerResult, tableBuffers(table)),
+        (err: unknown) =>
+          port.postMessage({
+            kind: 'file',
+            ok: false,
+            message: err instanceof Error ? err.message : String(err),
+            csv: err instanceof CsvFormatError ? { line: err.line, column: err.column, columnName: err.columnName } : null,
+          } satisfies ParseWorkerResult),
+      );
     }
-    if (msg.kind === 'chunk') {
-      if (parser === null) return;
-      try {
-        parser.push(Buffer.from(msg.bytes.buffer, msg.bytes.byteOffset, msg.bytes.byteLength));
-      } catch (err) {
-        fail(err);
-      }
-      return;
-    }
-    const ending = parser;
-    parser = null;
-    if (ending === null) {
-      port.postMessage({ ok: false, message: failure ?? 'not started' } satisfies ParseWorkerResult);
-      return;
-    }
-    ending.end(msg.source).then(
-      (table) => port.postMessage({ ok: true, table } satisfies ParseWorkerResult, tableBuffers(table)),
-      (err: unknown) => port.postMessage({ ok: false, message: err instanceof Error ? err.message : String(err) } satisfies ParseWorkerResult),
-    );
   });
 }

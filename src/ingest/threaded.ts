@@ -1,30 +1,83 @@
 /**
- * createCsvParser on a worker thread (parse-worker.ts): `push` copies the bytes into batches posted
- * to the worker, `end` resolves with the table the worker built (its arrays moved, not copied).
- * Same table as createCsvParser on the same bytes; any failure, the worker's included, rejects
- * `end` (the caller then parses the file itself, which gives the positioned CsvFormatError).
+ * A CSV parsed on two worker threads while it arrives. `push` hands the bytes to a BatchSplitter
+ * (split.ts), which cuts them into batches of whole records, alternately for each parse worker
+ * (parse-worker.ts); `end` collects the workers' parts and merges them (merge.ts) into the table
+ * createCsvParser gives on the same bytes (their arrays moved, not copied, then joined once). When
+ * the parts do not settle the table (a column's kind changed differently in each, or the cut was
+ * fooled by a lenient quote), a worker parses the file itself. A CSV error rejects `end` with the
+ * error that parse would throw; so does any other failure (the caller then parses the file itself,
+ * which gives the positioned CsvFormatError).
  */
+import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../lib/worker.ts';
 import type { CsvParserOptions } from './csv.ts';
+import { mergeParts } from './merge.ts';
 import type { ParseWorkerMessage, ParseWorkerResult } from './parse-worker.ts';
-import type { FlowTable } from './types.ts';
+import type { PartResult } from './part.ts';
+import { BatchSplitter } from './split.ts';
+import { CsvFormatError, type FlowTable } from './types.ts';
 
-/** Bytes gathered before a batch is posted to the worker. */
+/** Bytes of a batch: big enough that a batch costs little beyond its parse, small enough to share out evenly. */
 const BATCH_BYTES = 1024 * 1024;
+
+export interface ThreadedCsvParserOptions extends CsvParserOptions {
+  /**
+   * Parse workers (default 2). With maxRows, 1: the limit is checked against the running row count,
+   * which only a parse of every batch in order knows.
+   */
+  readonly workers?: number;
+  /** Bytes per batch (default 1 MiB). Tests use tiny batches to cross every boundary. */
+  readonly batchBytes?: number;
+}
 
 export interface ThreadedCsvParser {
   push(chunk: Buffer): void;
-  /** The same bytes are in the file `source` (read back only if a column changed kind). */
+  /** The same bytes are in the file `source` (read back to re-read rows, or to parse it whole). */
   end(source: string): Promise<FlowTable>;
-  /** Stops the worker; a pending `end` rejects. */
+  /** Stops the workers; a pending `end` rejects. */
   abort(): void;
 }
 
-export function createThreadedCsvParser(options: CsvParserOptions = {}): ThreadedCsvParser {
-  const worker = startModuleWorker('parse-worker', import.meta.url);
-  worker.unref(); // never what keeps the process alive
-  let batch = Buffer.allocUnsafe(BATCH_BYTES);
-  let filled = 0;
+type FileAnswer = Extract<ParseWorkerResult, { kind: 'file' }>;
+
+/** A parse worker and the answers it owes, in the order asked. */
+class ParseWorker {
+  private readonly worker: Worker;
+  private readonly waiting: ((msg: ParseWorkerResult) => void)[] = [];
+  private stopping = false;
+
+  constructor(onFailure: (err: Error) => void) {
+    this.worker = startModuleWorker('parse-worker', import.meta.url);
+    this.worker.unref(); // never what keeps the process alive
+    this.worker.on('message', (msg: ParseWorkerResult) => this.waiting.shift()?.(msg));
+    this.worker.on('error', (err) => {
+      if (!this.stopping) onFailure(err);
+    });
+    this.worker.on('exit', () => {
+      if (!this.stopping) onFailure(new Error('a parse worker stopped'));
+    });
+  }
+
+  post(msg: ParseWorkerMessage, transfer: ArrayBuffer[] = []): void {
+    if (!this.stopping) this.worker.postMessage(msg, transfer);
+  }
+
+  ask(msg: ParseWorkerMessage): Promise<ParseWorkerResult> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.post(msg);
+    });
+  }
+
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    void this.worker.terminate();
+  }
+}
+
+export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}): ThreadedCsvParser {
+  const count = options.maxRows !== undefined ? 1 : Math.max(1, Math.floor(options.workers ?? 2));
   let settled = false;
   let resolveEnd!: (table: FlowTable) => void;
   let rejectEnd!: (err: Error) => void;
@@ -38,36 +91,43 @@ export function createThreadedCsvParser(options: CsvParserOptions = {}): Threade
     settled = true;
     if ('table' in outcome) resolveEnd(outcome.table);
     else rejectEnd(outcome.error);
-    void worker.terminate();
+    for (const w of workers) w.stop();
   };
-  worker.on('message', (msg: ParseWorkerResult) => finish(msg.ok ? { table: msg.table } : { error: new Error(msg.message) }));
-  worker.on('error', (err) => finish({ error: err }));
-  worker.on('exit', () => finish({ error: new Error('the parse worker stopped') }));
-  const post = (msg: ParseWorkerMessage, transfer?: ArrayBuffer[]) => {
-    if (!settled) worker.postMessage(msg, transfer);
+  const workers = Array.from({ length: count }, () => new ParseWorker((error) => finish({ error })));
+  for (const w of workers) w.post({ kind: 'start', options });
+  const splitter = new BatchSplitter((w, msg, transfer) => workers[w].post(msg, transfer), count, options.batchBytes ?? BATCH_BYTES);
+
+  const collect = async (source: string): Promise<FlowTable> => {
+    const used = new Set(splitter.plan);
+    const parts = await Promise.all(
+      workers.map(async (w, i): Promise<PartResult | undefined> => {
+        if (!used.has(i)) {
+          w.stop();
+          return undefined;
+        }
+        return ((await w.ask({ kind: 'end', source })) as Extract<ParseWorkerResult, { kind: 'part' }>).result;
+      }),
+    );
+    const outcome = mergeParts(splitter.plan, parts, options);
+    if ('table' in outcome) return outcome.table;
+    if ('error' in outcome) throw outcome.error;
+    const answer = (await workers[0].ask({ kind: 'file', source })) as FileAnswer;
+    if (answer.ok) return answer.table;
+    throw answer.csv === null ? new Error(answer.message) : new CsvFormatError(answer.message, answer.csv.line, answer.csv.column, answer.csv.columnName);
   };
-  const flush = () => {
-    if (filled === 0) return;
-    const bytes = new Uint8Array(batch.buffer, batch.byteOffset, filled);
-    post({ kind: 'chunk', bytes }, [batch.buffer as ArrayBuffer]);
-    batch = Buffer.allocUnsafe(BATCH_BYTES);
-    filled = 0;
-  };
-  post({ kind: 'start', options });
+
   return {
     push(chunk) {
-      let p = 0;
-      while (p < chunk.length) {
-        const n = Math.min(chunk.length - p, BATCH_BYTES - filled);
-        chunk.copy(batch, filled, p, p + n);
-        filled += n;
-        p += n;
-        if (filled === BATCH_BYTES) flush();
-      }
+      if (!settled) splitter.push(chunk);
     },
     end(source) {
-      flush();
-      post({ kind: 'end', source });
+      if (!settled) {
+        splitter.end();
+        collect(source).then(
+          (table) => finish({ table }),
+          (error: Error) => finish({ error }),
+        );
+      }
       return result;
     },
     abort() {

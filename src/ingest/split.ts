@@ -1,0 +1,178 @@
+/**
+ * Cutting a CSV byte stream into batches of whole records as it arrives, for parse workers that
+ * each parse some of the batches (part.ts) and a merge that joins their tables (merge.ts).
+ *
+ * A cut goes right after a line feed where the count of quote bytes since the batch start is even.
+ * In RFC 4180 CSV that is a record boundary: a quoted field holds an even number of quotes once
+ * closed (its "" escapes included), so odd means inside one. The count is memchr-fast
+ * (Buffer.indexOf): free in a file without quotes. A lenient file can fool it (a quote inside an
+ * unquoted field, `ab"c`, is a literal character to the tokenizer): the worker of a batch checks
+ * that its records end exactly at the cut, and the merge falls back to a plain parse when one did
+ * not. When no cut is found in a full buffer (a long quoted field), the batch goes on: its bytes so
+ * far are sent as a piece, and the batch ends at a later cut.
+ */
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+/** The header must be within the file's first bytes (else the file is parsed whole, on one worker). */
+const HEAD_BYTES = 64 * 1024;
+
+/** What the splitter sends to the parse workers. */
+export type PartMessage =
+  /** The file's first bytes, for a worker to read the header from (its batches come after it). */
+  | { readonly kind: 'header'; readonly bytes: Uint8Array; readonly beforeBatch: number }
+  /**
+   * Bytes of batch `batch`, whose first byte is at file offset `offset`. `closes`: the batch ends
+   * with these bytes (at a record boundary, or at the end of the file when `final`).
+   */
+  | {
+      readonly kind: 'piece';
+      readonly batch: number;
+      readonly offset: number;
+      readonly bytes: Uint8Array;
+      readonly closes: boolean;
+      readonly final: boolean;
+    };
+
+/** Parity (0 even, 1 odd) of the quote bytes in buf[0, to). */
+export function quoteParity(buf: Buffer, to: number): number {
+  const view = to < buf.length ? buf.subarray(0, to) : buf;
+  let n = 0;
+  let p = view.indexOf(QUOTE);
+  while (p >= 0) {
+    n++;
+    if (n === 32) {
+      // Quotes are dense here (every field quoted?): a plain loop beats a native call per quote.
+      for (let i = p + 1; i < to; i++) if (view[i] === QUOTE) n++;
+      return n & 1;
+    }
+    p = view.indexOf(QUOTE, p + 1);
+  }
+  return n & 1;
+}
+
+/**
+ * The position just after the last line feed of buf[0, to) at which the quote count since
+ * buf[0] (plus `parity`, the count's parity before buf[0]) is even; -1 when there is none.
+ */
+export function findRecordCut(buf: Buffer, to: number, parity: number): number {
+  // Walk back from the end, segment by segment between quotes: a segment's parity is constant.
+  let p = parity ^ quoteParity(buf, to);
+  let pos = to;
+  for (;;) {
+    const q = pos > 0 ? buf.lastIndexOf(QUOTE, pos - 1) : -1;
+    if (p === 0) {
+      const lf = pos > 0 ? buf.lastIndexOf(LF, pos - 1) : -1;
+      if (lf > q) return lf + 1;
+    }
+    if (q < 0) return -1;
+    pos = q;
+    p ^= 1;
+  }
+}
+
+/**
+ * Receives the bytes of a file in pieces of any size and sends them on as batches of about
+ * `batchBytes` (whole records), batch k to worker k % workers; a worker other than 0 first gets
+ * the file's first bytes to read the header from. `plan` records each batch's worker. With one
+ * worker nothing is cut: the file is one batch, sent in pieces.
+ */
+export class BatchSplitter {
+  /** The worker of each batch sent so far. */
+  readonly plan: number[] = [];
+  private buf: Buffer;
+  private filled = 0;
+  /** File offset of buf[0]. */
+  private offset = 0;
+  /** The batch the buffered bytes belong to, and whether pieces of it were sent already. */
+  private batch = 0;
+  private batchStarted = false;
+  /** Quote parity from the batch's start to buf[0]. */
+  private parity = 0;
+  /**
+   * A copy of the first batch's bytes (up to HEAD_BYTES) while some worker has yet to read the
+   * header from it. Only the first batch's: a worker reading the header from bytes of the batches
+   * it parses would count the header as a row.
+   */
+  private head: Buffer | null = null;
+  private headFull = false;
+  private readonly hasHeader: boolean[];
+
+  constructor(
+    private readonly send: (worker: number, msg: PartMessage, transfer: ArrayBuffer[]) => void,
+    private readonly workers: number,
+    private readonly batchBytes: number,
+  ) {
+    // Never from Buffer's shared pool: the buffer's whole ArrayBuffer is transferred to a worker.
+    this.buf = Buffer.allocUnsafeSlow(batchBytes);
+    this.hasHeader = Array.from({ length: workers }, (_, w) => w === 0);
+  }
+
+  push(chunk: Buffer): void {
+    let p = 0;
+    while (p < chunk.length) {
+      const n = Math.min(chunk.length - p, this.buf.length - this.filled);
+      chunk.copy(this.buf, this.filled, p, p + n);
+      this.filled += n;
+      p += n;
+      if (this.filled === this.buf.length) this.cut();
+    }
+  }
+
+  /** No more bytes: sends the last batch (the file's end closes it). */
+  end(): void {
+    if (this.filled > 0 || this.batchStarted || this.batch === 0) this.sendPiece(this.filled, true, true);
+    this.head = null;
+  }
+
+  /** The buffer is full: sends it up to its last record boundary, or all of it as a piece. */
+  private cut(): void {
+    if (this.workers === 1) {
+      this.sendPiece(this.filled, false, false);
+      return;
+    }
+    const at = findRecordCut(this.buf, this.filled, this.parity);
+    if (at > 0) {
+      this.sendPiece(at, true, false);
+      return;
+    }
+    this.parity ^= quoteParity(this.buf, this.filled);
+    this.sendPiece(this.filled, false, false);
+  }
+
+  /** Sends buf[0, n) as the next piece of the current batch; keeps buf[n, filled) for the next. */
+  private sendPiece(n: number, closes: boolean, final: boolean): void {
+    const worker = this.batch % this.workers;
+    if (!this.batchStarted) {
+      this.plan.push(worker);
+      this.batchStarted = true;
+    }
+    if (this.batch === 0 && this.workers > 1 && !this.headFull) {
+      const more = this.buf.subarray(0, Math.min(n, HEAD_BYTES - (this.head?.length ?? 0)));
+      this.head = this.head === null ? Buffer.from(more) : Buffer.concat([this.head, more]);
+      this.headFull = this.head.length === HEAD_BYTES;
+    }
+    if (!this.hasHeader[worker] && this.head !== null) {
+      this.send(worker, { kind: 'header', bytes: this.head, beforeBatch: this.batch }, []);
+      this.hasHeader[worker] = true;
+      if (this.hasHeader.every(Boolean)) this.head = null;
+    }
+    const bytes = new Uint8Array(this.buf.buffer, this.buf.byteOffset, n);
+    const rest = this.filled - n;
+    const next = final ? null : Buffer.allocUnsafeSlow(this.batchBytes);
+    if (next !== null && rest > 0) this.buf.copy(next, 0, n, this.filled);
+    this.send(worker, { kind: 'piece', batch: this.batch, offset: this.offset, bytes, closes, final }, [this.buf.buffer as ArrayBuffer]);
+    this.offset += n;
+    if (closes) {
+      this.batch++;
+      this.batchStarted = false;
+      this.parity = 0;
+    }
+    if (next !== null) {
+      this.buf = next;
+      this.filled = rest;
+    } else {
+      this.filled = 0;
+    }
+  }
+}
