@@ -139,8 +139,12 @@ export class AnalysisStore {
     }
   }
 
-  /** Every complete analysis, newest first (summaries cached by mtime). */
-  async list(): Promise<AnalysisListItem[]> {
+  /**
+   * Complete analyses, newest first (summaries cached by mtime). With `limit`, only the newest
+   * `limit` by id (ids start with their start time) are read: the home page's few recent ones
+   * without a summary read per stored analysis.
+   */
+  async list(options: { limit?: number } = {}): Promise<AnalysisListItem[]> {
     let entries: string[];
     try {
       entries = await readdir(this.outputsDir);
@@ -148,42 +152,48 @@ export class AnalysisStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
+    const ids = entries.filter(isAnalysisId).sort().reverse();
+    const limit = options.limit ?? Infinity;
     const items: AnalysisListItem[] = [];
-    const seen = new Set<string>();
-    for (const id of entries) {
-      if (!isAnalysisId(id)) continue;
-      const file = path.join(this.outputsDir, id, 'summary.json');
-      let mtimeMs: number;
-      try {
-        mtimeMs = (await stat(file)).mtimeMs;
-      } catch {
-        continue;
-      }
-      seen.add(id);
-      const cached = this.listCache.get(id);
-      if (cached && cached.mtimeMs === mtimeMs) {
-        items.push(cached.item);
-        continue;
-      }
-      try {
-        const s = JSON.parse(await readFile(file, 'utf8')) as AnalysisSummary;
-        const item: AnalysisListItem = {
-          id,
-          createdAt: s.createdAt,
-          fileName: s.fileName,
-          total_records: s.statistics.total_records,
-          anomaly_count: s.statistics.anomaly_count,
-          anomaly_percentage: s.statistics.anomaly_percentage,
-          incidents: s.incidents.length,
-        };
-        this.listCache.set(id, { mtimeMs, item });
-        items.push(item);
-      } catch {
-        continue; // unreadable summary: not listed
-      }
+    for (const id of ids) {
+      if (items.length >= limit) break;
+      const item = await this.listItem(id);
+      if (item) items.push(item);
     }
-    for (const id of this.listCache.keys()) if (!seen.has(id)) this.listCache.delete(id);
+    if (limit === Infinity) {
+      const present = new Set(ids);
+      for (const id of this.listCache.keys()) if (!present.has(id)) this.listCache.delete(id);
+    }
     return items.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : b.id.localeCompare(a.id)));
+  }
+
+  /** What the lists show of one analysis; null when it has no readable summary (not complete). */
+  private async listItem(id: string): Promise<AnalysisListItem | null> {
+    const file = path.join(this.outputsDir, id, 'summary.json');
+    let mtimeMs: number;
+    try {
+      mtimeMs = (await stat(file)).mtimeMs;
+    } catch {
+      return null;
+    }
+    const cached = this.listCache.get(id);
+    if (cached && cached.mtimeMs === mtimeMs) return cached.item;
+    try {
+      const s = JSON.parse(await readFile(file, 'utf8')) as AnalysisSummary;
+      const item: AnalysisListItem = {
+        id,
+        createdAt: s.createdAt,
+        fileName: s.fileName,
+        total_records: s.statistics.total_records,
+        anomaly_count: s.statistics.anomaly_count,
+        anomaly_percentage: s.statistics.anomaly_percentage,
+        incidents: s.incidents.length,
+      };
+      this.listCache.set(id, { mtimeMs, item });
+      return item;
+    } catch {
+      return null; // unreadable summary: not listed
+    }
   }
 
   /** A fresh sample file name (not existing yet) in outputs/samples/. */

@@ -85,6 +85,22 @@ describe('AnalysisStore', () => {
     assert.deepEqual((await store.list()).map((i) => i.anomaly_count), [2, 3, 1]);
   });
 
+  it('when only the newest few are asked for, then the newest by id come, newest first', async () => {
+    const ids: string[] = [];
+    for (let k = 0; k < 8; k++) {
+      const { id, dir: tmp } = await store.begin(new Date(Date.UTC(2024, 0, 15, 8, 0, k)));
+      await writeFile(path.join(tmp, 'summary.json'), JSON.stringify(summary(id, `2024-01-15T08:00:0${k}.500Z`, k)));
+      await store.commit(id);
+      ids.push(id);
+    }
+    // An analysis whose summary is unreadable is not listed.
+    await writeFile(path.join(dir, ids[0], 'summary.json'), '{ not json');
+    const fresh = new AnalysisStore(dir);
+    assert.deepEqual((await fresh.list({ limit: 5 })).map((i) => i.anomaly_count), [7, 6, 5, 4, 3]);
+    assert.deepEqual((await fresh.list({ limit: 3 })).map((i) => i.id), [ids[7], ids[6], ids[5]]);
+    assert.deepEqual((await fresh.list()).map((i) => i.anomaly_count), [7, 6, 5, 4, 3, 2, 1]);
+  });
+
   it('when an analysis is aborted, then its temp folder is gone', async () => {
     const { id, dir: tmp } = await store.begin();
     await writeFile(path.join(tmp, 'input.csv'), 'a\n1\n');

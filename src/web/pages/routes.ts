@@ -10,6 +10,8 @@ import type { ReportsService } from '../reports/service.ts';
 import { validate } from '../validate.ts';
 
 const homeQuery = z.object({ generated: z.string().optional() });
+/** Analyses the home page lists. */
+const RECENT_ANALYSES = 5;
 
 export interface PagesDeps {
   readonly config: Config;
@@ -20,7 +22,7 @@ export interface PagesDeps {
 
 export function homeLocals(deps: PagesDeps) {
   return async (generatedName: string | undefined, error: string | null) => {
-    const recent = (await deps.store.list()).slice(0, 5);
+    const recent = await deps.store.list({ limit: RECENT_ANALYSES });
     let generated: { filename: string; records: number; download_url: string } | null = null;
     if (generatedName && SAMPLE_FILE_PATTERN.test(generatedName)) {
       const sample = await deps.generate.describe(generatedName);
