@@ -7,7 +7,7 @@ import { validate } from '../validate.ts';
 import { wantsHtml } from '../analyze/routes.ts';
 import { generateBodySchema, type GenerateInput } from './schema.ts';
 import type { GenerateService } from './service.ts';
-import { existsSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 
 const sampleParams = z.object({ file: z.string().regex(SAMPLE_FILE_PATTERN, 'a generated sample name (sample_YYYYMMDD_HHMMSS_xxxxxx.csv)') });
 
@@ -30,10 +30,10 @@ export function generateRoutes(deps: { service: GenerateService; store: Analysis
     },
   );
 
-  router.get('/download_sample/:file', validate('params', sampleParams, 'sample'), (req: Request, res: Response) => {
+  router.get('/download_sample/:file', validate('params', sampleParams, 'sample'), async (_req: Request, res: Response) => {
     const { file } = res.locals.sample as z.infer<typeof sampleParams>;
     const p = deps.store.samplePath(file);
-    if (!p || !existsSync(p)) throw new AppError(404, `No generated sample named ${file}.`);
+    if (!p || !(await access(p).then(() => true, () => false))) throw new AppError(404, `No generated sample named ${file}.`);
     res.download(p, file, { headers: { 'Content-Type': 'text/csv; charset=utf-8' } });
   });
   return router;

@@ -9,8 +9,7 @@
  * process; another process drawing the same chart writes the same bytes under its own temp name).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { AnalysisSummary, AnomalyRow, ChartPoints } from '../../analysis/types.ts';
 import { CHART_KINDS, type ChartInputs, type ChartKind, parseChartInputs, renderStoredChart } from '../../charts/index.ts';
 import { AnomalyRowsFile, incidentReportChunks, type IncidentFlowsEntry, type IncidentsFile, parseIncidentsFile, writeScoredDatasetFromRows } from '../../reports/index.ts';
@@ -47,6 +46,16 @@ function lruGet<V>(cache: Map<string, V>, key: string): V | undefined {
 function lruSet<V>(cache: Map<string, V>, key: string, value: V, max: number): void {
   cache.set(key, value);
   while (cache.size > max) cache.delete(cache.keys().next().value!);
+}
+
+/** True when `p` exists (checked without blocking the event loop). */
+async function isFile(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The page `page` (clamped to 1..pageCount) of `total` items. */
@@ -86,7 +95,7 @@ export class ReportsService {
   async file(id: string, file: AnalysisFile): Promise<string> {
     if (!(await this.store.exists(id))) throw new AppError(404, `No analysis with id ${id}.`);
     const p = this.store.filePath(id, file);
-    if (!existsSync(p)) throw new AppError(404, `Analysis ${id} has no ${file}.`);
+    if (!(await isFile(p))) throw new AppError(404, `Analysis ${id} has no ${file}.`);
     return p;
   }
 
@@ -94,9 +103,9 @@ export class ReportsService {
   async resultsFile(id: string): Promise<string> {
     if (!(await this.store.exists(id))) throw new AppError(404, `No analysis with id ${id}.`);
     const out = this.store.filePath(id, 'results.csv');
-    if (existsSync(out)) return out;
+    if (await isFile(out)) return out;
     const rowsPath = this.store.filePath(id, 'rows.bin');
-    if (!existsSync(rowsPath)) throw new AppError(404, `Analysis ${id} has no results.csv.`);
+    if (!(await isFile(rowsPath))) throw new AppError(404, `Analysis ${id} has no results.csv.`);
     let pending = this.building.get(id);
     if (!pending) {
       pending = writeScoredDatasetFromRows({
@@ -116,7 +125,7 @@ export class ReportsService {
   async chart(id: string, kind: ChartKind): Promise<string> {
     if (!(await this.store.exists(id))) throw new AppError(404, `No analysis with id ${id}.`);
     const out = this.store.filePath(id, `${kind}.png`);
-    if (existsSync(out)) return out;
+    if (await isFile(out)) return out;
     const key = `${id}/${kind}`;
     let pending = this.drawing.get(key);
     if (!pending) {
