@@ -16,7 +16,8 @@ import { AnomalyRowsFile, incidentReportChunks, type IncidentFlowsEntry, type In
 import { jsonLinesIndex, readJsonLinesRange, type AnalysisFile, type AnalysisStore } from '../../storage/index.ts';
 import { AppError } from '../errors.ts';
 
-const CACHE_SIZE = 4;
+/** Whole anomalies.json files of old analyses (in one line) kept parsed. */
+const ANOMALIES_CACHE_SIZE = 4;
 /** Summaries kept parsed (a few hundred KB each). */
 const SUMMARY_CACHE_SIZE = 32;
 const INDEX_CACHE_SIZE = 32;
@@ -58,11 +59,18 @@ async function isFile(p: string): Promise<boolean> {
   }
 }
 
-/** The page `page` (clamped to 1..pageCount) of `total` items. */
-function pageOf(total: number, page: number, pageSize: number): { p: number; pageCount: number; from: number; to: number } {
+/** Page `page` (clamped to 1..pageCount) of `total` anomalies, its rows [from, to) from `rowsOf`. */
+async function pageResult(
+  total: number,
+  page: number,
+  pageSize: number,
+  incident: string | null,
+  rowsOf: (from: number, to: number) => readonly AnomalyRow[] | Promise<readonly AnomalyRow[]>,
+): Promise<AnomalyPage> {
   const pageCount = Math.max(1, Math.ceil(total / pageSize));
   const p = Math.min(Math.max(1, page), pageCount);
-  return { p, pageCount, from: (p - 1) * pageSize, to: Math.min(total, p * pageSize) };
+  const rows = await rowsOf((p - 1) * pageSize, Math.min(total, p * pageSize));
+  return { total, page: p, pageSize, pageCount, rows, incident };
 }
 
 export class ReportsService {
@@ -178,17 +186,13 @@ export class ReportsService {
     }
   }
 
+  /** Every row of an analysis's anomalies.json (analyses from before anomalies.bin, in one line), cached. */
   async anomalies(id: string): Promise<readonly AnomalyRow[]> {
-    const cached = this.anomalyCache.get(id);
-    if (cached) {
-      this.anomalyCache.delete(id);
-      this.anomalyCache.set(id, cached);
-      return cached;
-    }
+    const cached = lruGet(this.anomalyCache, id);
+    if (cached) return cached;
     const rows = await this.store.readJson<AnomalyRow[]>(id, 'anomalies.json');
     if (!rows) throw new AppError(404, `No analysis with id ${id}.`);
-    this.anomalyCache.set(id, rows);
-    while (this.anomalyCache.size > CACHE_SIZE) this.anomalyCache.delete(this.anomalyCache.keys().next().value!);
+    lruSet(this.anomalyCache, id, rows, ANOMALIES_CACHE_SIZE);
     return rows;
   }
 
@@ -209,12 +213,8 @@ export class ReportsService {
 
   /** The line index of anomalies.json (null for a file in one line, from before the index), cached. */
   private async anomalyIndex(id: string): Promise<Float64Array | null> {
-    if (this.indexCache.has(id)) {
-      const cached = this.indexCache.get(id)!;
-      this.indexCache.delete(id);
-      this.indexCache.set(id, cached);
-      return cached;
-    }
+    const cached = lruGet(this.indexCache, id);
+    if (cached !== undefined) return cached;
     let index: Float64Array | null;
     try {
       index = await jsonLinesIndex(this.store.filePath(id, 'anomalies.json'));
@@ -222,8 +222,7 @@ export class ReportsService {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new AppError(404, `No analysis with id ${id}.`);
       throw err;
     }
-    this.indexCache.set(id, index);
-    while (this.indexCache.size > INDEX_CACHE_SIZE) this.indexCache.delete(this.indexCache.keys().next().value!);
+    lruSet(this.indexCache, id, index, INDEX_CACHE_SIZE);
     return index;
   }
 
@@ -235,19 +234,14 @@ export class ReportsService {
     if (!(await this.store.exists(id))) throw new AppError(404, `No analysis with id ${id}.`);
     if (incident !== undefined) return this.incidentAnomalyPage(id, page, pageSize, incident);
     const file = await this.anomalyFile(id);
-    if (file !== null) {
-      const { p, pageCount, from, to } = pageOf(file.count, page, pageSize);
-      return { total: file.count, page: p, pageSize, pageCount, rows: file.rows(from, to), incident: null };
-    }
+    if (file !== null) return pageResult(file.count, page, pageSize, null, (from, to) => file.rows(from, to));
     const index = await this.anomalyIndex(id);
     if (index) {
-      const { p, pageCount, from, to } = pageOf(index.length - 1, page, pageSize);
-      const rows = await readJsonLinesRange<AnomalyRow>(this.store.filePath(id, 'anomalies.json'), index, from, to);
-      return { total: index.length - 1, page: p, pageSize, pageCount, rows, incident: null };
+      const path = this.store.filePath(id, 'anomalies.json');
+      return pageResult(index.length - 1, page, pageSize, null, (from, to) => readJsonLinesRange<AnomalyRow>(path, index, from, to));
     }
     const all = await this.anomalies(id);
-    const { p, pageCount, from, to } = pageOf(all.length, page, pageSize);
-    return { total: all.length, page: p, pageSize, pageCount, rows: all.slice(from, to), incident: null };
+    return pageResult(all.length, page, pageSize, null, (from, to) => all.slice(from, to));
   }
 
   private async incidentAnomalyPage(id: string, page: number, pageSize: number, incident: string): Promise<AnomalyPage> {
@@ -257,30 +251,29 @@ export class ReportsService {
       const summary = await this.summary(id);
       if (!summary.incidents.some((i) => i.id === incident)) throw new AppError(404, `Analysis ${id} has no incident ${incident}.`);
       const all = (await this.anomalies(id)).filter((r) => r.incidentId === incident);
-      const { p, pageCount, from, to } = pageOf(all.length, page, pageSize);
-      return { total: all.length, page: p, pageSize, pageCount, rows: all.slice(from, to), incident };
+      return pageResult(all.length, page, pageSize, incident, (from, to) => all.slice(from, to));
     }
+    // The incident's positions in the anomaly table.
     const ranks = this.incidentEntry(id, file, incident).anomalyRanks;
-    const { p, pageCount, from, to } = pageOf(ranks.length, page, pageSize);
     const anomalies = await this.anomalyFile(id);
-    if (anomalies !== null) return { total: ranks.length, page: p, pageSize, pageCount, rows: anomalies.rowsAt(ranks.slice(from, to)), incident };
+    if (anomalies !== null) return pageResult(ranks.length, page, pageSize, incident, (from, to) => anomalies.rowsAt(ranks.slice(from, to)));
     const index = await this.anomalyIndex(id);
-    let rows: AnomalyRow[];
     if (index) {
-      // The page's positions in anomalies.json, read a run of neighbours at a time.
-      rows = [];
       const path = this.store.filePath(id, 'anomalies.json');
-      for (let k = from; k < to; ) {
-        let end = k + 1;
-        while (end < to && ranks[end] === ranks[end - 1] + 1) end++;
-        rows.push(...(await readJsonLinesRange<AnomalyRow>(path, index, ranks[k], ranks[end - 1] + 1)));
-        k = end;
-      }
-    } else {
-      const all = await this.anomalies(id);
-      rows = ranks.slice(from, to).map((r) => all[r]);
+      return pageResult(ranks.length, page, pageSize, incident, async (from, to) => {
+        // Read a run of neighbours at a time.
+        const rows: AnomalyRow[] = [];
+        for (let k = from; k < to; ) {
+          let end = k + 1;
+          while (end < to && ranks[end] === ranks[end - 1] + 1) end++;
+          rows.push(...(await readJsonLinesRange<AnomalyRow>(path, index, ranks[k], ranks[end - 1] + 1)));
+          k = end;
+        }
+        return rows;
+      });
     }
-    return { total: ranks.length, page: p, pageSize, pageCount, rows, incident };
+    const all = await this.anomalies(id);
+    return pageResult(ranks.length, page, pageSize, incident, (from, to) => ranks.slice(from, to).map((r) => all[r]));
   }
 
   /** incidents.json of an analysis, checked and cached; null for an analysis written before it existed. */
