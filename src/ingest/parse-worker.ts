@@ -1,8 +1,9 @@
 /**
  * Parse worker: parses its share of a CSV's batches on its own thread (a PartParser), so a file is
  * parsed by several threads while the main thread is busy receiving it. Messages in:
- * `{ kind: 'start', options }`, then the splitter's `header` and `piece` messages, then
- * `{ kind: 'end', source }`, answered by `{ kind: 'part', result }` (its arrays transferred); and
+ * `{ kind: 'start', options }`, then the splitter's `header` and `piece` messages (each batch's
+ * last piece answered by `{ kind: 'parsed', batch }` once parsed), then `{ kind: 'end', source }`,
+ * answered by `{ kind: 'part', result }` (its arrays transferred); and
  * `{ kind: 'file', source }`, answered by `{ kind: 'file', ok, ... }`: the whole file parsed with
  * parseCsvFile (when the parts do not settle the table). Started by threaded.ts; works under tsx
  * and compiled.
@@ -20,6 +21,8 @@ export type ParseWorkerMessage =
   | { readonly kind: 'file'; readonly source: string };
 
 export type ParseWorkerResult =
+  /** Sent as each batch is parsed (the splitter gives new batches to the least busy worker). */
+  | { readonly kind: 'parsed'; readonly batch: number }
   | { readonly kind: 'part'; readonly result: PartResult }
   | { readonly kind: 'file'; readonly ok: true; readonly table: FlowTable }
   | {
@@ -44,8 +47,11 @@ if (parentPort) {
     if (msg.kind === 'start') {
       options = msg.options;
       part = new PartParser(options);
-    } else if (msg.kind === 'header' || msg.kind === 'piece') {
+    } else if (msg.kind === 'header') {
       part?.receive(msg);
+    } else if (msg.kind === 'piece') {
+      part?.receive(msg);
+      if (msg.closes) port.postMessage({ kind: 'parsed', batch: msg.batch } satisfies ParseWorkerResult);
     } else if (msg.kind === 'end') {
       const ending = part ?? new PartParser(options);
       part = null;

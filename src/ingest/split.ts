@@ -73,13 +73,19 @@ export function findRecordCut(buf: Buffer, to: number, parity: number): number {
 
 /**
  * Receives the bytes of a file in pieces of any size and sends them on as batches of about
- * `batchBytes` (whole records), batch k to worker k % workers; a worker other than 0 first gets
- * the file's first bytes to read the header from. `plan` records each batch's worker. With one
- * worker nothing is cut: the file is one batch, sent in pieces.
+ * `batchBytes` (whole records). A batch goes to the worker with the fewest bytes not yet parsed
+ * (workers report each batch they finish: `parsed`), so a worker slowed down by other work gets
+ * less; ties go to the lowest index, so batch 0 goes to worker 0 and, when no report comes in
+ * between, batches alternate. A worker other than 0 first gets the first batch's bytes to read the
+ * header from. `plan` records each batch's worker. With one worker nothing is cut: the file is one
+ * batch, sent in pieces.
  */
 export class BatchSplitter {
   /** The worker of each batch sent so far. */
   readonly plan: number[] = [];
+  /** Bytes sent of each batch, and of each worker's batches not reported parsed yet. */
+  private readonly sent: number[] = [];
+  private readonly pending: number[];
   private buf: Buffer;
   private filled = 0;
   /** File offset of buf[0]. */
@@ -106,6 +112,12 @@ export class BatchSplitter {
     // Never from Buffer's shared pool: the buffer's whole ArrayBuffer is transferred to a worker.
     this.buf = Buffer.allocUnsafeSlow(batchBytes);
     this.hasHeader = Array.from({ length: workers }, (_, w) => w === 0);
+    this.pending = new Array<number>(workers).fill(0);
+  }
+
+  /** The worker of batch `batch` has parsed it. */
+  parsed(batch: number): void {
+    this.pending[this.plan[batch]] -= this.sent[batch];
   }
 
   push(chunk: Buffer): void {
@@ -142,11 +154,16 @@ export class BatchSplitter {
 
   /** Sends buf[0, n) as the next piece of the current batch; keeps buf[n, filled) for the next. */
   private sendPiece(n: number, closes: boolean, final: boolean): void {
-    const worker = this.batch % this.workers;
     if (!this.batchStarted) {
-      this.plan.push(worker);
+      let least = 0;
+      for (let w = 1; w < this.workers; w++) if (this.pending[w] < this.pending[least]) least = w;
+      this.plan.push(least);
+      this.sent.push(0);
       this.batchStarted = true;
     }
+    const worker = this.plan[this.batch];
+    this.sent[this.batch] += n;
+    this.pending[worker] += n;
     if (this.batch === 0 && this.workers > 1 && !this.headFull) {
       const more = this.buf.subarray(0, Math.min(n, HEAD_BYTES - (this.head?.length ?? 0)));
       this.head = this.head === null ? Buffer.from(more) : Buffer.concat([this.head, more]);

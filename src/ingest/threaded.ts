@@ -1,7 +1,7 @@
 /**
  * A CSV parsed on two worker threads while it arrives. `push` hands the bytes to a BatchSplitter
- * (split.ts), which cuts them into batches of whole records, alternately for each parse worker
- * (parse-worker.ts); `end` collects the workers' parts and merges them (merge.ts) into the table
+ * (split.ts), which cuts them into batches of whole records, each for the parse worker
+ * (parse-worker.ts) with the least left to parse; `end` collects the workers' parts and merges them (merge.ts) into the table
  * createCsvParser gives on the same bytes (their arrays moved, not copied, then joined once). When
  * the parts do not settle the table (a column's kind changed differently in each, or the cut was
  * fooled by a lenient quote), a worker parses the file itself. A CSV error rejects `end` with the
@@ -38,18 +38,22 @@ export interface ThreadedCsvParser {
   abort(): void;
 }
 
+type Answer = Exclude<ParseWorkerResult, { kind: 'parsed' }>;
 type FileAnswer = Extract<ParseWorkerResult, { kind: 'file' }>;
 
 /** A parse worker and the answers it owes, in the order asked. */
 class ParseWorker {
   private readonly worker: Worker;
-  private readonly waiting: ((msg: ParseWorkerResult) => void)[] = [];
+  private readonly waiting: ((msg: Answer) => void)[] = [];
   private stopping = false;
 
-  constructor(onFailure: (err: Error) => void) {
+  constructor(onParsed: (batch: number) => void, onFailure: (err: Error) => void) {
     this.worker = startModuleWorker('parse-worker', import.meta.url);
     this.worker.unref(); // never what keeps the process alive
-    this.worker.on('message', (msg: ParseWorkerResult) => this.waiting.shift()?.(msg));
+    this.worker.on('message', (msg: ParseWorkerResult) => {
+      if (msg.kind === 'parsed') onParsed(msg.batch);
+      else this.waiting.shift()?.(msg);
+    });
     this.worker.on('error', (err) => {
       if (!this.stopping) onFailure(err);
     });
@@ -62,7 +66,7 @@ class ParseWorker {
     if (!this.stopping) this.worker.postMessage(msg, transfer);
   }
 
-  ask(msg: ParseWorkerMessage): Promise<ParseWorkerResult> {
+  ask(msg: ParseWorkerMessage): Promise<Answer> {
     return new Promise((resolve) => {
       this.waiting.push(resolve);
       this.post(msg);
@@ -93,7 +97,14 @@ export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}):
     else rejectEnd(outcome.error);
     for (const w of workers) w.stop();
   };
-  const workers = Array.from({ length: count }, () => new ParseWorker((error) => finish({ error })));
+  const workers = Array.from(
+    { length: count },
+    () =>
+      new ParseWorker(
+        (batch) => splitter.parsed(batch),
+        (error) => finish({ error }),
+      ),
+  );
   for (const w of workers) w.post({ kind: 'start', options });
   const splitter = new BatchSplitter((w, msg, transfer) => workers[w].post(msg, transfer), count, options.batchBytes ?? BATCH_BYTES);
 
