@@ -95,11 +95,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(analyzeRoutes({ config, service: analyze }));
   app.use(generateRoutes({ service: generate, store }));
   app.use(reportsRoutes({ service: reports }));
-  const pagesDeps = { config, store, reports, generate };
-  app.use(pagesRoutes(pagesDeps));
+  const home = homeLocals({ config, store, reports, generate });
+  app.use(pagesRoutes({ config, store, reports, generate, home }));
 
   app.use(notFound);
-  const home = homeLocals(pagesDeps);
   app.use(
     errorHandler({
       config,

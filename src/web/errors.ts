@@ -25,6 +25,15 @@ export class AppError extends Error {
   }
 }
 
+/**
+ * Marks a form route: a browser whose post fails sees the home page again with the message (the
+ * error handler's renderHomeWithError), not the error page.
+ */
+export function homeOnError(_req: Request, res: Response, next: NextFunction): void {
+  res.locals.homeOnError = true;
+  next();
+}
+
 /** Maps any thrown value to an AppError with the right status. */
 export function toAppError(err: unknown, maxUploadMb: number): AppError {
   if (err instanceof AppError) return err;

@@ -3,7 +3,7 @@ import { Router, type Request, type Response } from 'express';
 import { analysisCsvOptions } from '../../analysis/pipeline.ts';
 import type { AnalysisParameters } from '../../analysis/types.ts';
 import type { Config } from '../../config/index.ts';
-import { AppError } from '../errors.ts';
+import { AppError, homeOnError } from '../errors.ts';
 import { csvUpload, displayFileName, parsedUpload } from '../upload.ts';
 import { validate } from '../validate.ts';
 import { analyzeBodySchema } from './schema.ts';
@@ -35,10 +35,7 @@ export function analyzeRoutes(deps: { config: Config; service: AnalyzeService })
   };
   router.post(
     '/analyze',
-    (_req: Request, res: Response, next) => {
-      res.locals.homeOnError = true;
-      next();
-    },
+    homeOnError,
     csvUpload({ dir: deps.config.paths.uploads, maxBytes: deps.config.server.maxUploadBytes, parseWhileUploading }),
     (req: Request, _res: Response, next) => {
       if (!req.file) throw new AppError(400, 'No file uploaded: choose a CSV file (form field "file").');

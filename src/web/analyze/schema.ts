@@ -2,10 +2,10 @@
 import { z } from 'zod';
 import type { AnalysisParameters } from '../../analysis/types.ts';
 import type { Config } from '../../config/index.ts';
+import { blankToUndefined } from '../validate.ts';
 
 const COLUMN_NAME = /^[A-Za-z0-9_][A-Za-z0-9_ .\-/()%]{0,99}$/;
 
-const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v);
 
 export function analyzeBodySchema(defaults: Config['detection']) {
   return z

@@ -2,7 +2,7 @@
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { SAMPLE_FILE_PATTERN, type AnalysisStore } from '../../storage/index.ts';
-import { AppError } from '../errors.ts';
+import { AppError, homeOnError } from '../errors.ts';
 import { validate } from '../validate.ts';
 import { wantsHtml } from '../analyze/routes.ts';
 import { generateBodySchema, type GenerateInput } from './schema.ts';
@@ -15,10 +15,7 @@ export function generateRoutes(deps: { service: GenerateService; store: Analysis
   const router = Router();
   router.post(
     '/generate_data',
-    (_req: Request, res: Response, next) => {
-      res.locals.homeOnError = true; // a failed form post shows the home page again, with the message
-      next();
-    },
+    homeOnError,
     validate('body', generateBodySchema, 'input'),
     async (req: Request, res: Response) => {
     const sample = await deps.service.generate(res.locals.input as GenerateInput);

@@ -1,7 +1,7 @@
 /** POST /generate_data input (JSON or urlencoded form). */
 import { z } from 'zod';
+import { blankToUndefined } from '../validate.ts';
 
-const blankToUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : typeof v === 'string' ? v.trim() : v);
 
 /** 'YYYY-MM-DD', 'YYYY-MM-DDTHH:mm[:ss][Z|±hh:mm]' (no zone = UTC). */
 const START = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;

@@ -20,7 +20,11 @@ export interface PagesDeps {
   readonly generate: GenerateService;
 }
 
-export function homeLocals(deps: PagesDeps) {
+/** What the home page shows: the recent analyses, a just generated sample and an error message. */
+export type HomeLocals = (generatedName: string | undefined, error: string | null) => Promise<Record<string, unknown>>;
+
+/** The home page's locals builder (the page route and the error handler share one). */
+export function homeLocals(deps: PagesDeps): HomeLocals {
   return async (generatedName: string | undefined, error: string | null) => {
     const recent = await deps.store.list({ limit: RECENT_ANALYSES });
     let generated: { filename: string; records: number; download_url: string } | null = null;
@@ -41,9 +45,9 @@ export function homeLocals(deps: PagesDeps) {
   };
 }
 
-export function pagesRoutes(deps: PagesDeps): Router {
+export function pagesRoutes(deps: PagesDeps & { readonly home: HomeLocals }): Router {
   const router = Router();
-  const home = homeLocals(deps);
+  const { home } = deps;
 
   router.get('/', validate('query', homeQuery, 'query'), async (_req: Request, res: Response) => {
     const { generated } = res.locals.query as z.infer<typeof homeQuery>;
