@@ -52,8 +52,11 @@ export class GenerateService {
         seed,
         download_url: sampleDownloadUrl(name),
       };
-      await writeFile(metaPath(finalPath), JSON.stringify(sample));
+      // Both files under temp names first (a crash leaves only .tmp- files, swept at start-up),
+      // then the CSV, then its description: a sample is never described before it exists.
+      await writeFile(metaPath(tmp), JSON.stringify(sample));
       await rename(tmp, finalPath);
+      await rename(metaPath(tmp), metaPath(finalPath));
       logger.info(`generated ${name}: ${result.records} flows, ${result.anomalies} anomalies in ${Math.round(performance.now() - started)}ms`, {
         file: name,
         records: result.records,
@@ -62,7 +65,7 @@ export class GenerateService {
       });
       return sample;
     } catch (err) {
-      await Promise.all([rm(tmp, { force: true }), rm(metaPath(finalPath), { force: true })]).catch(() => undefined);
+      await Promise.all([tmp, metaPath(tmp), finalPath, metaPath(finalPath)].map((p) => rm(p, { force: true }))).catch(() => undefined);
       throw err;
     }
   }
