@@ -143,6 +143,10 @@ function shiftLines(out: Int32Array, at: number, lines: Int32Array, from: number
   for (let i = 0; i < n; i++) out[at + i] = lines[from + i] + shift;
 }
 
+function mapCodes(out: Int32Array, at: number, local: Int32Array, from: number, n: number, remap: Int32Array): void {
+  for (let k = 0; k < n; k++) out[at + k] = remap[local[from + k] + 1];
+}
+
 /**
  * out[g] = the global code of local[g + shift] for g in [lo, hi); a local code not seen yet gets
  * the next global one (by `assign`). Missing (-1) stays -1.
@@ -184,11 +188,18 @@ class RowMap {
 
   /** The file row of part `part`'s row `row` (-1 stays -1). */
   global(part: number, row: number): number {
-    if (row < 0) return -1;
-    for (const seg of this.byPart.get(part) ?? []) {
-      if (row < seg.localStart + seg.rows) return seg.globalStart + (row - seg.localStart);
+    const list = this.byPart.get(part);
+    if (row < 0 || list === undefined) return -1;
+    // The last segment starting at or before the row (a part's segments are in row order).
+    let lo = 0;
+    let hi = list.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (list[mid].localStart <= row) lo = mid;
+      else hi = mid - 1;
     }
-    return -1;
+    const seg = list[lo];
+    return row >= seg.localStart && row < seg.localStart + seg.rows ? seg.globalStart + (row - seg.localStart) : -1;
   }
 }
 
@@ -263,36 +274,65 @@ function mergeColumn(
   return { column: { kind: 'time', name, values, missing, format }, warning };
 }
 
+/** The merged dictionary: a value's code, matched by string, or by bytes (see ColumnTrace.rawKeys). */
+class MergedDictionary {
+  readonly values: string[] = [];
+  private readonly byString = new Map<string, number>();
+  private readonly byBytes = new Map<string, number>();
+
+  code(value: string, bytes: string | undefined): number {
+    const keys = bytes === undefined ? this.byString : this.byBytes;
+    const key = bytes ?? value;
+    let m = keys.get(key);
+    if (m === undefined) {
+      m = this.values.length;
+      this.values.push(value);
+      keys.set(key, m);
+    }
+    return m;
+  }
+}
+
 /**
  * The parts' codes as one dictionary, its values in the order the file's parse met them: rows
  * [from, n) then [0, from).
  */
 function mergeCategory(name: string, c: number, held: readonly Held[], rows: RowMap, from: number, n: number): CategoryColumn {
-  const codes = new Int32Array(n);
-  const dictionary: string[] = [];
-  const byString = new Map<string, number>();
-  const byBytes = new Map<string, number>();
-  const partIndex = new Map(held.map((h, i) => [h.part, i]));
+  const dictionary = new MergedDictionary();
   const columns = held.map((h) => h.table.columns[c] as CategoryColumn);
-  const remaps = columns.map((col) => new Int32Array(col.dictionary.length).fill(-1));
   const rawKeys = held.map((h) => new Map(h.traces[c].rawKeys));
-  // A value new to the merged dictionary gets the next code; values match by string, or by bytes.
-  const assigners = held.map((_, i) => {
-    const values = columns[i].dictionary;
-    const raw = rawKeys[i];
-    return (code: number): number => {
-      const bytes = raw.get(code);
-      const keys = bytes === undefined ? byString : byBytes;
-      const key = bytes ?? values[code];
-      let m = keys.get(key);
-      if (m === undefined) {
-        m = dictionary.length;
-        dictionary.push(values[code]);
-        keys.set(key, m);
+  const codeOf = (i: number, code: number): number => dictionary.code(columns[i].dictionary[code], rawKeys[i].get(code));
+  const partIndex = new Map(held.map((h, i) => [h.part, i]));
+  const codes = new Int32Array(n);
+  if (from === 0) {
+    // The order of the values' first rows in the file, from each part's first rows: no pass over
+    // the rows to find it, then one lookup per row (a copy where a part's codes are already the file's).
+    const remaps = held.map((h, i) => new Int32Array(columns[i].dictionary.length + 1).fill(-1));
+    const lists = held.map((h, i) => firstRowOrder(h.part, h.traces[c].firstRows as Int32Array, rows));
+    const next = new Array<number>(held.length).fill(0);
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < held.length; i++) {
+        if (next[i] < lists[i].codes.length && (best < 0 || lists[i].rows[next[i]] < lists[best].rows[next[best]])) best = i;
       }
-      return m;
-    };
-  });
+      if (best < 0) break;
+      const code = lists[best].codes[next[best]++];
+      // Index + 1: remap[0] is missing (-1) → -1.
+      remaps[best][code + 1] = codeOf(best, code);
+    }
+    const identity = remaps.map((remap) => remap.every((m, k) => m === k - 1));
+    for (const seg of rows.segments) {
+      const i = partIndex.get(seg.part) as number;
+      const local = columns[i].codes;
+      if (identity[i]) codes.set(local.subarray(seg.localStart, seg.localStart + seg.rows), seg.globalStart);
+      else mapCodes(codes, seg.globalStart, local, seg.localStart, seg.rows, remaps[i]);
+    }
+    return { kind: 'category', name, codes, dictionary: dictionary.values };
+  }
+  // From a row past the first: a value's first row at or after it is not known to the parts, so the
+  // rows are read in that order and each new value gets the next code.
+  const remaps = columns.map((col) => new Int32Array(col.dictionary.length).fill(-1));
+  const assigners = held.map((_, i) => (code: number): number => codeOf(i, code));
   const fill = (lo: number, hi: number): void => {
     for (const seg of rows.segments) {
       const s = Math.max(lo, seg.globalStart);
@@ -304,5 +344,17 @@ function mergeCategory(name: string, c: number, held: readonly Held[], rows: Row
   };
   fill(from, n);
   fill(0, from);
-  return { kind: 'category', name, codes, dictionary };
+  return { kind: 'category', name, codes, dictionary: dictionary.values };
+}
+
+/** A part's codes in the order of their first rows, with those rows in the file. */
+function firstRowOrder(part: number, firstRows: Int32Array, rows: RowMap): { codes: Int32Array; rows: Float64Array } {
+  const codes = Int32Array.from(firstRows.keys());
+  let sorted = true;
+  for (let k = 1; k < firstRows.length && sorted; k++) sorted = firstRows[k] > firstRows[k - 1];
+  // Codes are numbered in the order met: sorted unless rows were re-read after a change of kind.
+  if (!sorted) codes.sort((a, b) => firstRows[a] - firstRows[b]);
+  const global = new Float64Array(codes.length);
+  for (let k = 0; k < codes.length; k++) global[k] = rows.global(part, firstRows[codes[k]]);
+  return { codes, rows: global };
 }

@@ -44,6 +44,8 @@ export interface ColumnTrace {
    * matches these by bytes, the others by string (valid UTF-8 decodes one-to-one).
    */
   readonly rawKeys: readonly (readonly [number, string])[];
+  /** Category columns: the first row of each code (the merge orders the file's dictionary by them). */
+  readonly firstRows: Int32Array | null;
 }
 
 export interface PartFailure {
@@ -76,6 +78,20 @@ interface OpenBatch {
   readonly rowStart: number;
   readonly lineStart: number;
   readonly blankStart: number;
+}
+
+/** The first of rows [0, n) holding each code in [0, size). Codes are mostly met in order: stops once all are seen. */
+function firstRows(codes: Int32Array, n: number, size: number): Int32Array {
+  const first = new Int32Array(size).fill(-1);
+  let left = size;
+  for (let r = 0; r < n && left > 0; r++) {
+    const c = codes[r];
+    if (c >= 0 && first[c] < 0) {
+      first[c] = r;
+      left--;
+    }
+  }
+  return first;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -201,6 +217,7 @@ export class PartParser {
         formatRow: b.formatRow,
         nonFinite: b.nonFinite,
         rawKeys,
+        firstRows: b.kind === K_CATEGORY && b.dict !== null ? firstRows(b.codes as Int32Array, p.rowCount, b.dict.size) : null,
       };
     });
     return {
