@@ -127,12 +127,14 @@ export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}):
     throw answer.csv === null ? new Error(answer.message) : new CsvFormatError(answer.message, answer.csv.line, answer.csv.column, answer.csv.columnName);
   };
 
+  let ended = false;
   return {
     push(chunk) {
-      if (!settled) splitter.push(chunk);
+      if (!settled && !ended) splitter.push(chunk);
     },
     end(source) {
-      if (!settled) {
+      if (!settled && !ended) {
+        ended = true;
         splitter.end();
         collect(source).then(
           (table) => finish({ table }),
