@@ -41,14 +41,32 @@ export function quoteParity(buf: Buffer, to: number): number {
   let p = view.indexOf(QUOTE);
   while (p >= 0) {
     n++;
-    if (n === 32) {
-      // Quotes are dense here (every field quoted?): a plain loop beats a native call per quote.
-      for (let i = p + 1; i < to; i++) if (view[i] === QUOTE) n++;
-      return n & 1;
-    }
+    // Quotes are dense here (every field quoted?): counting words beats a native call per quote.
+    if (n === 32) return (n + denseQuoteParity(view, p + 1, to)) & 1;
     p = view.indexOf(QUOTE, p + 1);
   }
   return n & 1;
+}
+
+/** Parity of the quote bytes in buf[from, to), four bytes at a time. */
+function denseQuoteParity(buf: Buffer, from: number, to: number): number {
+  let parity = 0;
+  let i = from;
+  while (i < to && (buf.byteOffset + i) % 4 !== 0) parity ^= buf[i++] === QUOTE ? 1 : 0;
+  if (i === to) return parity;
+  const words = new Uint32Array(buf.buffer, buf.byteOffset + i, (to - i) >> 2);
+  // Per word: a high bit set in each byte that is a quote (exact, no borrows between bytes); the
+  // parity of a sum of bit counts is the parity of the bit count of their XOR.
+  let acc = 0;
+  for (let k = 0; k < words.length; k++) {
+    const x = words[k] ^ 0x22222222;
+    acc ^= ~(((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & 0x80808080;
+  }
+  acc ^= acc >>> 16;
+  acc ^= acc >>> 8;
+  parity ^= (acc >>> 7) & 1;
+  for (i += words.length * 4; i < to; i++) parity ^= buf[i] === QUOTE ? 1 : 0;
+  return parity;
 }
 
 /**

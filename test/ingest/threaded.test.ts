@@ -134,12 +134,15 @@ describe('findRecordCut', () => {
     assert.equal(findRecordCut(b('a\nb\n'), 2, 0), 2, 'only the first `to` bytes count');
   });
 
-  it('when quotes are dense or sparse, then the parity is the count of quote bytes', () => {
+  it('when quotes are dense or sparse, at any alignment, then the parity is the count of quote bytes', () => {
     const r = mulberry32(5);
-    for (let k = 0; k < 200; k++) {
+    // Bytes near the quote (0x22) and 0x7f/0x80/0xff catch carries between the bytes of a word.
+    const others = [0x21, 0x23, 0xa2, 0x02, 0x20, 0x7f, 0x80, 0xff, 0x00, 0x61, 0x0a];
+    for (let k = 0; k < 2000; k++) {
       const len = Math.floor(r() * 300);
       const dense = r() < 0.5;
-      const bytes = Buffer.from(Array.from({ length: len }, () => (r() < (dense ? 0.4 : 0.02) ? 0x22 : 0x61)));
+      const whole = Buffer.from(Array.from({ length: len + 3 }, () => (r() < (dense ? 0.4 : 0.02) ? 0x22 : others[Math.floor(r() * others.length)])));
+      const bytes = whole.subarray(Math.floor(r() * 4)).subarray(0, len);
       const to = Math.floor(r() * (len + 1));
       let n = 0;
       for (let i = 0; i < to; i++) if (bytes[i] === 0x22) n++;
