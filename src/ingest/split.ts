@@ -19,7 +19,7 @@ const HEAD_BYTES = 64 * 1024;
 
 /** What the splitter sends to the parse workers. */
 export type PartMessage =
-  /** The file's first bytes, for a worker to read the header from (its batches come after it). */
+  /** The first batch's bytes (up to HEAD_BYTES), for a worker to read the header from before its batches. */
   | { readonly kind: 'header'; readonly bytes: Uint8Array; readonly beforeBatch: number }
   /**
    * Bytes of batch `batch`, whose first byte is at file offset `offset`. `closes`: the batch ends

@@ -1,12 +1,12 @@
 /**
  * A CSV parsed on two worker threads while it arrives. `push` hands the bytes to a BatchSplitter
  * (split.ts), which cuts them into batches of whole records, each for the parse worker
- * (parse-worker.ts) with the least left to parse; `end` collects the workers' parts and merges them (merge.ts) into the table
- * createCsvParser gives on the same bytes (their arrays moved, not copied, then joined once). When
- * the parts do not settle the table (a column's kind changed differently in each, or the cut was
- * fooled by a lenient quote), a worker parses the file itself. A CSV error rejects `end` with the
- * error that parse would throw; so does any other failure (the caller then parses the file itself,
- * which gives the positioned CsvFormatError).
+ * (parse-worker.ts) with the least left to parse; `end` collects the workers' parts (their arrays
+ * moved, not copied) and merges them (merge.ts) into the table createCsvParser gives on the same
+ * bytes. When the parts do not settle the table (a column's kind changed differently in each, or a
+ * cut was fooled by a lenient quote), a worker parses the file itself. A CSV error rejects `end`
+ * with the error that one parse throws; any other failure rejects it too (the caller then parses
+ * the file itself, which gives the positioned CsvFormatError).
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../lib/worker.ts';
