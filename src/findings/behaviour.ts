@@ -5,7 +5,7 @@
  */
 import type { AttackType, PeriodicPattern } from './types.ts';
 import type { Context, Groups } from './context.ts';
-import { denseCodesOf, groupBy, keyBuffer, orderedTimes, quantileSorted } from './context.ts';
+import { codeBuffer, destinationGroups, groupBy, KeyIndex, orderedTimes, pairCodes, quantileSorted, restrictCodes, restrictRows, rowsWhere, sortNumbers } from './context.ts';
 import { AUTH_PORTS, isInternal } from './rules.ts';
 
 export const TYPE_CODES: readonly AttackType[] = ['ddos', 'port_scan', 'brute_force', 'data_exfiltration', 'beaconing', 'protocol_misuse', 'untyped'];
@@ -70,11 +70,6 @@ export const DEFAULT_BEHAVIOUR: BehaviourOptions = {
 const fmtDuration = (sec: number): string =>
   sec < 90 ? `${Math.round(sec)} s` : sec < 5400 ? `${Math.round(sec / 60)} min` : `${(sec / 3600).toFixed(1)} h`;
 
-function sortedQuantile(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  return quantileSorted(Float64Array.from(values).sort(), q);
-}
-
 /** Small-flow probes per source: vertical (many ports on one host) and horizontal (one port, many hosts) scans. */
 export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null): void {
   const { src, dst, dport } = ctx;
@@ -85,13 +80,28 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
   const nAddr = ctx.addresses.length;
   const probe = new Uint8Array(n);
   for (let i = 0; i < n; i++) probe[i] = packets[i] <= 3 && (!bytes || bytes[i] <= 400) && src[i] >= 0 && dst[i] >= 0 ? 1 : 0;
+  // The probes (a fifth of the rows or fewer), in row order and in time order: both scans read only these.
+  const probeRows = rowsWhere(probe, null);
+  const probeOrder = order ? rowsWhere(probe, order) : probeRows;
 
   const scanOne = (kind: 'vertical' | 'horizontal') => {
-    const keys = keyBuffer(ctx);
-    if (kind === 'vertical') for (let i = 0; i < n; i++) keys[i] = probe[i] ? src[i] * nAddr + dst[i] : NaN;
-    else for (let i = 0; i < n; i++) keys[i] = probe[i] ? src[i] * 65536 + dport[i] : NaN;
-    const pair = denseCodesOf(keys);
-    const groups = groupBy(pair.codes, pair.count, order);
+    // Group codes of the probes, numbered in order of first appearance: vertical by address pair (the
+    // context's pair codes restricted to the probes), horizontal by source and port.
+    const codes = codeBuffer(ctx);
+    let pair: { count: number; remap: Int32Array | null };
+    if (kind === 'vertical') {
+      const pc = pairCodes(ctx);
+      pair = restrictRows(pc.pair, pc.pairCount, probeRows, codes);
+    } else {
+      const index = new KeyIndex(1024);
+      for (let x = 0; x < probeRows.length; x++) {
+        const i = probeRows[x];
+        const key = src[i] * 65536 + dport[i];
+        codes[i] = key === key ? index.add(key) : -1; // a NaN port is no group
+      }
+      pair = { count: index.size, remap: null };
+    }
+    const groups = groupBy(codes, pair.count, probeOrder);
     const distinct = new Int32Array(pair.count);
     // Distinct ports (vertical) or hosts (horizontal) per group: a stamp per value, a Set for odd ports.
     const stamp = new Int32Array(kind === 'vertical' ? 65536 : nAddr).fill(-1);
@@ -112,7 +122,7 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
       distinct[g] = d + odd.size;
     }
     // Baseline: the median group (robust when the scan itself is most of the data, as in a capture).
-    const typical = quantileSorted(Float64Array.from(distinct).sort(), 0.5);
+    const typical = quantileSorted(sortNumbers(Float64Array.from(distinct)), 0.5);
     const threshold = Math.max(15, 10 * typical);
     // The scans: groups with enough distinct ports / hosts, fast enough (decided before any hit is set).
     const scans: number[] = [];
@@ -122,7 +132,8 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
       // The scanned host's replies (many scanner ports) are not a scan: the direction with more ports wins.
       if (kind === 'vertical') {
         const i = groups.rows[groups.start[g]];
-        const back = pair.index.get(dst[i] * nAddr + src[i]);
+        const backPair = pairCodes(ctx).pairIndex.get((dst[i] + 1) * (nAddr + 1) + src[i] + 1);
+        const back = backPair >= 0 ? pair.remap![backPair] : -1;
         if ((back >= 0 ? distinct[back] : 0) > distinct[g]) continue;
       }
       const a = groups.start[g];
@@ -201,19 +212,24 @@ function replyRows(ctx: Context, packets: Float64Array, probes: readonly number[
 export function detectFloods(ctx: Context, hits: Hits, order: Uint32Array, opts: BehaviourOptions): void {
   const { src, dst, time } = ctx;
   if (!src || !dst || !time) return;
-  const groups = groupBy(dst, ctx.addresses.length, order, orderedTimes(time, order));
+  const groups = destinationGroups(ctx, order);
   const gt = groups.times!;
   const windowMs = opts.floodWindowSeconds * 1000;
   const stamp = new Int32Array(ctx.addresses.length).fill(-1);
   let stampId = 0;
+  // Windows of one destination at a time (at most one per row): start index in group order, rows and
+  // distinct sources; reused from one destination to the next.
+  let most = 0;
+  for (let g = 0; g < groups.count; g++) most = Math.max(most, groups.start[g + 1] - groups.start[g]);
+  const wStart = new Int32Array(most);
+  const wCount = new Int32Array(most);
+  const wSources = new Int32Array(most);
+  const sorted = new Float64Array(most);
   for (let g = 0; g < groups.count; g++) {
     const a = groups.start[g];
     const b = groups.start[g + 1];
     if (b - a < 20) continue;
-    // Windows of this destination: [startIndex, endIndex) in group order, with distinct sources.
-    const wStart: number[] = [];
-    const wCount: number[] = [];
-    const wSources: number[] = [];
+    let windows = 0;
     let k = a;
     while (k < b) {
       const t0 = gt[k];
@@ -230,17 +246,19 @@ export function detectFloods(ctx: Context, hits: Hits, order: Uint32Array, opts:
         }
         k++;
       }
-      wStart.push(s);
-      wCount.push(k - s);
-      wSources.push(distinct);
+      wStart[windows] = s;
+      wCount[windows] = k - s;
+      wSources[windows] = distinct;
+      windows++;
     }
-    const median = sortedQuantile(wCount, 0.5);
+    for (let w = 0; w < windows; w++) sorted[w] = wCount[w];
+    const median = windows > 0 ? quantileSorted(sortNumbers(sorted.subarray(0, windows)), 0.5) : NaN;
     const threshold = Math.max(20, 5 * median);
-    for (let w = 0; w < wCount.length; w++) {
+    for (let w = 0; w < windows; w++) {
       if (wCount[w] < threshold || wSources[w] < 10) continue;
       // Merge a run of flagged windows into one hit group.
       let e = w;
-      while (e + 1 < wCount.length && wCount[e + 1] >= threshold / 2 && wSources[e + 1] >= 5) e++;
+      while (e + 1 < windows && wCount[e + 1] >= threshold / 2 && wSources[e + 1] >= 5) e++;
       const from = wStart[w];
       const to = wStart[e] + wCount[e];
       let flows = 0;
@@ -255,7 +273,8 @@ export function detectFloods(ctx: Context, hits: Hits, order: Uint32Array, opts:
           sources++;
         }
       }
-      const peak = Math.max(...wCount.slice(w, e + 1));
+      let peak = 0;
+      for (let x = w; x <= e; x++) peak = Math.max(peak, wCount[x]);
       const reason = hits.addReason(
         `${flows} flows from ${sources} sources converged on ${ctx.addresses[g]} within ${fmtDuration(((e - w + 1) * windowMs) / 1000)} (peak ${peak} per ${opts.floodWindowSeconds} s vs a usual ${median} for this host)`,
         'T1498',
@@ -283,17 +302,32 @@ export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | 
   const packets = ctx.metrics.packets;
   if (!src || !dst || !dport) return;
   const n = ctx.n;
-  const nAddr = ctx.addresses.length;
   const auth = new Uint8Array(65536);
   for (const p of AUTH_PORTS) auth[p] = 1;
-  const keys = keyBuffer(ctx);
+  const attempt = new Uint8Array(n);
+  let wholePorts = true;
   for (let i = 0; i < n; i++) {
-    const attempt =
-      auth[dport[i] & 0xffff] === 1 && dport[i] >= 0 && dport[i] <= 65535 && src[i] >= 0 && dst[i] >= 0 && (!duration || duration[i] <= 30) && (!packets || packets[i] <= 60);
-    keys[i] = attempt ? (src[i] * nAddr + dst[i]) * 65536 + dport[i] : NaN;
+    const p = dport[i];
+    if (auth[p & 0xffff] === 1 && p >= 0 && p <= 65535 && src[i] >= 0 && dst[i] >= 0 && (!duration || duration[i] <= 30) && (!packets || packets[i] <= 60)) {
+      attempt[i] = 1;
+      if (p !== Math.floor(p)) wholePorts = false;
+    }
   }
-  const pair = denseCodesOf(keys);
-  const groups = groupBy(pair.codes, pair.count, order, order && ctx.time ? orderedTimes(ctx.time, order) : null);
+  // Groups of (source, destination, port) over the attempts alone: the context's pair-port codes,
+  // unless a fractional port (22.5 is not port 22) needs a key of its own.
+  const pc = pairCodes(ctx);
+  const attempts = rowsWhere(attempt, null);
+  const codes = codeBuffer(ctx);
+  let count: number;
+  if (wholePorts) count = restrictRows(pc.pairPort, pc.pairPortCount, attempts, codes).count;
+  else {
+    const index = new KeyIndex(1024);
+    for (let x = 0; x < attempts.length; x++) codes[attempts[x]] = index.add(pc.pair[attempts[x]] * 65536 + dport[attempts[x]]);
+    count = index.size;
+  }
+  const attemptOrder = order ? rowsWhere(attempt, order) : attempts;
+  const attemptTimes = ctx.time ? Float64Array.from(attemptOrder, (i) => ctx.time![i]) : null;
+  const groups = groupBy(codes, count, attemptOrder, attemptTimes);
   const gt = groups.times;
   const windowMs = opts.bruteWindowSeconds * 1000;
   const peak = new Int32Array(groups.count);
@@ -314,7 +348,7 @@ export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | 
     }
     peak[g] = best;
   }
-  const baseline = groups.count >= 3 ? quantileSorted(Float64Array.from(peak).sort(), 0.5) : 1;
+  const baseline = groups.count >= 3 ? quantileSorted(sortNumbers(Float64Array.from(peak)), 0.5) : 1;
   const threshold = Math.max(10, 5 * baseline);
   for (let g = 0; g < groups.count; g++) {
     if (peak[g] < threshold) continue;
@@ -336,12 +370,12 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
   const bytes = ctx.metrics.bytes;
   if (!src || !dst || !bytes) return;
   const n = ctx.n;
-  const nAddr = ctx.addresses.length;
   const large = ctx.baseline.q('bytes', 0.95);
   const q99 = ctx.baseline.q('bytes', 0.99);
-  const keys = keyBuffer(ctx);
-  for (let i = 0; i < n; i++) keys[i] = src[i] >= 0 && dst[i] >= 0 ? src[i] * nAddr + dst[i] : NaN;
-  const pair = denseCodesOf(keys);
+  const addressed = new Uint8Array(n);
+  for (let i = 0; i < n; i++) addressed[i] = src[i] >= 0 && dst[i] >= 0 ? 1 : 0;
+  const pc = pairCodes(ctx);
+  const pair = restrictCodes(pc.pair, pc.pairCount, addressed, codeBuffer(ctx));
   const flows = new Int32Array(pair.count);
   const bigFlows = new Int32Array(pair.count);
   const bigBytes = new Float64Array(pair.count);
@@ -388,10 +422,11 @@ export function detectBeacons(ctx: Context, hits: Hits, order: Uint32Array, opts
   const bytes = ctx.metrics.bytes;
   if (!src || !dst || !time) return [];
   const n = ctx.n;
-  const nAddr = ctx.addresses.length;
-  const keys = keyBuffer(ctx);
-  for (let i = 0; i < n; i++) keys[i] = src[i] >= 0 && dst[i] >= 0 && Number.isFinite(time[i]) ? (src[i] * nAddr + dst[i]) * 65536 + (dport ? dport[i] & 0xffff : 0) : NaN;
-  const pair = denseCodesOf(keys);
+  // Groups of (source, destination, port & 0xffff) with a time: the context's pair-port codes.
+  const timed = new Uint8Array(n);
+  for (let i = 0; i < n; i++) timed[i] = src[i] >= 0 && dst[i] >= 0 && Number.isFinite(time[i]) ? 1 : 0;
+  const pc = pairCodes(ctx);
+  const pair = restrictCodes(pc.pairPort, pc.pairPortCount, timed, codeBuffer(ctx));
   const groups: Groups = groupBy(pair.codes, pair.count, order, orderedTimes(time, order));
   const gt = groups.times!;
   const out: PeriodicPattern[] = [];

@@ -58,7 +58,72 @@ function sortedSample(values: Float64Array): Float64Array {
     const v = values[Math.floor(x)];
     if (Number.isFinite(v)) out[m++] = v;
   }
-  return out.subarray(0, m).sort();
+  return sortNumbers(out.subarray(0, m));
+}
+
+/** From this length, sortNumbers radix-sorts; below it the native sort is as fast. */
+const RADIX_SORT_MIN = 4096;
+/** The radix sort reads a number's two 32-bit words low first (every platform Node runs on). */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/**
+ * `values.sort()` (ascending, -0 before +0) for values without NaN, in place: an LSD radix sort on
+ * the numbers' bits made order-preserving (sign flipped, negatives' bits inverted), 16 bits a pass,
+ * skipping passes where every value shares the digit. Several times faster than the native sort on
+ * tens of thousands of numbers.
+ */
+export function sortNumbers(values: Float64Array): Float64Array {
+  const n = values.length;
+  if (n < RADIX_SORT_MIN || !LITTLE_ENDIAN) return values.sort();
+  const bits = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  // Keys: [low word, high word] per value, in order-preserving form.
+  let keys = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const lo = bits[2 * i];
+    const hi = bits[2 * i + 1];
+    if (hi >>> 31) {
+      keys[2 * i] = ~lo >>> 0;
+      keys[2 * i + 1] = ~hi >>> 0;
+    } else {
+      keys[2 * i] = lo;
+      keys[2 * i + 1] = (hi | 0x80000000) >>> 0;
+    }
+  }
+  let other = new Uint32Array(2 * n);
+  const count = new Int32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(keys[2 * i + word] >>> shift) & 0xffff]++;
+    if (count[(keys[word] >>> shift) & 0xffff] === n) continue; // one digit for all: order unchanged
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const at = 2 * count[(keys[2 * i + word] >>> shift) & 0xffff]++;
+      other[at] = keys[2 * i];
+      other[at + 1] = keys[2 * i + 1];
+    }
+    const t = keys;
+    keys = other;
+    other = t;
+  }
+  for (let i = 0; i < n; i++) {
+    const lo = keys[2 * i];
+    const hi = keys[2 * i + 1];
+    if (hi >>> 31) {
+      bits[2 * i] = lo;
+      bits[2 * i + 1] = hi & 0x7fffffff;
+    } else {
+      bits[2 * i] = ~lo >>> 0;
+      bits[2 * i + 1] = ~hi >>> 0;
+    }
+  }
+  return values;
 }
 
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
@@ -173,15 +238,36 @@ export function timeOrder(time: Float64Array): Uint32Array {
   let min = Infinity;
   let max = -Infinity;
   let integral = true;
+  // Whole seconds (most flow exports): every time a multiple of 1000 ms.
+  let seconds = true;
   for (let i = 0; i < n; i++) {
     const t = time[i];
     if (t < min) min = t;
     if (t > max) max = t;
-    if (integral && t !== Math.floor(t) && !Number.isNaN(t)) integral = false;
+    if (seconds && Math.floor(t / 1000) * 1000 !== t && !Number.isNaN(t)) {
+      seconds = false;
+      if (t !== Math.floor(t)) integral = false;
+    } else if (!seconds && integral && t !== Math.floor(t) && !Number.isNaN(t)) integral = false;
   }
   const span = Number.isFinite(min) ? Math.ceil(max - min) + 2 : 1;
   if (span * n < 2 ** 53 && integral && min !== -Infinity) {
-    // Whole milliseconds (the usual case): the same order by a stable LSD radix sort of t - min.
+    // Whole seconds over a span of at most about n seconds: one stable counting sort of
+    // (t - min) / 1000, missing times in the last bucket.
+    const missing = (span - 2) / 1000 + 1;
+    if (seconds && missing < n + 65536) {
+      const start = new Int32Array(missing + 2);
+      for (let i = 0; i < n; i++) {
+        const t = time[i];
+        start[(Number.isFinite(t) ? (t - min) / 1000 : missing) + 1]++;
+      }
+      for (let b = 0; b <= missing; b++) start[b + 1] += start[b];
+      for (let i = 0; i < n; i++) {
+        const t = time[i];
+        order[start[Number.isFinite(t) ? (t - min) / 1000 : missing]++] = i;
+      }
+      return order;
+    }
+    // Whole milliseconds: the same order by a stable LSD radix sort of t - min.
     const keys = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const t = time[i];
@@ -245,18 +331,27 @@ export interface Groups {
 }
 
 /**
- * Stable counting sort of `order` by group code (codes < 0 are left out). `orderedTime[k]` =
- * `time[order[k]]` (see orderedTimes) also gathers each group's times next to its rows.
+ * Stable counting sort of rows by group code (codes < 0 are left out). `order` lists the rows to
+ * group in the order wanted within a group: every row (e.g. the time order), or a detector's own rows
+ * (see rowsWhere), whose codes alone are read; null for all rows in row order. `orderedTime[k]` = the
+ * time of `order[k]` (see orderedTimes) also gathers each group's times next to its rows.
  */
 export function groupBy(codes: Int32Array, groupCount: number, order: Uint32Array | null, orderedTime: Float64Array | null = null): Groups {
-  const n = codes.length;
+  const m = order ? order.length : codes.length;
   const start = new Int32Array(groupCount + 1);
-  for (let i = 0; i < n; i++) if (codes[i] >= 0) start[codes[i] + 1]++;
+  if (order && m < codes.length) {
+    for (let k = 0; k < m; k++) {
+      const g = codes[order[k]];
+      if (g >= 0) start[g + 1]++;
+    }
+  } else {
+    for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) start[codes[i] + 1]++;
+  }
   for (let g = 0; g < groupCount; g++) start[g + 1] += start[g];
   const fill = start.slice(0, groupCount);
   const rows = new Uint32Array(start[groupCount]);
   const times = orderedTime ? new Float64Array(start[groupCount]) : null;
-  for (let k = 0; k < n; k++) {
+  for (let k = 0; k < m; k++) {
     const i = order ? order[k] : k;
     const g = codes[i];
     if (g >= 0) {
@@ -268,16 +363,29 @@ export function groupBy(codes: Int32Array, groupCount: number, order: Uint32Arra
   return { count: groupCount, start, rows, times };
 }
 
-const keyBuffers = new WeakMap<Context, Float64Array>();
-
-/** One reusable n-row key buffer per context (detectors run one after another): fewer 8 MB allocations. */
-export function keyBuffer(ctx: Context): Float64Array {
-  let b = keyBuffers.get(ctx);
-  if (!b) {
-    b = new Float64Array(ctx.n);
-    keyBuffers.set(ctx, b);
+/** The rows where `mask[i]` is 1, in `order`'s order (row order when null). */
+export function rowsWhere(mask: Uint8Array, order: Uint32Array | null): Uint32Array {
+  let m = 0;
+  for (let i = 0; i < mask.length; i++) m += mask[i];
+  const out = new Uint32Array(m);
+  let x = 0;
+  if (order) {
+    for (let k = 0; k < order.length; k++) if (mask[order[k]] === 1) out[x++] = order[k];
+  } else {
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out[x++] = i;
   }
-  return b;
+  return out;
+}
+
+const destinationGroupCache = new WeakMap<Context, { order: Uint32Array; groups: Groups }>();
+
+/** Rows grouped by destination address in time order, with their times (the flood detector's and the rate probe's view); cached per context. */
+export function destinationGroups(ctx: Context, order: Uint32Array): Groups {
+  const cached = destinationGroupCache.get(ctx);
+  if (cached && cached.order === order) return cached.groups;
+  const groups = groupBy(ctx.dst!, ctx.addresses.length, order, orderedTimes(ctx.time!, order));
+  destinationGroupCache.set(ctx, { order, groups });
+  return groups;
 }
 
 const orderedTimeCache = new WeakMap<Uint32Array, Float64Array>();
@@ -306,6 +414,98 @@ export function denseCodesOf(keys: Float64Array): { codes: Int32Array; count: nu
 }
 
 /**
+ * The (source, destination) address pair and the (pair, destination port) of every row as dense
+ * codes in order of first appearance, a missing address (-1) being a value of its own and the port
+ * taken as `dport & 0xffff` (0 without a port column). Made once per analysis: the behaviour
+ * detectors and the repeat counts restrict them to their rows (`restrictCodes`) instead of hashing
+ * keys of their own, and no key passes 2^53 however many addresses there are.
+ */
+export interface PairCodes {
+  readonly pair: Int32Array;
+  readonly pairCount: number;
+  /** Pair key `(src + 1) * (addresses + 1) + dst + 1` → pair code. */
+  readonly pairIndex: KeyIndex;
+  readonly pairPort: Int32Array;
+  readonly pairPortCount: number;
+}
+
+const pairCodesCache = new WeakMap<Context, PairCodes>();
+
+/** The pair codes of a context with both address columns (see PairCodes). */
+export function pairCodes(ctx: Pick<Context, 'n' | 'src' | 'dst' | 'dport' | 'addresses'>): PairCodes {
+  let p = pairCodesCache.get(ctx as Context);
+  if (p) return p;
+  const { n, dport } = ctx;
+  const src = ctx.src!;
+  const dst = ctx.dst!;
+  const width = ctx.addresses.length + 1;
+  const pairIndex = new KeyIndex(1024);
+  const pair = new Int32Array(n);
+  for (let i = 0; i < n; i++) pair[i] = pairIndex.add((src[i] + 1) * width + dst[i] + 1);
+  const portIndex = new KeyIndex(1024);
+  const pairPort = new Int32Array(n);
+  if (dport) for (let i = 0; i < n; i++) pairPort[i] = portIndex.add(pair[i] * 65536 + (dport[i] & 0xffff));
+  else for (let i = 0; i < n; i++) pairPort[i] = portIndex.add(pair[i] * 65536);
+  p = { pair, pairCount: pairIndex.size, pairIndex, pairPort, pairPortCount: portIndex.size };
+  pairCodesCache.set(ctx as Context, p);
+  return p;
+}
+
+/**
+ * `codes` (dense, below `count`) kept where `keep[i]` is 1 and renumbered 0, 1, ... in order of first
+ * appearance among the kept rows, -1 elsewhere: what denseCodesOf gives for the kept rows' keys.
+ * Written into `out`; `remap[c]` is the new code of old code c (-1 when no kept row has it).
+ */
+export function restrictCodes(codes: Int32Array, count: number, keep: Uint8Array, out: Int32Array): { codes: Int32Array; count: number; remap: Int32Array } {
+  const remap = new Int32Array(count).fill(-1);
+  let next = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i];
+    if (keep[i] === 0 || c < 0) {
+      out[i] = -1;
+      continue;
+    }
+    let r = remap[c];
+    if (r < 0) r = remap[c] = next++;
+    out[i] = r;
+  }
+  return { codes: out, count: next, remap };
+}
+
+/**
+ * restrictCodes for the rows listed (in row order): writes their renumbered codes into `out` at
+ * those rows only (other entries of `out` are left as they were) and returns the count and remap.
+ */
+export function restrictRows(codes: Int32Array, count: number, rows: Uint32Array, out: Int32Array): { count: number; remap: Int32Array } {
+  const remap = new Int32Array(count).fill(-1);
+  let next = 0;
+  for (let x = 0; x < rows.length; x++) {
+    const i = rows[x];
+    const c = codes[i];
+    if (c < 0) {
+      out[i] = -1;
+      continue;
+    }
+    let r = remap[c];
+    if (r < 0) r = remap[c] = next++;
+    out[i] = r;
+  }
+  return { count: next, remap };
+}
+
+const codeBuffers = new WeakMap<Context, Int32Array>();
+
+/** One reusable n-row code buffer per context, for restricted codes (used by one detector at a time). */
+export function codeBuffer(ctx: Context): Int32Array {
+  let b = codeBuffers.get(ctx);
+  if (!b) {
+    b = new Int32Array(ctx.n);
+    codeBuffers.set(ctx, b);
+  }
+  return b;
+}
+
+/**
  * Number → dense code (0, 1, 2, ... in order of first `add`), an open-addressing hash table on the
  * key's bits: several times faster than Map<number, number> on millions of rows. Keys compare as
  * Map does (SameValueZero: 0 and -0 are one key); NaN must not be added.
@@ -315,6 +515,8 @@ export class KeyIndex {
   private keys: Float64Array;
   private codes: Int32Array;
   private mask: number;
+  /** 32 - log2(capacity): the top bits of a 32-bit hash index the table. */
+  private shift: number;
   private readonly f64 = new Float64Array(1);
   private readonly u32 = new Uint32Array(this.f64.buffer);
 
@@ -324,9 +526,12 @@ export class KeyIndex {
     this.keys = new Float64Array(cap);
     this.codes = new Int32Array(cap).fill(-1);
     this.mask = cap - 1;
+    this.shift = Math.clz32(cap) + 1;
   }
 
   private slot(key: number): number {
+    // Small integers (address and pair codes, most keys): Fibonacci hashing, the product's top bits.
+    if ((key | 0) === key) return Math.imul(key, 0x9e3779b1) >>> this.shift;
     this.f64[0] = key;
     let h = this.u32[0] ^ Math.imul(this.u32[1], 0x9e3779b1);
     h ^= h >>> 16;
@@ -373,6 +578,7 @@ export class KeyIndex {
     this.keys = new Float64Array(cap);
     this.codes = new Int32Array(cap).fill(-1);
     this.mask = cap - 1;
+    this.shift--;
     for (let s = 0; s < oldCodes.length; s++) {
       if (oldCodes[s] < 0) continue;
       let t = this.slot(oldKeys[s]);

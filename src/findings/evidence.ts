@@ -4,11 +4,12 @@
  * the per-flow rule conditions summarised as ranges; why a rule's attack is not claimed when its
  * volume is missing; the detector's view (how many flows it flagged, for which feature).
  */
-import type { FindingsInput } from './types.ts';
 import type { Context, Metric } from './context.ts';
 import type { RowFindings } from './incidents.ts';
 import type { Condition, ResolvedRules, TypingRule } from './rules.ts';
 import { fmt, METRIC_NAMES, repeatCount } from './rules.ts';
+import type { ExplanationIndex } from './explanations.ts';
+import { KEPT } from './explanations.ts';
 
 export interface EvidenceFrame {
   readonly n: number;
@@ -76,9 +77,12 @@ interface RuleTally {
   readonly supportMax: Float64Array;
   supportVaries: boolean;
   targets: Set<number>;
+  /** Per condition: how its value is read (VALUE_*), and the metric column of a metric condition. */
+  readonly read: Uint8Array;
+  readonly values: readonly (Float64Array | null)[];
 }
 
-export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowFindings, members: Int32Array, rules: ResolvedRules, frame: EvidenceFrame): string[] {
+export function incidentEvidence(ctx: Context, explained: ExplanationIndex, found: RowFindings, members: Int32Array, rules: ResolvedRules, frame: EvidenceFrame): string[] {
   const { n } = frame;
   const out: string[] = [];
 
@@ -90,43 +94,7 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
     : '';
   out.push(`${plural(n, 'flow')} (${fmtBytes(frame.bytes)})${when}: ${frame.where}${frame.spread.length ? `; ${frame.spread.join(', ')}` : ''}.`);
 
-  // Tallies over the members: behaviour reasons, rules (with ranges), the detector's top features.
-  const hitCount = new Map<number, number>();
-  const tallies = new Map<number, RuleTally>();
-  // Keyed by feature, one map per direction: no "feature direction" string is built per flow.
-  const features = new FeatureMap<{ count: number; lo: number; hi: number; pct: number }>();
-  const topFeatures = new FeatureMap<{ count: number }>();
-  let untypedFlows = 0;
-  for (let x = 0; x < members.length; x++) {
-    const k = members[x];
-    const row = found.row[k];
-    if (found.hit[k] >= 0) hitCount.set(found.hit[k], (hitCount.get(found.hit[k]) ?? 0) + 1);
-    const explanation = found.detector[k] ? input.explanations.get(row) : undefined;
-    const top = explanation?.contributions[0];
-    if (top) {
-      const t = topFeatures.get(top.feature, top.direction);
-      if (t) t.count++;
-      else topFeatures.set(top.feature, top.direction, { count: 1 });
-    }
-    const r = found.rule[k];
-    if (r >= 0) {
-      tallyRule(ctx, rules, tallies, found, k, r);
-    } else if (found.detector[k] && found.hit[k] < 0) {
-      // No rule and no behaviour: what the detector saw is all there is.
-      untypedFlows++;
-      const contributions = explanation?.contributions ?? [];
-      for (let j = 0; j < contributions.length && j < 2; j++) {
-        const c = contributions[j];
-        const f = features.get(c.feature, c.direction);
-        if (f) {
-          f.count++;
-          f.lo = Math.min(f.lo, c.value);
-          f.hi = Math.max(f.hi, c.value);
-          f.pct = c.direction === 'low' ? Math.min(f.pct, c.percentile) : Math.max(f.pct, c.percentile);
-        } else features.set(c.feature, c.direction, { count: 1, lo: c.value, hi: c.value, pct: c.percentile });
-      }
-    }
-  }
+  const { hitCount, tallies, topCount, topTouched, features, untypedFlows } = tallyMembers(ctx, explained, found, members, rules);
 
   // 2. Behaviour: each distinct reason once (its text carries the baseline comparison).
   const hitsSorted = [...hitCount.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
@@ -143,8 +111,12 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
     }
     if (t.uncorroborated > 0 && rule.corroboration) out.push(verdict(ctx, rule, t));
   }
-  if (untypedFlows > 0 && features.size > 0) {
-    const list = features.entries().sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
+  if (untypedFlows > 0 && features.touched.length > 0) {
+    const entries = features.touched.map((code): [string, { count: number; lo: number; hi: number; pct: number }] => [
+      explained.keyText(code),
+      { count: features.count[code], lo: features.lo[code], hi: features.hi[code], pct: features.pct[code] },
+    ]);
+    const list = entries.sort((a, b) => b[1].count - a[1].count || (a[0] < b[0] ? -1 : 1)).slice(0, 3);
     const parts = list.map(([key, f]) =>
       untypedFlows === 1
         ? `${key} (${fmt(f.lo)}, ${fmt(f.pct)}th percentile)`
@@ -155,10 +127,7 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
   }
 
   // 5. The detector's view.
-  const top = topFeatures
-    .entries()
-    .map(([key, t]): [string, number] => [key, t.count])
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
+  const top = topTouched.map((code): [string, number] => [explained.keyText(code), topCount[code]]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0];
   const d = frame.detector;
   if (d === 0) out.push(`All ${n} flows look normal one by one: found by behaviour analysis.`);
   else if (n === 1) out.push(`The Isolation Forest flagged the flow (severity ${Math.round(frame.maxSev)})${top ? `, mainly for ${top[0]}` : ''}.`);
@@ -169,68 +138,171 @@ export function incidentEvidence(ctx: Context, input: FindingsInput, found: RowF
   return [...new Set(out)];
 }
 
+/** What the evidence counts over a part's members. */
+interface MemberTallies {
+  /** Flows per behaviour reason. */
+  readonly hitCount: Map<number, number>;
+  readonly tallies: Map<number, RuleTally>;
+  /** Flows per top feature of the detector's explanation (by (feature, direction) code), codes in order of first use. */
+  readonly topCount: Int32Array;
+  readonly topTouched: number[];
+  /** The detector's first two features of the flows no rule or behaviour explains. */
+  readonly features: FeatureTally;
+  readonly untypedFlows: number;
+}
+
 /**
- * Values per (feature, direction) of explanations, without building a key string per flow; entries()
- * gives "feature direction" keys (callers sort them, so the order of first use does not matter).
+ * Tallies over the members: behaviour reasons, rules (with ranges), the detector's top features (by
+ * code of the explanation index: no key string per flow). A tight loop of its own, so that it is what
+ * gets optimized, not the sentence writing around it.
  */
-class FeatureMap<V> {
-  private readonly byDirection = new Map<string, Map<string, V>>();
+function tallyMembers(ctx: Context, explained: ExplanationIndex, found: RowFindings, members: Int32Array, rules: ResolvedRules): MemberTallies {
+  const hitCount = new Map<number, number>();
+  const tallies = new Map<number, RuleTally>();
+  const keys = explained.keyCount;
+  const topCount = new Int32Array(keys);
+  const topTouched: number[] = [];
+  const features = new FeatureTally(keys);
+  let untypedFlows = 0;
+  let lastRule = -1;
+  let lastTally: RuleTally | undefined;
+  let runHit = -1;
+  let run = 0;
+  for (let x = 0; x < members.length; x++) {
+    const k = members[x];
+    const hit = found.hit[k];
+    if (hit !== runHit) {
+      // Behaviour reasons counted by runs (a part's flows mostly share one).
+      if (runHit >= 0) hitCount.set(runHit, (hitCount.get(runHit) ?? 0) + run);
+      runHit = hit;
+      run = 0;
+    }
+    run++;
+    const slot = found.detector[k] ? found.slot[k] : -1;
+    const kept = slot >= 0 ? explained.kept[slot] : 0;
+    if (kept > 0) {
+      const top = explained.key[KEPT * slot];
+      if (topCount[top]++ === 0) topTouched.push(top);
+    }
+    const r = found.rule[k];
+    if (r >= 0) {
+      if (r !== lastRule) {
+        lastRule = r;
+        lastTally = tallies.get(r);
+        if (!lastTally) tallies.set(r, (lastTally = newTally(ctx, found, rules, r, found.uncorroborated[k])));
+      }
+      tallyRule(ctx, lastTally!, found, k);
+    } else if (found.detector[k] && found.hit[k] < 0) {
+      // No rule and no behaviour: what the detector saw is all there is.
+      untypedFlows++;
+      for (let j = 0; j < kept; j++) {
+        const at = KEPT * slot + j;
+        const code = explained.key[at];
+        features.add(code, explained.value[at], explained.percentile[at], explained.directions[code] === 'low');
+      }
+    }
+  }
+  if (runHit >= 0) hitCount.set(runHit, (hitCount.get(runHit) ?? 0) + run);
+  return { hitCount, tallies, topCount, topTouched, features, untypedFlows };
+}
 
-  get(feature: string, direction: string): V | undefined {
-    return this.byDirection.get(direction)?.get(feature);
+/** Per (feature, direction) code: how many flows name it, the range of their values and the extreme percentile. */
+class FeatureTally {
+  readonly count: Int32Array;
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+  readonly pct: Float64Array;
+  /** Codes in order of first use. */
+  readonly touched: number[] = [];
+
+  constructor(keys: number) {
+    this.count = new Int32Array(keys);
+    this.lo = new Float64Array(keys);
+    this.hi = new Float64Array(keys);
+    this.pct = new Float64Array(keys);
   }
 
-  set(feature: string, direction: string, value: V): void {
-    let m = this.byDirection.get(direction);
-    if (!m) this.byDirection.set(direction, (m = new Map()));
-    m.set(feature, value);
-  }
-
-  get size(): number {
-    let n = 0;
-    for (const m of this.byDirection.values()) n += m.size;
-    return n;
-  }
-
-  entries(): [string, V][] {
-    const out: [string, V][] = [];
-    for (const [direction, m] of this.byDirection) for (const [feature, v] of m) out.push([`${feature} ${direction}`, v]);
-    return out;
+  /** One flow's contribution: the percentile kept is the lowest for a 'low' direction, else the highest. */
+  add(code: number, value: number, percentile: number, low: boolean): void {
+    if (this.count[code]++ === 0) {
+      this.touched.push(code);
+      this.lo[code] = value;
+      this.hi[code] = value;
+      this.pct[code] = percentile;
+      return;
+    }
+    this.lo[code] = Math.min(this.lo[code], value);
+    this.hi[code] = Math.max(this.hi[code], value);
+    this.pct[code] = low ? Math.min(this.pct[code], percentile) : Math.max(this.pct[code], percentile);
   }
 }
 
-function tallyRule(ctx: Context, rules: ResolvedRules, tallies: Map<number, RuleTally>, found: RowFindings, k: number, r: number): void {
-  const nc = rules.rules[r].conditions.length;
-  let t = tallies.get(r);
-  if (!t) {
-    t = {
-      rule: r,
-      count: 0,
-      uncorroborated: found.uncorroborated[k],
-      held: new Int32Array(nc),
-      lo: new Float64Array(nc).fill(Infinity),
-      hi: new Float64Array(nc).fill(-Infinity),
-      ports: [],
-      supportMax: new Float64Array(SUPPORT_MEASURES).fill(NaN),
-      supportVaries: false,
-      targets: new Set(),
-    };
-    tallies.set(r, t);
+/** How tallyRule reads a held condition's value. */
+const VALUE_NONE = 0;
+const VALUE_METRIC = 1;
+const VALUE_REPEATS = 2;
+const VALUE_PORT = 3;
+
+const repeatColumns = new WeakMap<RowFindings, Int32Array>();
+
+/** repeatCount of every finding's row, by finding (gathered once: the rows ascend). */
+function repeatColumn(ctx: Context, found: RowFindings): Int32Array {
+  let c = repeatColumns.get(found);
+  if (!c) {
+    c = new Int32Array(found.count);
+    for (let k = 0; k < found.count; k++) c[k] = repeatCount(ctx, found.row[k]);
+    repeatColumns.set(found, c);
   }
-  t.count++;
-  const row = found.row[k];
+  return c;
+}
+
+/** A rule's tally; its value columns are finding-indexed (RowFindings.column). */
+function newTally(ctx: Context, found: RowFindings, rules: ResolvedRules, r: number, uncorroborated: number): RuleTally {
   const conditions = rules.rules[r].conditions;
+  const nc = conditions.length;
+  const read = new Uint8Array(nc);
+  const values: (Float64Array | null)[] = [];
+  for (let c = 0; c < nc; c++) {
+    const cond = conditions[c];
+    let v: Float64Array | null = null;
+    if (cond.kind === 'above' || cond.kind === 'below' || cond.kind === 'at-most') {
+      read[c] = VALUE_METRIC;
+      const metric = ctx.metrics[cond.metric];
+      v = metric ? found.column(metric) : null;
+    } else if (cond.kind === 'repeated') read[c] = VALUE_REPEATS;
+    else if ((cond.kind === 'port-in' || cond.kind === 'rare-port') && ctx.dport) read[c] = VALUE_PORT;
+    values.push(v);
+  }
+  return {
+    rule: r,
+    count: 0,
+    uncorroborated,
+    held: new Int32Array(nc),
+    lo: new Float64Array(nc).fill(Infinity),
+    hi: new Float64Array(nc).fill(-Infinity),
+    ports: [],
+    supportMax: new Float64Array(SUPPORT_MEASURES).fill(NaN),
+    supportVaries: false,
+    targets: new Set(),
+    read,
+    values,
+  };
+}
+
+function tallyRule(ctx: Context, t: RuleTally, found: RowFindings, k: number): void {
+  t.count++;
   const held = found.held[k];
+  const nc = t.held.length;
   for (let c = 0; c < nc; c++) {
     if ((held & (1 << c)) === 0) continue;
     t.held[c]++;
-    const cond = conditions[c];
+    const read = t.read[c];
     let v = NaN;
-    if (cond.kind === 'above' || cond.kind === 'below' || cond.kind === 'at-most') v = ctx.metrics[cond.metric]?.[row] ?? NaN;
-    else if (cond.kind === 'repeated') v = repeatCount(ctx, row);
-    else if ((cond.kind === 'port-in' || cond.kind === 'rare-port') && ctx.dport) {
+    if (read === VALUE_METRIC) v = t.values[c]?.[k] ?? NaN;
+    else if (read === VALUE_REPEATS) v = repeatColumn(ctx, found)[k];
+    else if (read === VALUE_PORT) {
       const ports = (t.ports[c] ??= new Set());
-      if (ports.size < 6) ports.add(ctx.dport[row]);
+      if (ports.size < 6) ports.add(found.column(ctx.dport!)[k]);
     }
     if (v < t.lo[c]) t.lo[c] = v;
     if (v > t.hi[c]) t.hi[c] = v;

@@ -4,12 +4,13 @@
  */
 import type { AttackType, FindingsInput, Incident, LegacyRecommendation } from './types.ts';
 import type { Context } from './context.ts';
-import { KeyIndex, radixOrder } from './context.ts';
+import { KeyIndex, radixOrder, sortNumbers } from './context.ts';
 import { TYPE_CODES } from './behaviour.ts';
 import { buildMitigation } from './mitigations.ts';
 import { incidentEvidence, SUPPORT_MEASURES } from './evidence.ts';
 import { isInternal } from './rules.ts';
 import type { ResolvedRules } from './rules.ts';
+import type { ExplanationIndex } from './explanations.ts';
 
 /**
  * The rows with a finding, in row order, as columns (struct of arrays): index k is the k-th finding.
@@ -33,11 +34,14 @@ export class RowFindings {
   readonly hit: Int32Array;
   /** 1 when the rule's attack lacked corroboration and the flow is reported as untyped. */
   readonly uncorroborated: Uint8Array;
+  /** Slot of the finding's explanation in the analysis' ExplanationIndex, -1 for none. */
+  readonly slot: Int32Array;
   /** What the uncorroborated flow's part showed (SUPPORT_MEASURES per finding: flows, sources, ports, target rate, bytes; NaN = not measured). */
   readonly support: Float64Array;
   readonly technique: (string | null)[] = [];
   readonly reason: string[] = [];
   hitReasons: readonly { readonly text: string }[] = [];
+  private readonly gathered = new Map<Float64Array | Int32Array, Float64Array | Int32Array>();
 
   constructor(capacity: number) {
     this.row = new Int32Array(capacity);
@@ -51,7 +55,25 @@ export class RowFindings {
     this.byRule = new Uint8Array(capacity);
     this.hit = new Int32Array(capacity);
     this.uncorroborated = new Uint8Array(capacity);
+    this.slot = new Int32Array(capacity).fill(-1);
     this.support = new Float64Array(SUPPORT_MEASURES * capacity);
+  }
+
+  /**
+   * `values[row[k]]` for every finding k, gathered once per column after the last push: one streaming
+   * pass (the rows ascend), then the incidents read small finding-indexed arrays instead of missing
+   * the cache in million-row columns for every member.
+   */
+  column(values: Float64Array): Float64Array;
+  column(values: Int32Array): Int32Array;
+  column(values: Float64Array | Int32Array): Float64Array | Int32Array {
+    let c = this.gathered.get(values);
+    if (!c) {
+      c = values instanceof Int32Array ? new Int32Array(this.count) : new Float64Array(this.count);
+      for (let k = 0; k < this.count; k++) c[k] = values[this.row[k]];
+      this.gathered.set(values, c);
+    }
+    return c;
   }
 
   /** `rule`/`held`: the typing rule the flow matched; `byRule`: the type is the rule's alone; `hit`: the behaviour reason behind it. */
@@ -122,6 +144,8 @@ export interface IncidentOptions {
   readonly now: number;
   /** The rules the findings were typed with (for the per-flow evidence summary). */
   readonly rules: ResolvedRules;
+  /** The detector's explanations, indexed (for the evidence's feature summaries). */
+  readonly explained: ExplanationIndex;
 }
 
 const UNTYPED = TYPE_CODES.indexOf('untyped');
@@ -167,8 +191,8 @@ export function partition(ctx: Context, found: RowFindings): Parts {
   const groupCount = groupIndex.size;
 
   // Members of each group in time order ((time || 0), then row), as comparing the rows would give.
-  const time = ctx.time;
-  const byTime = time ? orderByKey(m, (k) => time[found.row[k]] || 0) : identity(m);
+  const time = ctx.time ? found.column(ctx.time) : null;
+  const byTime = time ? orderByKey(m, (k) => time[k] || 0) : identity(m);
   const gStart = new Int32Array(groupCount + 1);
   for (let k = 0; k < m; k++) gStart[group[k] + 1]++;
   for (let g = 0; g < groupCount; g++) gStart[g + 1] += gStart[g];
@@ -189,7 +213,7 @@ export function partition(ctx: Context, found: RowFindings): Parts {
     const gap = GAP_MS[TYPE_CODES[found.type[members[a]]]];
     let last = NaN;
     for (let x = a; x < b; x++) {
-      const t = time[found.row[members[x]]];
+      const t = time[members[x]];
       if (x > a && Number.isFinite(t) && Number.isFinite(last) && t - last > gap) partStart.push(x);
       if (Number.isFinite(t)) last = t;
     }
@@ -226,10 +250,10 @@ export function buildIncidents(
     sevRows[sevFill[partOf[k]]++] = found.row[k];
   }
 
-  const scratch = new DraftScratch(ctx);
+  const scratch = new DraftScratch(ctx, input, found);
   const drafts: Draft[] = [];
   for (let p = 0; p < partCount; p++) {
-    drafts.push(draftIncident(ctx, input, found, members.subarray(partStart[p], partStart[p + 1]), sevRows.subarray(sevStart[p], sevStart[p + 1]), p, scratch, opts.rules));
+    drafts.push(draftIncident(ctx, input, found, members.subarray(partStart[p], partStart[p + 1]), sevRows.subarray(sevStart[p], sevStart[p + 1]), p, scratch, opts));
   }
   drafts.sort((a, b) => b.severity - a.severity || b.flowCount - a.flowCount || a.rows[0] - b.rows[0]);
   const incidentOfPart = new Int32Array(partCount);
@@ -277,8 +301,9 @@ function orderByKey(m: number, key: (k: number) => number): Uint32Array {
 function orderBySeverity(found: RowFindings, sev: Float64Array): Uint32Array {
   const m = found.count;
   const values = new Float64Array(m);
-  for (let k = 0; k < m; k++) values[k] = sev[found.row[k]] || 0;
-  const sorted = values.slice().sort();
+  const column = found.column(sev);
+  for (let k = 0; k < m; k++) values[k] = column[k] || 0;
+  const sorted = sortNumbers(values.slice());
   let u = 0;
   for (let k = 0; k < m; k++) if (k === 0 || sorted[k] !== sorted[u - 1]) sorted[u++] = sorted[k];
   const distinct = sorted.subarray(0, u);
@@ -300,15 +325,123 @@ function orderBySeverity(found: RowFindings, sev: Float64Array): Uint32Array {
   return order;
 }
 
-/** Per-analysis counters reused by every draft (reset through their touched lists). */
+/** Per-analysis counters reused by every draft (reset through their touched lists), and the finding-indexed columns the drafts read. */
 class DraftScratch {
   readonly addrCount: Int32Array;
   readonly portCount = new Int32Array(65536);
   readonly protoSeen: Int32Array;
-  constructor(ctx: Context) {
+  readonly severity: Float64Array;
+  readonly bytes: Float64Array | null;
+  readonly time: Float64Array | null;
+  readonly src: Int32Array | null;
+  readonly dst: Int32Array | null;
+  readonly dport: Float64Array | null;
+  readonly protocol: Int32Array | null;
+  constructor(ctx: Context, input: FindingsInput, found: RowFindings) {
     this.addrCount = new Int32Array(ctx.addresses.length);
     this.protoSeen = new Int32Array(ctx.protocolNames.length).fill(-1);
+    this.severity = found.column(input.severity);
+    this.bytes = ctx.metrics.bytes ? found.column(ctx.metrics.bytes) : null;
+    this.time = ctx.time ? found.column(ctx.time) : null;
+    this.src = ctx.src ? found.column(ctx.src) : null;
+    this.dst = ctx.dst ? found.column(ctx.dst) : null;
+    this.dport = ctx.dport ? found.column(ctx.dport) : null;
+    this.protocol = ctx.protocolCode ? found.column(ctx.protocolCode) : null;
   }
+}
+
+/** What one pass over a part's members (in time order) adds up. */
+interface MemberStats {
+  bytes: number;
+  first: number;
+  last: number;
+  detector: number;
+  maxSev: number;
+  confSum: number;
+  /** Source codes and whole ports in order of first use; their counts are in the scratch counters. */
+  readonly srcTouched: number[];
+  readonly portTouched: number[];
+  /** Ports that are not whole numbers in 0..65535, with their counts. */
+  oddPorts: Map<number, number> | null;
+  /** Protocol names in order of first use. */
+  readonly protos: Set<string>;
+  /** Flows per technique, in order of first use. */
+  readonly techCount: Map<string, number>;
+}
+
+/**
+ * The per-flow sums of one part: a tight loop of its own, so that it is what gets optimized, not the
+ * sentence writing around it.
+ */
+function memberStats(ctx: Context, found: RowFindings, members: Int32Array, part: number, scratch: DraftScratch): MemberStats {
+  const { addrCount, portCount, protoSeen, severity: sev, bytes: bytesCol, time, src, dport, protocol: protoCode } = scratch;
+  const m: MemberStats = { bytes: 0, first: Infinity, last: -Infinity, detector: 0, maxSev: 0, confSum: 0, srcTouched: [], portTouched: [], oddPorts: null, protos: new Set(), techCount: new Map() };
+  let { bytes, first, last, detector, maxSev, confSum } = m;
+  // Techniques counted by runs (a part's flows mostly share one): a Map update per run, not per flow.
+  let runTech: string | null = null;
+  let run = 0;
+  for (let x = 0; x < members.length; x++) {
+    const k = members[x];
+    if (bytesCol && Number.isFinite(bytesCol[k])) bytes += bytesCol[k];
+    if (time) {
+      const t = time[k];
+      if (Number.isFinite(t)) {
+        if (t < first) first = t;
+        if (t > last) last = t;
+      }
+    }
+    if (found.detector[k]) detector++;
+    maxSev = Math.max(maxSev, sev[k] || 0);
+    confSum += found.confidence[k];
+    if (src && src[k] >= 0) {
+      if (addrCount[src[k]]++ === 0) m.srcTouched.push(src[k]);
+    }
+    if (dport && Number.isFinite(dport[k])) {
+      const p = dport[k];
+      if (p >= 0 && p <= 65535 && p === Math.floor(p)) {
+        if (portCount[p]++ === 0) m.portTouched.push(p + 0);
+      } else {
+        m.oddPorts ??= new Map();
+        m.oddPorts.set(p, (m.oddPorts.get(p) ?? 0) + 1);
+      }
+    }
+    if (protoCode && protoCode[k] >= 0 && protoSeen[protoCode[k]] !== part) {
+      protoSeen[protoCode[k]] = part;
+      m.protos.add(ctx.protocolNames[protoCode[k]]);
+    }
+    const tech = found.technique[k];
+    if (tech !== runTech) {
+      if (runTech) m.techCount.set(runTech, (m.techCount.get(runTech) ?? 0) + run);
+      runTech = tech;
+      run = 0;
+    }
+    run++;
+  }
+  if (runTech) m.techCount.set(runTech, (m.techCount.get(runTech) ?? 0) + run);
+  m.bytes = bytes;
+  m.first = first;
+  m.last = last;
+  m.detector = detector;
+  m.maxSev = maxSev;
+  m.confSum = confSum;
+  return m;
+}
+
+/** A plain array of the values. */
+function numbers(values: Int32Array): number[] {
+  const out: number[] = new Array(values.length);
+  for (let x = 0; x < values.length; x++) out[x] = values[x];
+  return out;
+}
+
+/** Destination codes of a part in order of first use; their counts go into `counts`. */
+function countDestinations(dst: Int32Array, members: Int32Array, counts: Int32Array): number[] {
+  const touched: number[] = [];
+  for (let x = 0; x < members.length; x++) {
+    const d = dst[members[x]];
+    if (d >= 0 && counts[d]++ === 0) touched.push(d);
+  }
+  return touched;
 }
 
 type Draft = ReturnType<typeof draftIncident>;
@@ -344,73 +477,15 @@ function byCount(counts: Int32Array, touched: number[], odd: Map<number, number>
  * One incident from one part: `members` are finding indices in time order, `sevRows` the part's rows
  * most severe first.
  */
-function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, members: Int32Array, sevRows: Int32Array, part: number, scratch: DraftScratch, rules: ResolvedRules) {
+function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, members: Int32Array, sevRows: Int32Array, part: number, scratch: DraftScratch, opts: IncidentOptions) {
   const k0 = members[0];
   const type = TYPE_CODES[found.type[k0]];
-  const sev = input.severity;
-  const rows = Array.from(sevRows);
-  const bytesCol = ctx.metrics.bytes;
-  const { addrCount, portCount, protoSeen } = scratch;
-  let bytes = 0;
-  let first = Infinity;
-  let last = -Infinity;
-  let detector = 0;
-  let maxSev = 0;
-  let confSum = 0;
-  const srcTouched: number[] = [];
-  const dstTouched: number[] = [];
-  const portTouched: number[] = [];
+  const rows = numbers(sevRows);
+  const { bytes, first, last, detector, maxSev, confSum, srcTouched, portTouched, oddPorts, protos, techCount } = memberStats(ctx, found, members, part, scratch);
   // Sources and destinations share one counter array: sources are counted first, then destinations.
-  const protos = new Set<string>();
-  let oddPorts: Map<number, number> | null = null;
-  const src = ctx.src;
-  const dst = ctx.dst;
-  const dport = ctx.dport;
-  const protoCode = ctx.protocolCode;
-  const time = ctx.time;
-  const techCount = new Map<string, number>();
-  for (let x = 0; x < members.length; x++) {
-    const k = members[x];
-    const i = found.row[k];
-    if (bytesCol && Number.isFinite(bytesCol[i])) bytes += bytesCol[i];
-    if (time) {
-      const t = time[i];
-      if (Number.isFinite(t)) {
-        if (t < first) first = t;
-        if (t > last) last = t;
-      }
-    }
-    if (found.detector[k]) detector++;
-    maxSev = Math.max(maxSev, sev[i] || 0);
-    confSum += found.confidence[k];
-    if (src && src[i] >= 0) {
-      if (addrCount[src[i]]++ === 0) srcTouched.push(src[i]);
-    }
-    if (dport && Number.isFinite(dport[i])) {
-      const p = dport[i];
-      if (p >= 0 && p <= 65535 && p === Math.floor(p)) {
-        if (portCount[p]++ === 0) portTouched.push(p + 0);
-      } else {
-        oddPorts ??= new Map();
-        oddPorts.set(p, (oddPorts.get(p) ?? 0) + 1);
-      }
-    }
-    if (protoCode && protoCode[i] >= 0 && protoSeen[protoCode[i]] !== part) {
-      protoSeen[protoCode[i]] = part;
-      protos.add(ctx.protocolNames[protoCode[i]]);
-    }
-    const tech = found.technique[k];
-    if (tech) techCount.set(tech, (techCount.get(tech) ?? 0) + 1);
-  }
-  const srcCodes = byCount(addrCount, srcTouched, null);
-  if (dst) {
-    for (let x = 0; x < members.length; x++) {
-      const i = found.row[members[x]];
-      if (dst[i] >= 0 && addrCount[dst[i]]++ === 0) dstTouched.push(dst[i]);
-    }
-  }
-  const dstCodes = byCount(addrCount, dstTouched, null);
-  const destinationPorts = byCount(portCount, portTouched, oddPorts);
+  const srcCodes = byCount(scratch.addrCount, srcTouched, null);
+  const dstCodes = scratch.dst ? byCount(scratch.addrCount, countDestinations(scratch.dst, members, scratch.addrCount), null) : [];
+  const destinationPorts = byCount(scratch.portCount, portTouched, oddPorts);
   // Untyped findings group by port and protocol: an actor or target is named only when all share it.
   const untyped = type === 'untyped';
   const actor = untyped ? (srcCodes.length === 1 ? srcCodes[0] : -1) : found.actor[k0];
@@ -439,7 +514,7 @@ function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, m
   const spread: string[] = [];
   if (sourceIps.length > 1 && (actor >= 0 || !addressed)) spread.push(`${sourceIps.length} distinct sources`);
   if (destinationPorts.length > 1) spread.push(`${destinationPorts.length} distinct destination ports (${destinationPorts.slice(0, 10).join(', ')}${destinationPorts.length > 10 ? ', …' : ''})`);
-  const evidence = incidentEvidence(ctx, input, found, members, rules, { n, bytes, first, last, where, spread, detector, maxSev });
+  const evidence = incidentEvidence(ctx, opts.explained, found, members, opts.rules, { n, bytes, first, last, where, spread, detector, maxSev });
   const title = `${TITLES[type]}: ${where}`;
 
   // Mitigation scope: who attacks, who is hit, which remote end receives data.
@@ -453,8 +528,8 @@ function draftIncident(ctx: Context, input: FindingsInput, found: RowFindings, m
     victims.push(...(target >= 0 ? [ctx.addresses[target]] : destinationIps.slice(0, 5)));
     attackers.push(...sourceIps.slice(0, 200));
   } else if (type === 'data_exfiltration' || type === 'beaconing' || type === 'protocol_misuse') {
-    victims.push(...sourceCodes.filter((c) => isInternal(ctx, c) !== false).slice(0, 20).map((c) => ctx.addresses[c]));
-    remote.push(...destinationCodes.filter((c) => isInternal(ctx, c) !== true).slice(0, 20).map((c) => ctx.addresses[c]));
+    for (let x = 0; x < sourceCodes.length && victims.length < 20; x++) if (isInternal(ctx, sourceCodes[x]) !== false) victims.push(ctx.addresses[sourceCodes[x]]);
+    for (let x = 0; x < destinationCodes.length && remote.length < 20; x++) if (isInternal(ctx, destinationCodes[x]) !== true) remote.push(ctx.addresses[destinationCodes[x]]);
   }
   return {
     part,

@@ -9,7 +9,8 @@ import type { AttackType, FindingsInput, Findings } from './types.ts';
 import { buildContext, timeOrder } from './context.ts';
 import { DEFAULT_BEHAVIOUR, detectBeacons, detectBruteForce, detectExfiltration, detectFloods, detectScans, Hits, TYPE_CODES } from './behaviour.ts';
 import type { BehaviourOptions } from './behaviour.ts';
-import { resolveRules, TYPING_RULES, typeFlow } from './rules.ts';
+import { resolveRules, signatureMatches, TYPING_RULES, typeRows } from './rules.ts';
+import { ExplanationIndex } from './explanations.ts';
 import type { TypingRule } from './rules.ts';
 import { buildIncidents, legacyRecommendations, partition, RowFindings } from './incidents.ts';
 import { corroborate } from './support.ts';
@@ -51,11 +52,19 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
       flaggedCount++;
     }
   }
+  // Every anomalous row typed by the rules at once (condition by condition over the rows).
+  const explained = new ExplanationIndex(input.explanations);
+  let detected = 0;
+  for (let i = 0; i < n; i++) detected += input.isAnomaly[i] === 1 ? 1 : 0;
+  const detectedRows = new Int32Array(detected);
+  for (let i = 0, j = 0; i < n; i++) if (input.isAnomaly[i] === 1) detectedRows[j++] = i;
+  const slots = explained.slotsOf(detectedRows);
+  const typings = typeRows(ctx, resolved, detectedRows, slots, explained, signatureMatches(resolved, explained));
   const found = new RowFindings(flaggedCount);
   found.hitReasons = hits.reasons;
   const src = ctx.src;
   const dst = ctx.dst;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0, j = 0; i < n; i++) {
     if (flagged[i] === 0) continue;
     const det = input.isAnomaly[i] === 1;
     const h = hits.type[i];
@@ -66,18 +75,24 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
       found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, false, -1, 0, false, hits.reason[i]);
       continue;
     }
-    const typing = typeFlow(ctx, resolved, i, input.explanations.get(i));
-    const typed = TYPE_CODE[typing.type];
+    // Row i is detectedRows[j]: its typing is j.
+    const t = j++;
+    found.slot[found.count] = slots[t];
+    const typed = typings.typed(t);
+    const type = TYPE_CODE[typings.type(t)];
+    const confidence = typings.confidence(t);
+    const rule = typed ? typings.rule[t] : -1;
+    const held = typed ? typings.held[t] : 0;
     if (h < 0) {
       // A flood has many sources: its rule-typed flows group by target only.
-      found.push(i, typed, typing.confidence, typing.technique, typing.type === 'ddos' ? -1 : actor, target, typing.reason, true, typing.rule, typing.held, true);
-    } else if (typed === h) {
+      found.push(i, type, confidence, typings.technique(t), type === DDOS ? -1 : actor, target, typings.reason(t), true, rule, held, true);
+    } else if (type === h) {
       // Detector and behaviour agree: independent evidence raises confidence.
-      const c = 1 - (1 - hits.confidence[i]) * (1 - typing.confidence);
-      found.push(i, h, round2(Math.min(0.99, c)), hitReason!.technique, actor, target, `${hitReason!.text}; ${typing.reason}`, true, typing.rule, typing.held, false, hits.reason[i]);
-    } else if (typing.type !== 'untyped' && typing.confidence > hits.confidence[i] + 0.2) {
+      const c = 1 - (1 - hits.confidence[i]) * (1 - confidence);
+      found.push(i, h, round2(Math.min(0.99, c)), hitReason!.technique, actor, target, [hitReason!.text, typings.reason(t)].join('; '), true, rule, held, false, hits.reason[i]);
+    } else if (type !== UNTYPED && confidence > hits.confidence[i] + 0.2) {
       // Behaviour evidence (many flows) outweighs one flow's shape unless the rule is much surer.
-      found.push(i, typed, typing.confidence, typing.technique, src ? src[i] : -1, dst ? dst[i] : -1, typing.reason, true, typing.rule, typing.held, true);
+      found.push(i, type, confidence, typings.technique(t), src ? src[i] : -1, dst ? dst[i] : -1, typings.reason(t), true, rule, held, true);
     } else {
       found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, true, -1, 0, false, hits.reason[i]);
     }
@@ -86,7 +101,7 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
   // Incidents: parts typed by a rule alone keep its attack only with the volume the attack needs.
   let parts = partition(ctx, found);
   if (corroborate(ctx, found, parts, resolved, order, hits) > 0) parts = partition(ctx, found);
-  const { incidents, incidentOf } = buildIncidents(ctx, input, found, parts, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now(), rules: resolved });
+  const { incidents, incidentOf } = buildIncidents(ctx, input, found, parts, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now(), rules: resolved, explained });
   const flows = new FlowFindingMap(n, found, incidentOf, incidents, hits.type);
   return {
     flows,
@@ -97,6 +112,8 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
 }
 
 const TYPE_CODE = Object.fromEntries(TYPE_CODES.map((t, k) => [t, k])) as Record<AttackType, number>;
+const DDOS = TYPE_CODE.ddos;
+const UNTYPED = TYPE_CODE.untyped;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 export { TYPING_RULES, TYPING_THRESHOLD, UNCORROBORATED_CONFIDENCE, AUTH_PORTS, SERVICE_PORTS, typeFlow, resolveRules } from './rules.ts';

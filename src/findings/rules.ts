@@ -8,7 +8,8 @@ import type { Explanation } from '../detection/types.ts';
 import { CANONICAL } from '../ingest/types.ts';
 import type { AttackType } from './types.ts';
 import type { Context, Metric } from './context.ts';
-import { denseCodesOf, isPrivateAddress as isPrivate } from './context.ts';
+import { denseCodesOf, isPrivateAddress as isPrivate, pairCodes } from './context.ts';
+import { ExplanationIndex, KEPT } from './explanations.ts';
 
 /** Ports of interactive login / authentication services (brute-force targets). */
 export const AUTH_PORTS: readonly number[] = [21, 22, 23, 25, 110, 143, 389, 445, 587, 993, 995, 1433, 3306, 3389, 5432, 5900];
@@ -324,6 +325,35 @@ class BoundCondition {
     this.op = op;
   }
 
+  /** test() of every row listed, into `out`: one loop per kind of metric condition. */
+  testRows(ctx: Context, rows: ArrayLike<number>, out: Int8Array): void {
+    const m = rows.length;
+    const values = this.values!;
+    const th = this.threshold;
+    switch (this.op) {
+      case OP_ABOVE:
+        for (let j = 0; j < m; j++) {
+          const v = values[rows[j]];
+          out[j] = v !== v ? UNKNOWN : v > th ? HOLDS : FAILS;
+        }
+        break;
+      case OP_BELOW:
+        for (let j = 0; j < m; j++) {
+          const v = values[rows[j]];
+          out[j] = v !== v ? UNKNOWN : v < th ? HOLDS : FAILS;
+        }
+        break;
+      case OP_AT_MOST:
+        for (let j = 0; j < m; j++) {
+          const v = values[rows[j]];
+          out[j] = v !== v ? UNKNOWN : v <= th ? HOLDS : FAILS;
+        }
+        break;
+      default:
+        for (let j = 0; j < m; j++) out[j] = this.test(ctx, rows[j]);
+    }
+  }
+
   /** HOLDS, FAILS or UNKNOWN (the data cannot say) for one row. */
   test(ctx: Context, row: number): number {
     switch (this.op) {
@@ -383,39 +413,33 @@ function bound(ctx: Context, resolved: ResolvedRules): BoundRules {
   return b;
 }
 
-const repeatCache = new WeakMap<Context, Int32Array>();
+const repeatCache = new WeakMap<Context, { codes: Int32Array; counts: Int32Array }>();
 
 /**
- * One number per row for (source, destination, port): the address pair is made a dense code first,
- * so the key stays exact (below 2^53) however many addresses there are; a missing address (-1) is a
- * value of its own, not another address's.
+ * Flows sharing this row's source, destination and port (or its port alone without addresses). The
+ * (source, destination, port) groups are the context's pair-port codes: a missing address (-1) is a
+ * value of its own, not another address's, and the key stays exact however many addresses there are.
  */
-function repeatKeys(ctx: Context): Float64Array {
-  const keys = new Float64Array(ctx.n);
-  const port = (i: number) => (ctx.dport ? ctx.dport[i] & 0xffff : 0);
-  if (!ctx.src || !ctx.dst) {
-    for (let i = 0; i < ctx.n; i++) keys[i] = port(i);
-    return keys;
-  }
-  const width = ctx.addresses.length + 1;
-  for (let i = 0; i < ctx.n; i++) keys[i] = (ctx.src[i] + 1) * width + (ctx.dst[i] + 1);
-  const pairs = denseCodesOf(keys).codes;
-  for (let i = 0; i < ctx.n; i++) keys[i] = pairs[i] * 65536 + port(i);
-  return keys;
-}
-
-/** Flows sharing this row's source, destination and port (or its port alone without addresses). */
 export function repeatCount(ctx: Context, row: number): number {
   let repeats = repeatCache.get(ctx);
   if (!repeats) {
-    const { codes, count } = denseCodesOf(repeatKeys(ctx));
+    let codes: Int32Array;
+    let count: number;
+    if (ctx.src && ctx.dst) {
+      const pc = pairCodes(ctx);
+      codes = pc.pairPort;
+      count = pc.pairPortCount;
+    } else {
+      const keys = new Float64Array(ctx.n);
+      for (let i = 0; i < ctx.n; i++) keys[i] = ctx.dport ? ctx.dport[i] & 0xffff : 0;
+      ({ codes, count } = denseCodesOf(keys));
+    }
     const counts = new Int32Array(count);
     for (let i = 0; i < ctx.n; i++) counts[codes[i]]++;
-    repeats = new Int32Array(ctx.n);
-    for (let i = 0; i < ctx.n; i++) repeats[i] = counts[codes[i]];
+    repeats = { codes, counts };
     repeatCache.set(ctx, repeats);
   }
-  return repeats[row];
+  return repeats.counts[repeats.codes[row]];
 }
 
 const privacyCache = new WeakMap<Context, Map<number, boolean | null>>();
@@ -452,86 +476,184 @@ export const METRIC_NAMES: Record<Metric, string> = {
 
 /** Types one anomalous flow from its values and explanation. */
 export function typeFlow(ctx: Context, resolved: ResolvedRules, row: number, explanation: Explanation | undefined): Typing {
-  const top = explanation?.contributions[0];
-  // Scores first (numbers only); the reason text is written for the chosen rule alone.
+  const x = new ExplanationIndex(explanation ? new Map([[row, explanation]]) : new Map());
+  return typeRows(ctx, resolved, Int32Array.of(row), Int32Array.of(explanation ? 0 : -1), x, signatureMatches(resolved, x)).typing(0);
+}
+
+/**
+ * Per rule, 1 at each (feature, direction) code of the explanations that is one of the rule's
+ * signatures: typing tests a code instead of comparing strings per flow.
+ */
+export function signatureMatches(resolved: ResolvedRules, x: ExplanationIndex): Uint8Array[] {
+  return resolved.rules.map((rule) => {
+    const m = new Uint8Array(x.keyCount);
+    for (let code = 0; code < x.keyCount; code++) {
+      for (const g of rule.signature) if (g.feature === x.features[code] && g.direction === x.directions[code]) m[code] = 1;
+    }
+    return m;
+  });
+}
+
+/**
+ * typeFlow for many rows at once (`slots[j]`: the explanation slot of `rows[j]`, -1 for none): the
+ * scores are made condition by condition over all rows (one tight loop each, the same additions in
+ * the same order per row as one row at a time), then `typing(j)` writes row j's reason.
+ */
+export function typeRows(ctx: Context, resolved: ResolvedRules, rows: Int32Array, slots: Int32Array, x: ExplanationIndex, signatures: readonly Uint8Array[]): Typings {
+  const m = rows.length;
   const rules = resolved.rules;
   const boundConditions = bound(ctx, resolved).conditions;
-  let bestRule = -1;
-  let bestHeld = 0;
-  let bestScore = 0;
-  let bestSignature = false;
+  const top = new Int32Array(m);
+  for (let j = 0; j < m; j++) top[j] = slots[j] >= 0 && x.kept[slots[j]] > 0 ? x.key[KEPT * slots[j]] : -1;
+  const out = new Typings(ctx, resolved, rows, slots, x);
+  const score = new Float64Array(m);
+  const held = new Int32Array(m);
+  const gated = new Uint8Array(m);
+  const outcome = new Int8Array(m);
   for (let r = 0; r < rules.length; r++) {
-    const rule = rules[r];
     const conditions = boundConditions[r];
-    let score = 0;
+    score.fill(0);
+    held.fill(0);
+    gated.fill(0);
     let total = 0;
-    let held = 0;
-    let gated = false;
     for (let k = 0; k < conditions.length; k++) {
       const c = conditions[k];
       if (c.weight === 0) continue;
       total += c.weight;
-      const holds = c.test(ctx, row);
-      if (holds !== HOLDS) {
-        if (c.required || (holds === FAILS && c.gateWhenKnown)) {
-          gated = true;
-          break;
-        }
-        continue;
-      }
-      score += c.weight;
-      held |= 1 << k;
+      c.testRows(ctx, rows, outcome);
+      const gate = c.required ? GATE_UNLESS_HOLDS : c.gateWhenKnown ? GATE_IF_FAILS : GATE_NEVER;
+      addCondition(outcome, gate, c.weight, 1 << k, gated, score, held);
     }
-    if (gated || total === 0) continue;
-    let s = score / total;
-    let signature = false;
-    if (top) for (const g of rule.signature) if (g.feature === top.feature && g.direction === top.direction) signature = true;
+    if (total > 0) keepBest(out, r, total, score, held, gated, top, signatures[r]);
+  }
+  return out;
+}
+
+const GATE_NEVER = 0;
+const GATE_UNLESS_HOLDS = 1;
+const GATE_IF_FAILS = 2;
+
+/** One condition's outcomes into the rows' scores: its weight and bit where it holds; gates as it says. */
+function addCondition(outcome: Int8Array, gate: number, weight: number, bit: number, gated: Uint8Array, score: Float64Array, held: Int32Array): void {
+  for (let j = 0; j < outcome.length; j++) {
+    if (gated[j] === 1) continue;
+    const holds = outcome[j];
+    if (holds !== HOLDS) {
+      if (gate === GATE_UNLESS_HOLDS || (holds === FAILS && gate === GATE_IF_FAILS)) gated[j] = 1;
+      continue;
+    }
+    score[j] += weight;
+    held[j] |= bit;
+  }
+}
+
+/** Rule r's score per row (its signature adds 0.1) replaces the best so far where strictly higher. */
+function keepBest(out: Typings, r: number, total: number, score: Float64Array, held: Int32Array, gated: Uint8Array, top: Int32Array, sig: Uint8Array): void {
+  for (let j = 0; j < score.length; j++) {
+    if (gated[j] === 1) continue;
+    let s = score[j] / total;
+    const signature = top[j] >= 0 && sig[top[j]] === 1;
     if (signature) s = Math.min(1, s + 0.1);
-    if (bestRule < 0 || s > bestScore) {
-      bestRule = r;
-      bestHeld = held;
-      bestScore = s;
-      bestSignature = signature;
+    if (out.rule[j] < 0 || s > out.score[j]) {
+      out.rule[j] = r;
+      out.held[j] = held[j];
+      out.score[j] = s;
+      out.signature[j] = signature ? 1 : 0;
     }
   }
-  const chosen = bestRule >= 0 ? rules[bestRule] : null;
-  if (chosen && bestScore >= TYPING_THRESHOLD) {
-    const reasons: string[] = [];
-    const conditions = boundConditions[bestRule];
-    for (let k = 0; k < chosen.conditions.length; k++) {
-      if ((bestHeld & (1 << k)) === 0) continue;
-      const c = chosen.conditions[k];
-      if (c.kind === 'above' || c.kind === 'below' || c.kind === 'at-most') {
-        const b = conditions[k];
-        reasons.push(b.textBefore + fmt(b.values![row]) + b.textAfter);
-      } else if (c.kind === 'repeated') {
-        reasons.push(`${repeatCount(ctx, row)} ${c.text}`);
-      } else if (c.kind === 'port-in' || c.kind === 'rare-port') {
-        reasons.push(`port ${ctx.dport![row]}: ${c.text}`);
-      } else {
-        reasons.push(c.text);
+}
+
+/** The typings of rows scored by typeRows: the best rule per row (-1: none passed its gates). */
+export class Typings {
+  readonly rule: Int16Array;
+  readonly held: Int32Array;
+  readonly score: Float64Array;
+  /** 1 when the rule's signature matched the explanation's top feature. */
+  readonly signature: Uint8Array;
+
+  constructor(
+    private readonly ctx: Context,
+    private readonly resolved: ResolvedRules,
+    private readonly rows: Int32Array,
+    private readonly slots: Int32Array,
+    private readonly x: ExplanationIndex,
+  ) {
+    const m = rows.length;
+    this.rule = new Int16Array(m).fill(-1);
+    this.held = new Int32Array(m);
+    this.score = new Float64Array(m);
+    this.signature = new Uint8Array(m);
+  }
+
+  /** Whether row j is typed (its best rule reached the threshold). */
+  typed(j: number): boolean {
+    return this.rule[j] >= 0 && this.score[j] >= TYPING_THRESHOLD;
+  }
+
+  type(j: number): AttackType {
+    return this.typed(j) ? this.resolved.rules[this.rule[j]].type : 'untyped';
+  }
+
+  technique(j: number): string | null {
+    return this.typed(j) ? this.resolved.rules[this.rule[j]].technique : null;
+  }
+
+  confidence(j: number): number {
+    const score = this.score[j];
+    return this.typed(j) ? Math.round(score * 100) / 100 : Math.round((1 - (this.rule[j] >= 0 ? score : 0)) * 50) / 100;
+  }
+
+  /** Row j's reason: the chosen rule's conditions, or why it stays untyped (written when asked for). */
+  reason(j: number): string {
+    const { ctx, x } = this;
+    const row = this.rows[j];
+    const slot = this.slots[j];
+    const r = this.rule[j];
+    const chosen = r >= 0 ? this.resolved.rules[r] : null;
+    if (chosen && this.typed(j)) {
+      const held = this.held[j];
+      const reasons: string[] = [];
+      const conditions = bound(ctx, this.resolved).conditions[r];
+      for (let k = 0; k < chosen.conditions.length; k++) {
+        if ((held & (1 << k)) === 0) continue;
+        const c = chosen.conditions[k];
+        if (c.kind === 'above' || c.kind === 'below' || c.kind === 'at-most') {
+          const b = conditions[k];
+          reasons.push(b.textBefore + fmt(b.values![row]) + b.textAfter);
+        } else if (c.kind === 'repeated') {
+          reasons.push(`${repeatCount(ctx, row)} ${c.text}`);
+        } else if (c.kind === 'port-in' || c.kind === 'rare-port') {
+          reasons.push(`port ${ctx.dport![row]}: ${c.text}`);
+        } else {
+          reasons.push(c.text);
+        }
       }
+      if (this.signature[j] === 1) reasons.push(`the detector's main reason is ${x.keyText(x.key[KEPT * slot])} (${fmt(x.percentile[KEPT * slot])}th percentile)`);
+      // One join: the reason is one flat string, not a tree of concatenations (fewer objects to keep).
+      reasons[0] = reasons.length > 0 ? `${chosen.label}: ${reasons[0]}` : `${chosen.label}: `;
+      return reasons.join('; ');
     }
-    if (bestSignature) reasons.push(`the detector's main reason is ${top!.feature} ${top!.direction} (${fmt(top!.percentile)}th percentile)`);
+    // The detector's first two features, as it ranked them.
+    const parts: string[] = ['unusual, untyped'];
+    const kept = slot >= 0 ? x.kept[slot] : 0;
+    for (let c = 0; c < kept; c++) {
+      const at = KEPT * slot + c;
+      parts.push(c > 0 ? ', ' : ': ', x.features[x.key[at]], ' ', x.directions[x.key[at]], ' (', fmt(x.value[at]), ', ', fmt(x.percentile[at]), 'th percentile)');
+    }
+    if (chosen) parts.push(' (closest: ', chosen.label, ', ', String(Math.round(this.score[j] * 100)), ' %)');
+    return parts.join('');
+  }
+
+  /** Row j's whole typing. */
+  typing(j: number): Typing {
+    const typed = this.typed(j);
     return {
-      type: chosen.type,
-      technique: chosen.technique,
-      confidence: Math.round(bestScore * 100) / 100,
-      reason: `${chosen.label}: ${reasons.join('; ')}`,
-      rule: bestRule,
-      held: bestHeld,
+      type: this.type(j),
+      technique: this.technique(j),
+      confidence: this.confidence(j),
+      reason: this.reason(j),
+      rule: typed ? this.rule[j] : -1,
+      held: typed ? this.held[j] : 0,
     };
   }
-  const why = explanation?.contributions
-    .slice(0, 2)
-    .map((c) => `${c.feature} ${c.direction} (${fmt(c.value)}, ${fmt(c.percentile)}th percentile)`)
-    .join(', ');
-  return {
-    type: 'untyped',
-    technique: null,
-    confidence: Math.round((1 - (chosen ? bestScore : 0)) * 50) / 100,
-    reason: `unusual, untyped${why ? `: ${why}` : ''}${chosen ? ` (closest: ${chosen.label}, ${Math.round(bestScore * 100)} %)` : ''}`,
-    rule: -1,
-    held: 0,
-  };
 }

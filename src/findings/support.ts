@@ -6,7 +6,7 @@
  * flows are reported as unusual, untyped, below 0.5 confidence, with the reason.
  */
 import type { Context } from './context.ts';
-import { orderedTimes } from './context.ts';
+import { destinationGroups, orderedTimes } from './context.ts';
 import type { Hits } from './behaviour.ts';
 import { TYPE_CODES } from './behaviour.ts';
 import type { Parts, RowFindings } from './incidents.ts';
@@ -28,6 +28,9 @@ export function corroborate(ctx: Context, found: RowFindings, parts: Parts, rule
   const stampAddr = new Int32Array(nAddr).fill(-1);
   const stampPort = new Int32Array(65536).fill(-1);
   const rates = order && ctx.time ? new RateProbe(ctx, order) : null;
+  // Finding-indexed columns (see RowFindings.column).
+  const src = ctx.src ? found.column(ctx.src) : null;
+  const dport = ctx.dport ? found.column(ctx.dport) : null;
   let retyped = 0;
   for (let p = 0; p < parts.count; p++) {
     const a = start[p];
@@ -53,7 +56,7 @@ export function corroborate(ctx: Context, found: RowFindings, parts: Parts, rule
     if (need.minSources !== undefined && ctx.src) {
       sources = 0;
       for (let x = a; x < b; x++) {
-        const s = ctx.src[found.row[members[x]]];
+        const s = src![members[x]];
         if (s >= 0 && stampAddr[s] !== p) {
           stampAddr[s] = p;
           sources++;
@@ -63,19 +66,19 @@ export function corroborate(ctx: Context, found: RowFindings, parts: Parts, rule
     if (need.minPorts !== undefined && ctx.dport) {
       ports = 0;
       for (let x = a; x < b; x++) {
-        const v = ctx.dport[found.row[members[x]]];
+        const v = dport![members[x]];
         if (v >= 0 && v <= 65535 && stampPort[v | 0] !== p) {
           stampPort[v | 0] = p;
           ports++;
         }
       }
     }
-    const bytes = ctx.metrics.bytes;
+    const bytes = ctx.metrics.bytes ? found.column(ctx.metrics.bytes) : null;
     const q99 = ctx.baseline.q('bytes', 0.99);
     if (need.bytesFactor !== undefined && bytes && q99 > 0) {
       let sum = 0;
       for (let x = a; x < b; x++) {
-        const v = bytes[found.row[members[x]]];
+        const v = bytes[members[x]];
         if (Number.isFinite(v)) sum += v;
       }
       volume = sum / q99;
@@ -166,13 +169,13 @@ class RateProbe {
   /** Rate in the part's window over the target's average rate; NaN when not measurable. */
   ratio(found: RowFindings, part: Int32Array): number {
     const { ctx } = this;
-    const time = ctx.time!;
+    const time = found.column(ctx.time!);
     const k0 = part[0];
     const row0 = found.row[k0];
     let first = Infinity;
     let last = -Infinity;
     for (let x = 0; x < part.length; x++) {
-      const t = time[found.row[part[x]]];
+      const t = time[part[x]];
       if (t < first) first = t;
       if (t > last) last = t;
     }
@@ -182,22 +185,31 @@ class RateProbe {
     const byAddress = target >= 0 && ctx.dst !== null;
     const port = ctx.dport ? ctx.dport[row0] : NaN;
     if (!byAddress && !(port >= 0 && port <= 65535 && port === Math.floor(port))) return NaN;
-    const matches = byAddress ? (i: number) => ctx.dst![i] === target : (i: number) => ctx.dport![i] === port;
     const total = byAddress ? this.totals('address')[target] : this.totals('port')[port];
     if (!(total > 0)) return NaN;
     const width = Math.max(last - first, MIN_WINDOW_MS);
     const span = Math.max(this.span, width);
-    let lo = 0;
-    let hi = this.finite;
+    // The target's rows in the window [first, first + width], in time order: an address's own rows
+    // (grouped by destination, in time order); a port's among all rows.
+    const rows = byAddress ? destinationGroups(ctx, this.order) : null;
+    const times = rows ? rows.times! : this.times;
+    let lo = rows ? rows.start[target] : 0;
+    let hi = rows ? rows.start[target + 1] : this.finite;
+    const end = hi;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.times[mid] < first) lo = mid + 1;
+      if (times[mid] < first) lo = mid + 1;
       else hi = mid;
     }
     let inWindow = 0;
-    for (let x = lo; x < this.finite && this.times[x] <= first + width; x++) {
-      const i = this.order[x];
-      if (matches(i)) inWindow += this.weight(i);
+    if (rows) {
+      for (let x = lo; x < end && times[x] <= first + width; x++) inWindow += this.weight(rows.rows[x]);
+    } else {
+      const dport = ctx.dport!;
+      for (let x = lo; x < end && times[x] <= first + width; x++) {
+        const i = this.order[x];
+        if (dport[i] === port) inWindow += this.weight(i);
+      }
     }
     return inWindow / width / (total / span);
   }

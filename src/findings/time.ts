@@ -49,17 +49,25 @@ export function analyzeTime(time: Float64Array | null, flagged: Uint8Array, peri
   const dayFlows = new Float64Array(dayCount);
   const dayAnomalies = new Float64Array(dayCount);
   let totalAnomalies = 0;
+  // Bucket, hour and day of the last time seen: flows come in bursts of equal (whole-second) times.
+  let lastT = NaN;
+  let b = 0;
+  let hour = 0;
+  let d = 0;
   for (let i = 0; i < n; i++) {
     const t = time[i];
     if (!Number.isFinite(t)) continue;
-    const b = Math.floor((t - origin) / bucketMs);
+    if (t !== lastT) {
+      lastT = t;
+      b = Math.floor((t - origin) / bucketMs);
+      hour = Math.floor(t / 3_600_000) % 24;
+      d = Math.floor(t / 86_400_000) - firstDay;
+    }
     const f = flagged[i];
     flows[b]++;
     anomalies[b] += f;
-    const hour = Math.floor(t / 3_600_000) % 24;
     hourFlows[hour]++;
     hourAnomalies[hour] += f;
-    const d = Math.floor(t / 86_400_000) - firstDay;
     dayFlows[d]++;
     dayAnomalies[d] += f;
     totalAnomalies += f;
