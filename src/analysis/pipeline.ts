@@ -13,7 +13,7 @@ import { analyzeFindings } from '../findings/index.ts';
 import type { Findings, FlowFinding, Incident } from '../findings/types.ts';
 import { column, columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
-import { CHART_INPUTS_VERSION, CHART_KINDS, type ChartInputs, distributionData, renderStoredChart, sampleChartPoints } from '../charts/index.ts';
+import { CHART_INPUTS_VERSION, CHART_KINDS, type ChartInputs, distributionData, renderStoredChart } from '../charts/index.ts';
 import {
   anomalyRowsOf,
   DEFAULT_RECOMMENDATIONS,
@@ -21,7 +21,9 @@ import {
   packAnomalyRowsJob,
   type ReportWorker,
   startReportWorker,
+  type PointsJob,
   writeAnomalyFiles,
+  writePoints,
   writeRowsFile,
   writeScoredDataset,
 } from '../reports/index.ts';
@@ -276,6 +278,23 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     for (const e of explanationList) explanations.set(e.row, e);
     timer.mark('explain', { anomalies: anomalous.length });
 
+    // The chart points (every anomaly and a sample of normal rows on the two axes that explain the
+    // anomalies best) need nothing of the findings: the report worker samples them and writes
+    // points.json on another core while this thread finds the incidents.
+    const [xName, yName] = chooseAxes(features, explanationList);
+    const sameAxis = xName === yName;
+    const pointsJob: PointsJob = {
+      x: columns[features.indexOf(xName)],
+      y: sameAxis ? scores : columns[features.indexOf(yName)],
+      isAnomaly,
+      severity,
+      options: { maxNormal: options.maxNormalPoints ?? 5000, seed: randomState, xName, yName: sameAxis ? 'anomaly_score' : yName },
+      outPath: file('points.json'),
+    };
+    const worker = reportWorker !== null && reportWorker.alive ? reportWorker : null;
+    const pointsDone: Promise<ChartPoints> = worker !== null ? worker.samplePoints(pointsJob) : writePoints(pointsJob);
+    pointsDone.catch(() => undefined); // observed below (settleAll)
+
     const findings: Findings = analyzeFindings({ table, features, scores, isAnomaly, severity, explanations });
     timer.mark('findings', { incidents: findings.incidents.length });
 
@@ -313,20 +332,10 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
     });
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
-    // The report worker gets its job now: it works on another core while this thread samples the
-    // chart points and writes the other artifacts.
-    const worker = reportWorker !== null && reportWorker.alive ? reportWorker : null;
-    const anomaliesJson = worker !== null ? worker.run(job) : null;
+    // The report worker gets its job now: it works on another core while this thread writes the
+    // other artifacts.
+    const anomaliesJson = worker !== null && worker.alive ? worker.run(job) : null;
     anomaliesJson?.catch(() => undefined); // observed below (settleAll)
-    const [xName, yName] = chooseAxes(features, explanationList);
-    const xValues = columns[features.indexOf(xName)];
-    const sameAxis = xName === yName;
-    const points: ChartPoints = sampleChartPoints(xValues, sameAxis ? scores : columns[features.indexOf(yName)], isAnomaly, severity, {
-      maxNormal: options.maxNormalPoints ?? 5000,
-      seed: randomState,
-      xName,
-      yName: sameAxis ? 'anomaly_score' : yName,
-    });
     timer.mark('rows');
 
     // Charts, the anomaly files and the other artifacts depend on nothing of each other: they run
@@ -346,7 +355,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         : timed(async () => {
             const sources = {
               inputs: chartInputs,
-              points: async () => points,
+              points: () => pointsDone,
               timeline: async () => ({ time: findings.time, incidents: findings.incidents }),
             };
             const pngs = await Promise.all(CHART_KINDS.map((kind) => renderStoredChart(kind, sources)));
@@ -364,7 +373,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const writes = timed(() =>
       settleAll([
         anomaliesJson ?? writeAnomalyFiles(job),
-        writeFile(file('points.json'), JSON.stringify(points)),
+        pointsDone.then(() => undefined),
         writeFile(file('charts.json'), JSON.stringify(chartInputs)),
         writeFile(file('model.json'), JSON.stringify(model.toJSON())),
         writeFile(
@@ -374,6 +383,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       ]),
     );
     const [chartsDone, reportsDone, writesDone] = await settleAll([charts, reports, writes]);
+    const points = await pointsDone;
     void reportWorker?.close().catch(() => undefined);
     reportWorker = null;
     // Timings add up to the wall time: each step is what it added after the ones before it ended.

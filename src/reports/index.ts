@@ -48,4 +48,5 @@ export {
   writeAnomalyRowsJob,
 } from './report-job.ts';
 export { type ReportWorker, startReportWorker } from './report-runner.ts';
+export { type PointsJob, writePoints } from './points-job.ts';
 export { AnomalyRowsFile, encodeAnomalyRowsFile, writeAnomalyRowsFile } from './anomalies-file.ts';

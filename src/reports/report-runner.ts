@@ -1,19 +1,25 @@
 /**
- * A report worker for one analysis: started early (while the detector fits), given the packed
- * AnomalyRowsJob once the anomalies are known, and terminated when done: anomalies.bin and the
- * anomaly report CSV (every anomaly's original record, explanation and recommendation as text) are
- * then made on another core, beside the other artifacts, instead of after them on the main thread.
+ * A report worker for one analysis: started early (while the detector fits) and terminated when
+ * the analysis is done. It takes work off the main thread on another core: the chart points are
+ * sampled and points.json written while the main thread finds the incidents, and anomalies.bin and
+ * the anomaly report CSV (every anomaly's original record, explanation and recommendation as text)
+ * are made beside the other artifacts instead of after them.
  */
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../lib/worker.ts';
 import type { AnomalyRowsJob } from './report-job.ts';
+import type { PointsJob } from './points-job.ts';
+import type { ReportWorkerReply, ReportWorkerRequest } from './report-worker.ts';
+import type { SampledChartPoints } from '../charts/sample.ts';
 
 export interface ReportWorker {
   /** False once the worker failed to start, died or was closed. */
   readonly alive: boolean;
-  /** Runs the job (once); rejects when the job fails or the worker dies. */
+  /** Writes the job's files; rejects when the job fails or the worker dies. */
   run(job: AnomalyRowsJob): Promise<void>;
-  /** Stops the worker (after run settles, or to give up on it). */
+  /** Samples the chart points (sampleChartPoints), writes them as JSON to `outPath`, and gives them back. */
+  samplePoints(job: PointsJob): Promise<SampledChartPoints>;
+  /** Stops the worker (after the jobs settle, or to give up on them). */
   close(): Promise<void>;
 }
 
@@ -21,33 +27,36 @@ export interface ReportWorker {
 export function startReportWorker(): ReportWorker {
   const worker: Worker = startModuleWorker('report-worker', import.meta.url);
   let dead: Error | null = null;
-  let settle: { resolve: () => void; reject: (e: Error) => void } | null = null;
-  worker.on('message', (msg: { ok?: boolean; message?: string }) => {
-    if (!settle) return;
-    const s = settle;
-    settle = null;
-    if (msg.ok) s.resolve();
-    else s.reject(new Error(`Report worker failed: ${msg.message}`));
+  let nextId = 1;
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (e: Error) => void }>();
+  worker.on('message', (msg: ReportWorkerReply) => {
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if (msg.ok) p.resolve(msg.value);
+    else p.reject(new Error(`Report worker failed: ${msg.message}`));
   });
   const fail = (e: Error) => {
     dead ??= e;
-    settle?.reject(e);
-    settle = null;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`Report worker exited with code ${code}`)));
+  const call = <T>(request: Omit<ReportWorkerRequest, 'id'>): Promise<T> => {
+    if (dead) return Promise.reject(dead);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ ...request, id } as ReportWorkerRequest);
+    });
+  };
   return {
     get alive() {
       return dead === null;
     },
-    run(job) {
-      if (dead) return Promise.reject(dead);
-      if (settle) return Promise.reject(new Error('Report worker is busy'));
-      return new Promise<void>((resolve, reject) => {
-        settle = { resolve, reject };
-        worker.postMessage({ id: 1, job });
-      });
-    },
+    run: (job) => call<void>({ kind: 'anomalies', job }),
+    samplePoints: (job) => call<SampledChartPoints>({ kind: 'points', job }),
     async close() {
       dead ??= new Error('Report worker closed');
       await worker.terminate();

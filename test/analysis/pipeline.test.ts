@@ -182,8 +182,8 @@ describe('runAnalysis: results.csv eager or lazy', () => {
   });
 });
 
-describe('runAnalysis: the anomaly files in the report worker', () => {
-  it('when the report worker writes anomalies.bin and the anomaly report, then every artifact has the bytes of an analysis without it', async () => {
+describe('runAnalysis: the anomaly files and chart points in the report worker', () => {
+  it('when the report worker writes anomalies.bin, the anomaly report and points.json, then every artifact has the bytes of an analysis without it', async () => {
     const text = trafficToCsv(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 4, rows: 2500, seed: 5 }));
     const run = async (reportWorker: boolean, out: string) => {
       const summary = await runAnalysis({
@@ -197,7 +197,7 @@ describe('runAnalysis: the anomaly files in the report worker', () => {
         scoredDataset: 'lazy',
       });
       const read = (name: string) => readFile(path.join(dir, out, summary.id, name));
-      return { summary, files: await Promise.all(['anomalies.bin', 'anomalies.csv', 'incidents.json', 'rows.bin'].map(read)) };
+      return { summary, files: await Promise.all(['anomalies.bin', 'anomalies.csv', 'incidents.json', 'rows.bin', 'points.json'].map(read)) };
     };
     const a = await run(true, 'out9');
     const b = await run(false, 'out10');

@@ -1,0 +1,25 @@
+/**
+ * The chart points of an analysis as a job of plain data (the report worker runs it on another
+ * core; the pipeline runs the same function in-process for small inputs): sampleChartPoints and
+ * points.json.
+ */
+import { writeFile } from 'node:fs/promises';
+import { sampleChartPoints, type SampleOptions, type SampledChartPoints } from '../charts/sample.ts';
+
+/** The chart points of an analysis: sampleChartPoints' inputs, and where points.json goes. */
+export interface PointsJob {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  readonly isAnomaly: Uint8Array;
+  readonly severity: Float64Array;
+  readonly options: SampleOptions;
+  readonly outPath: string;
+}
+
+/** Samples the points and writes points.json (the same bytes the pipeline writes in-process). */
+export async function writePoints(job: PointsJob): Promise<SampledChartPoints> {
+  const points = sampleChartPoints(job.x, job.y, job.isAnomaly, job.severity, job.options);
+  await writeFile(job.outPath, JSON.stringify(points));
+  return points;
+}
+
