@@ -102,25 +102,8 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
       pair = { count: index.size, remap: null };
     }
     const groups = groupBy(codes, pair.count, probeOrder);
-    const distinct = new Int32Array(pair.count);
-    // Distinct ports (vertical) or hosts (horizontal) per group: a stamp per value, a Set for odd ports.
-    const stamp = new Int32Array(kind === 'vertical' ? 65536 : nAddr).fill(-1);
-    const odd = new Set<number>();
-    for (let g = 0; g < groups.count; g++) {
-      odd.clear();
-      let d = 0;
-      for (let k = groups.start[g]; k < groups.start[g + 1]; k++) {
-        const i = groups.rows[k];
-        const v = kind === 'vertical' ? dport[i] : dst[i];
-        if (kind === 'horizontal' || (v >= 0 && v <= 65535 && v === Math.floor(v))) {
-          if (stamp[v] !== g) {
-            stamp[v] = g;
-            d++;
-          }
-        } else odd.add(v); // NaN or a fractional port: compared as Map keys would be
-      }
-      distinct[g] = d + odd.size;
-    }
+    // Distinct ports (vertical) or hosts (horizontal) per group.
+    const distinct = kind === 'vertical' ? distinctPorts(groups, dport) : distinctHosts(groups, dst, nAddr);
     // Baseline: the median group (robust when the scan itself is most of the data, as in a capture).
     const typical = quantileSorted(sortNumbers(Float64Array.from(distinct)), 0.5);
     const threshold = Math.max(15, 10 * typical);
@@ -140,14 +123,7 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
       const b = groups.start[g + 1];
       let spanSec = 0;
       if (ctx.time) {
-        let lo = Infinity;
-        let hi = -Infinity;
-        for (let k = a; k < b; k++) {
-          const t = ctx.time[groups.rows[k]];
-          if (t < lo) lo = t;
-          if (t > hi) hi = t;
-        }
-        spanSec = Number.isFinite(hi - lo) ? (hi - lo) / 1000 : 0;
+        spanSec = spanSeconds(ctx.time, groups.rows, a, b);
         // Slow, day-long spreads of small flows (NTP, DNS to many resolvers) are not scans.
         if (distinct[g] / (spanSec / 3600 + 1) < 10) continue;
       }
@@ -187,6 +163,58 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
   scanOne('horizontal');
 }
 
+/** Distinct ports per group: whole ports by stamp, a NaN or fractional port as Map keys would count it. */
+function distinctPorts(groups: Groups, dport: Float64Array): Int32Array {
+  const distinct = new Int32Array(groups.count);
+  const stamp = new Int32Array(65536).fill(-1);
+  let odd: Set<number> | null = null;
+  for (let g = 0; g < groups.count; g++) {
+    odd?.clear();
+    let d = 0;
+    for (let k = groups.start[g]; k < groups.start[g + 1]; k++) {
+      const v = dport[groups.rows[k]];
+      if (v >= 0 && v <= 65535 && v === Math.floor(v)) {
+        if (stamp[v] !== g) {
+          stamp[v] = g;
+          d++;
+        }
+      } else (odd ??= new Set()).add(v);
+    }
+    distinct[g] = d + (odd ? odd.size : 0);
+  }
+  return distinct;
+}
+
+/** Distinct destination hosts per group. */
+function distinctHosts(groups: Groups, dst: Int32Array, addresses: number): Int32Array {
+  const distinct = new Int32Array(groups.count);
+  const stamp = new Int32Array(addresses).fill(-1);
+  for (let g = 0; g < groups.count; g++) {
+    let d = 0;
+    for (let k = groups.start[g]; k < groups.start[g + 1]; k++) {
+      const v = dst[groups.rows[k]];
+      if (stamp[v] !== g) {
+        stamp[v] = g;
+        d++;
+      }
+    }
+    distinct[g] = d;
+  }
+  return distinct;
+}
+
+/** Seconds from the first to the last time of rows[a..b) (0 when not finite). */
+function spanSeconds(time: Float64Array, rows: Uint32Array, a: number, b: number): number {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let k = a; k < b; k++) {
+    const t = time[rows[k]];
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return Number.isFinite(hi - lo) ? (hi - lo) / 1000 : 0;
+}
+
 /**
  * Rows with at most 3 packets from each scan's target back to its scanner (the scan's first probe
  * row gives both), in row order, keyed by target × addresses + scanner.
@@ -213,85 +241,149 @@ export function detectFloods(ctx: Context, hits: Hits, order: Uint32Array, opts:
   const { src, dst, time } = ctx;
   if (!src || !dst || !time) return;
   const groups = destinationGroups(ctx, order);
-  const gt = groups.times!;
   const windowMs = opts.floodWindowSeconds * 1000;
-  const stamp = new Int32Array(ctx.addresses.length).fill(-1);
-  let stampId = 0;
-  // Windows of one destination at a time (at most one per row): start index in group order, rows and
-  // distinct sources; reused from one destination to the next.
   let most = 0;
   for (let g = 0; g < groups.count; g++) most = Math.max(most, groups.start[g + 1] - groups.start[g]);
-  const wStart = new Int32Array(most);
-  const wCount = new Int32Array(most);
-  const wSources = new Int32Array(most);
-  const sorted = new Float64Array(most);
+  const windows = new FloodWindows(most, ctx.addresses.length, src, groups);
   for (let g = 0; g < groups.count; g++) {
     const a = groups.start[g];
     const b = groups.start[g + 1];
     if (b - a < 20) continue;
+    const count = windows.scan(a, b, windowMs);
+    const { wStart, wCount, wSources } = windows;
+    const median = windows.median(count);
+    const threshold = Math.max(20, 5 * median);
+    for (let w = 0; w < count; w++) {
+      if (wCount[w] < threshold || wSources[w] < 10) continue;
+      // Merge a run of flagged windows into one hit group.
+      let e = w;
+      while (e + 1 < count && wCount[e + 1] >= threshold / 2 && wSources[e + 1] >= 5) e++;
+      recordFlood(ctx, hits, opts, windows, g, a, b, w, e, median, threshold);
+      w = e;
+    }
+  }
+}
+
+/**
+ * The windows of one destination's rows (in time order) at a time: start index in group order, rows
+ * and distinct sources per window (at most one window per row), in arrays reused from one destination
+ * to the next; distinct sources are counted with stamps.
+ */
+class FloodWindows {
+  readonly wStart: Int32Array;
+  readonly wCount: Int32Array;
+  readonly wSources: Int32Array;
+  private readonly sorted: Float64Array;
+  private readonly stamp: Int32Array;
+  private stampId = 0;
+
+  constructor(
+    most: number,
+    addresses: number,
+    private readonly src: Int32Array,
+    readonly groups: Groups,
+  ) {
+    this.wStart = new Int32Array(most);
+    this.wCount = new Int32Array(most);
+    this.wSources = new Int32Array(most);
+    this.sorted = new Float64Array(most);
+    this.stamp = new Int32Array(addresses).fill(-1);
+  }
+
+  /** The windows of group rows [a, b); returns how many. */
+  scan(a: number, b: number, windowMs: number): number {
+    const { src, stamp } = this;
+    const gt = this.groups.times!;
+    const rows = this.groups.rows;
     let windows = 0;
     let k = a;
     while (k < b) {
       const t0 = gt[k];
       if (!Number.isFinite(t0)) break;
       const w = Math.floor(t0 / windowMs);
-      stampId++;
+      const id = ++this.stampId;
       let distinct = 0;
       const s = k;
       while (k < b && Math.floor(gt[k] / windowMs) === w) {
-        const sc = src[groups.rows[k]];
-        if (sc >= 0 && stamp[sc] !== stampId) {
-          stamp[sc] = stampId;
+        const sc = src[rows[k]];
+        if (sc >= 0 && stamp[sc] !== id) {
+          stamp[sc] = id;
           distinct++;
         }
         k++;
       }
-      wStart[windows] = s;
-      wCount[windows] = k - s;
-      wSources[windows] = distinct;
+      this.wStart[windows] = s;
+      this.wCount[windows] = k - s;
+      this.wSources[windows] = distinct;
       windows++;
     }
-    for (let w = 0; w < windows; w++) sorted[w] = wCount[w];
-    const median = windows > 0 ? quantileSorted(sortNumbers(sorted.subarray(0, windows)), 0.5) : NaN;
-    const threshold = Math.max(20, 5 * median);
-    for (let w = 0; w < windows; w++) {
-      if (wCount[w] < threshold || wSources[w] < 10) continue;
-      // Merge a run of flagged windows into one hit group.
-      let e = w;
-      while (e + 1 < windows && wCount[e + 1] >= threshold / 2 && wSources[e + 1] >= 5) e++;
-      const from = wStart[w];
-      const to = wStart[e] + wCount[e];
-      let flows = 0;
-      for (let x = w; x <= e; x++) flows += wCount[x];
-      // Distinct sources over the whole run (a bot sending in several windows counts once).
-      stampId++;
-      let sources = 0;
-      for (let x = from; x < to; x++) {
-        const sc = src[groups.rows[x]];
-        if (sc >= 0 && stamp[sc] !== stampId) {
-          stamp[sc] = stampId;
-          sources++;
-        }
+    return windows;
+  }
+
+  /** Median rows per window of the last scan (NaN without windows). */
+  median(count: number): number {
+    for (let w = 0; w < count; w++) this.sorted[w] = this.wCount[w];
+    return count > 0 ? quantileSorted(sortNumbers(this.sorted.subarray(0, count)), 0.5) : NaN;
+  }
+
+  /** Distinct sources of group rows [from, to). */
+  sources(from: number, to: number): number {
+    const { src, stamp } = this;
+    const rows = this.groups.rows;
+    const id = ++this.stampId;
+    let sources = 0;
+    for (let x = from; x < to; x++) {
+      const sc = src[rows[x]];
+      if (sc >= 0 && stamp[sc] !== id) {
+        stamp[sc] = id;
+        sources++;
       }
-      let peak = 0;
-      for (let x = w; x <= e; x++) peak = Math.max(peak, wCount[x]);
-      const reason = hits.addReason(
-        `${flows} flows from ${sources} sources converged on ${ctx.addresses[g]} within ${fmtDuration(((e - w + 1) * windowMs) / 1000)} (peak ${peak} per ${opts.floodWindowSeconds} s vs a usual ${median} for this host)`,
-        'T1498',
-      );
-      const conf = Math.min(0.97, 0.7 + 0.05 * Math.log2(peak / threshold + 1) + 0.05 * Math.log2(wSources[w] / 10 + 1));
-      // The host's usual clients (seen outside the flood) are not part of it.
-      stampId++;
-      for (let x = a; x < b; x++) if (x < from || x >= to) {
-        const sc = src[groups.rows[x]];
-        if (sc >= 0) stamp[sc] = stampId;
-      }
-      for (let x = from; x < to; x++) {
-        const r = groups.rows[x];
-        if (src[r] < 0 || stamp[src[r]] !== stampId) hits.set(r, 'ddos', conf, reason, -1, g);
-      }
-      w = e;
     }
+    return sources;
+  }
+
+  /** Stamps the sources of group rows [a, b) outside [from, to); returns the stamp. */
+  markOutside(a: number, b: number, from: number, to: number): number {
+    const { src, stamp } = this;
+    const rows = this.groups.rows;
+    const id = ++this.stampId;
+    for (let x = a; x < b; x++) {
+      if (x >= from && x < to) continue;
+      const sc = src[rows[x]];
+      if (sc >= 0) stamp[sc] = id;
+    }
+    return id;
+  }
+
+  isStamped(source: number, id: number): boolean {
+    return this.stamp[source] === id;
+  }
+}
+
+/** One flood: windows w..e of destination g (group rows [a, b)) become hits, with their reason. */
+function recordFlood(ctx: Context, hits: Hits, opts: BehaviourOptions, windows: FloodWindows, g: number, a: number, b: number, w: number, e: number, median: number, threshold: number): void {
+  const { wStart, wCount, wSources } = windows;
+  const src = ctx.src!;
+  const rows = windows.groups.rows;
+  const windowMs = opts.floodWindowSeconds * 1000;
+  const from = wStart[w];
+  const to = wStart[e] + wCount[e];
+  let flows = 0;
+  for (let x = w; x <= e; x++) flows += wCount[x];
+  // Distinct sources over the whole run (a bot sending in several windows counts once).
+  const sources = windows.sources(from, to);
+  let peak = 0;
+  for (let x = w; x <= e; x++) peak = Math.max(peak, wCount[x]);
+  const reason = hits.addReason(
+    `${flows} flows from ${sources} sources converged on ${ctx.addresses[g]} within ${fmtDuration(((e - w + 1) * windowMs) / 1000)} (peak ${peak} per ${opts.floodWindowSeconds} s vs a usual ${median} for this host)`,
+    'T1498',
+  );
+  const conf = Math.min(0.97, 0.7 + 0.05 * Math.log2(peak / threshold + 1) + 0.05 * Math.log2(wSources[w] / 10 + 1));
+  // The host's usual clients (seen outside the flood) are not part of it.
+  const usual = windows.markOutside(a, b, from, to);
+  for (let x = from; x < to; x++) {
+    const r = rows[x];
+    if (src[r] < 0 || !windows.isStamped(src[r], usual)) hits.set(r, 'ddos', conf, reason, -1, g);
   }
 }
 
@@ -372,10 +464,21 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
   const n = ctx.n;
   const large = ctx.baseline.q('bytes', 0.95);
   const q99 = ctx.baseline.q('bytes', 0.99);
-  const addressed = new Uint8Array(n);
-  for (let i = 0; i < n; i++) addressed[i] = src[i] >= 0 && dst[i] >= 0 ? 1 : 0;
+  // Address pairs: the context's pair codes as they are when every row has both addresses, else
+  // restricted to the rows that have.
   const pc = pairCodes(ctx);
-  const pair = restrictCodes(pc.pair, pc.pairCount, addressed, codeBuffer(ctx));
+  let pair: { codes: Int32Array; count: number };
+  let firstRow: Int32Array;
+  if (pc.complete) {
+    pair = { codes: pc.pair, count: pc.pairCount };
+    firstRow = pc.pairFirst;
+  } else {
+    const addressed = new Uint8Array(n);
+    for (let i = 0; i < n; i++) addressed[i] = src[i] >= 0 && dst[i] >= 0 ? 1 : 0;
+    pair = restrictCodes(pc.pair, pc.pairCount, addressed, codeBuffer(ctx));
+    firstRow = new Int32Array(pair.count).fill(-1);
+    for (let i = 0; i < n; i++) if (pair.codes[i] >= 0 && firstRow[pair.codes[i]] < 0) firstRow[pair.codes[i]] = i;
+  }
   const flows = new Int32Array(pair.count);
   const bigFlows = new Int32Array(pair.count);
   const bigBytes = new Float64Array(pair.count);
@@ -391,8 +494,6 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
   const flagged = new Uint8Array(pair.count);
   const reasonOf = new Int32Array(pair.count).fill(-1);
   const confOf = new Float32Array(pair.count);
-  const firstRow = new Int32Array(pair.count).fill(-1);
-  for (let i = 0; i < n; i++) if (pair.codes[i] >= 0 && firstRow[pair.codes[i]] < 0) firstRow[pair.codes[i]] = i;
   for (let g = 0; g < pair.count; g++) {
     const expected = 0.05 * flows[g];
     if (bigFlows[g] < 3 || bigFlows[g] < Math.max(0.5 * flows[g], expected + 4 * Math.sqrt(expected))) continue;
@@ -414,6 +515,58 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
 }
 
 /**
+ * The intervals between a group's times (seconds, into `intervals`) and their coefficient of
+ * variation; NaN when the mean interval is below 5 s (the 1-second timestamp resolution's reach).
+ */
+function intervalJitter(gt: Float64Array, a: number, b: number, intervals: Float64Array): number {
+  const ni = b - a - 1;
+  for (let k = a + 1; k < b; k++) intervals[k - a - 1] = (gt[k] - gt[k - 1]) / 1000;
+  let mean = 0;
+  for (let x = 0; x < ni; x++) mean += intervals[x];
+  mean /= ni;
+  if (mean < 5) return NaN;
+  let v = 0;
+  for (let x = 0; x < ni; x++) v += (intervals[x] - mean) ** 2;
+  return Math.sqrt(v / ni) / mean;
+}
+
+/** Coefficient of variation of the bytes of rows[a..b). */
+function sizeVariation(bytes: Float64Array, rows: Uint32Array, a: number, b: number): number {
+  const m = b - a;
+  let bm = 0;
+  for (let k = a; k < b; k++) bm += bytes[rows[k]];
+  bm /= m;
+  let bv = 0;
+  for (let k = a; k < b; k++) bv += (bytes[rows[k]] - bm) ** 2;
+  return bm > 0 ? Math.sqrt(bv / m) / bm : 0;
+}
+
+/** A periodic group (its rows in time order, its intervals): the pattern, its reason and its hits. */
+function recordBeacon(ctx: Context, hits: Hits, opts: BehaviourOptions, groupRows: Uint32Array, intervals: Float64Array, cv: number, sizeCv: number, sized: boolean): PeriodicPattern {
+  const { src, dst, dport } = ctx;
+  const m = groupRows.length;
+  const median = quantileSorted(intervals.sort(), 0.5);
+  const first = groupRows[0];
+  const rows = Array.from(groupRows);
+  const regularity = 1 - cv / opts.beaconMaxJitter;
+  const conf = Math.min(0.97, 0.65 + 0.2 * regularity + (sizeCv < 0.3 ? 0.1 : 0) + 0.02 * Math.log2(m / opts.beaconMinConnections));
+  const reason = hits.addReason(
+    `${m} connections from ${ctx.addresses[src![first]]} to ${ctx.addresses[dst![first]]}${dport ? `:${dport[first]}` : ''} every ${fmtDuration(median)} with ${(cv * 100).toFixed(1)} % jitter${sized ? ` and ${sizeCv < 0.3 ? 'similar' : 'varied'} sizes (size variation ${(sizeCv * 100).toFixed(0)} %)` : ''}`,
+    'T1071',
+  );
+  for (const r of rows) hits.set(r, 'beaconing', conf, reason, src![first], dst![first]);
+  return {
+    sourceIp: ctx.addresses[src![first]],
+    destinationIp: ctx.addresses[dst![first]],
+    destinationPort: dport ? dport[first] : null,
+    connections: m,
+    intervalSeconds: Math.round(median * 1000) / 1000,
+    jitter: Math.round(cv * 10000) / 10000,
+    rows,
+  };
+}
+
+/**
  * Regular timing per source → destination (+ port): median interval and jitter (coefficient of
  * variation of intervals), as RITA scores beacons. Returns every periodic pattern; hits the rows.
  */
@@ -422,12 +575,18 @@ export function detectBeacons(ctx: Context, hits: Hits, order: Uint32Array, opts
   const bytes = ctx.metrics.bytes;
   if (!src || !dst || !time) return [];
   const n = ctx.n;
-  // Groups of (source, destination, port & 0xffff) with a time: the context's pair-port codes.
-  const timed = new Uint8Array(n);
-  for (let i = 0; i < n; i++) timed[i] = src[i] >= 0 && dst[i] >= 0 && Number.isFinite(time[i]) ? 1 : 0;
+  // Groups of (source, destination, port & 0xffff) with a time: the context's pair-port codes, as
+  // they are when every row has both addresses and a time (missing times sort last), else restricted.
   const pc = pairCodes(ctx);
-  const pair = restrictCodes(pc.pairPort, pc.pairPortCount, timed, codeBuffer(ctx));
-  const groups: Groups = groupBy(pair.codes, pair.count, order, orderedTimes(time, order));
+  const times = orderedTimes(time, order);
+  let pair: { codes: Int32Array; count: number };
+  if (pc.complete && (n === 0 || Number.isFinite(times[n - 1]))) pair = { codes: pc.pairPort, count: pc.pairPortCount };
+  else {
+    const timed = new Uint8Array(n);
+    for (let i = 0; i < n; i++) timed[i] = src[i] >= 0 && dst[i] >= 0 && Number.isFinite(time[i]) ? 1 : 0;
+    pair = restrictCodes(pc.pairPort, pc.pairPortCount, timed, codeBuffer(ctx));
+  }
+  const groups: Groups = groupBy(pair.codes, pair.count, order, times);
   const gt = groups.times!;
   const out: PeriodicPattern[] = [];
   let scratch = new Float64Array(1024);
@@ -437,45 +596,11 @@ export function detectBeacons(ctx: Context, hits: Hits, order: Uint32Array, opts
     const m = b - a;
     if (m < opts.beaconMinConnections) continue;
     if (scratch.length < m) scratch = new Float64Array(2 * m);
-    const ni = m - 1;
-    const intervals = scratch.subarray(0, ni);
-    for (let k = a + 1; k < b; k++) intervals[k - a - 1] = (gt[k] - gt[k - 1]) / 1000;
-    let mean = 0;
-    for (let x = 0; x < ni; x++) mean += intervals[x];
-    mean /= ni;
-    if (mean < 5) continue; // below the 1-second timestamp resolution's reach
-    let v = 0;
-    for (let x = 0; x < ni; x++) v += (intervals[x] - mean) ** 2;
-    const cv = Math.sqrt(v / ni) / mean;
-    if (cv > opts.beaconMaxJitter) continue;
-    let sizeCv = 0;
-    if (bytes) {
-      let bm = 0;
-      for (let k = a; k < b; k++) bm += bytes[groups.rows[k]];
-      bm /= m;
-      let bv = 0;
-      for (let k = a; k < b; k++) bv += (bytes[groups.rows[k]] - bm) ** 2;
-      sizeCv = bm > 0 ? Math.sqrt(bv / m) / bm : 0;
-    }
-    const median = quantileSorted(intervals.sort(), 0.5);
-    const first = groups.rows[a];
-    const rows = Array.from(groups.rows.subarray(a, b));
-    out.push({
-      sourceIp: ctx.addresses[src[first]],
-      destinationIp: ctx.addresses[dst[first]],
-      destinationPort: dport ? dport[first] : null,
-      connections: m,
-      intervalSeconds: Math.round(median * 1000) / 1000,
-      jitter: Math.round(cv * 10000) / 10000,
-      rows,
-    });
-    const regularity = 1 - cv / opts.beaconMaxJitter;
-    const conf = Math.min(0.97, 0.65 + 0.2 * regularity + (sizeCv < 0.3 ? 0.1 : 0) + 0.02 * Math.log2(m / opts.beaconMinConnections));
-    const reason = hits.addReason(
-      `${m} connections from ${ctx.addresses[src[first]]} to ${ctx.addresses[dst[first]]}${dport ? `:${dport[first]}` : ''} every ${fmtDuration(median)} with ${(cv * 100).toFixed(1)} % jitter${bytes ? ` and ${sizeCv < 0.3 ? 'similar' : 'varied'} sizes (size variation ${(sizeCv * 100).toFixed(0)} %)` : ''}`,
-      'T1071',
-    );
-    for (const r of rows) hits.set(r, 'beaconing', conf, reason, src[first], dst[first]);
+    const intervals = scratch.subarray(0, m - 1);
+    const cv = intervalJitter(gt, a, b, intervals);
+    if (Number.isNaN(cv) || cv > opts.beaconMaxJitter) continue;
+    const sizeCv = bytes ? sizeVariation(bytes, groups.rows, a, b) : 0;
+    out.push(recordBeacon(ctx, hits, opts, groups.rows.subarray(a, b), intervals, cv, sizeCv, bytes !== null));
   }
   out.sort((x, y) => x.jitter - y.jitter || y.connections - x.connections);
   return out;

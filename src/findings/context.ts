@@ -231,6 +231,57 @@ export function buildContext(table: FlowTable): Context {
   };
 }
 
+/**
+ * Indices 0..n-1 ordered by value, highest first (0 before -0), equal values by index (values without NaN): a stable
+ * LSD radix sort on the values' bits made order-preserving and inverted, 16 bits a pass, skipping
+ * passes where every value shares the digit.
+ */
+export function orderByValueDesc(values: Float64Array): Uint32Array {
+  const n = values.length;
+  let order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  if (!LITTLE_ENDIAN) return order.sort((a, b) => values[b] - values[a] || a - b);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  // Keys: [low word, high word] per value, largest value smallest key.
+  const keys = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const lo = bits[2 * i];
+    const hi = bits[2 * i + 1];
+    if (hi >>> 31) {
+      // Negative: the bits as they are (more negative, larger bits, later).
+      keys[2 * i] = lo;
+      keys[2 * i + 1] = hi;
+    } else {
+      // Positive (or +0): the bits inverted below the sign, before every negative.
+      keys[2 * i] = ~lo >>> 0;
+      keys[2 * i + 1] = ~hi & 0x7fffffff;
+    }
+  }
+  let other = new Uint32Array(n);
+  const count = new Int32Array(65536);
+  for (let pass = 0; pass < 4; pass++) {
+    const word = pass >> 1;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(keys[2 * i + word] >>> shift) & 0xffff]++;
+    if (n === 0 || count[(keys[word] >>> shift) & 0xffff] === n) continue; // one digit for all
+    let sum = 0;
+    for (let d = 0; d < 65536; d++) {
+      const c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (let x = 0; x < n; x++) {
+      const i = order[x];
+      other[count[(keys[2 * i + word] >>> shift) & 0xffff]++] = i;
+    }
+    const t = order;
+    order = other;
+    other = t;
+  }
+  return order;
+}
+
 /** Row indices ordered by time (rows without a time last, in row order); stable. */
 export function timeOrder(time: Float64Array): Uint32Array {
   const n = time.length;
@@ -427,6 +478,10 @@ export interface PairCodes {
   readonly pairIndex: KeyIndex;
   readonly pairPort: Int32Array;
   readonly pairPortCount: number;
+  /** The first row of each pair code. */
+  readonly pairFirst: Int32Array;
+  /** True when every row has both addresses: then no code stands for a pair with a missing address. */
+  readonly complete: boolean;
 }
 
 const pairCodesCache = new WeakMap<Context, PairCodes>();
@@ -440,13 +495,19 @@ export function pairCodes(ctx: Pick<Context, 'n' | 'src' | 'dst' | 'dport' | 'ad
   const dst = ctx.dst!;
   const width = ctx.addresses.length + 1;
   const pairIndex = new KeyIndex(1024);
-  const pair = new Int32Array(n);
-  for (let i = 0; i < n; i++) pair[i] = pairIndex.add((src[i] + 1) * width + dst[i] + 1);
   const portIndex = new KeyIndex(1024);
+  const pair = new Int32Array(n);
   const pairPort = new Int32Array(n);
-  if (dport) for (let i = 0; i < n; i++) pairPort[i] = portIndex.add(pair[i] * 65536 + (dport[i] & 0xffff));
-  else for (let i = 0; i < n; i++) pairPort[i] = portIndex.add(pair[i] * 65536);
-  p = { pair, pairCount: pairIndex.size, pairIndex, pairPort, pairPortCount: portIndex.size };
+  const first: number[] = [];
+  let complete = true;
+  for (let i = 0; i < n; i++) {
+    const c = pairIndex.add((src[i] + 1) * width + dst[i] + 1);
+    pair[i] = c;
+    if (c === first.length) first.push(i);
+    if (src[i] < 0 || dst[i] < 0) complete = false;
+    pairPort[i] = portIndex.add(c * 65536 + (dport ? dport[i] & 0xffff : 0));
+  }
+  p = { pair, pairCount: pairIndex.size, pairIndex, pairPort, pairPortCount: portIndex.size, pairFirst: Int32Array.from(first), complete };
   pairCodesCache.set(ctx as Context, p);
   return p;
 }

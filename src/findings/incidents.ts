@@ -4,7 +4,7 @@
  */
 import type { AttackType, FindingsInput, Incident, LegacyRecommendation } from './types.ts';
 import type { Context } from './context.ts';
-import { KeyIndex, radixOrder, sortNumbers } from './context.ts';
+import { KeyIndex, orderByValueDesc, radixOrder } from './context.ts';
 import { TYPE_CODES } from './behaviour.ts';
 import { buildMitigation } from './mitigations.ts';
 import { incidentEvidence, SUPPORT_MEASURES } from './evidence.ts';
@@ -69,8 +69,7 @@ export class RowFindings {
   column(values: Float64Array | Int32Array): Float64Array | Int32Array {
     let c = this.gathered.get(values);
     if (!c) {
-      c = values instanceof Int32Array ? new Int32Array(this.count) : new Float64Array(this.count);
-      for (let k = 0; k < this.count; k++) c[k] = values[this.row[k]];
+      c = values instanceof Int32Array ? gatherInts(values, this.row, this.count) : gatherNumbers(values, this.row, this.count);
       this.gathered.set(values, c);
     }
     return c;
@@ -105,6 +104,19 @@ export class RowFindings {
     this.technique.push(technique);
     this.reason.push(reason);
   }
+}
+
+/** `values[rows[k]]` for k < count (one loop per array type: each stays monomorphic). */
+function gatherNumbers(values: Float64Array, rows: Int32Array, count: number): Float64Array {
+  const out = new Float64Array(count);
+  for (let k = 0; k < count; k++) out[k] = values[rows[k]];
+  return out;
+}
+
+function gatherInts(values: Int32Array, rows: Int32Array, count: number): Int32Array {
+  const out = new Int32Array(count);
+  for (let k = 0; k < count; k++) out[k] = values[rows[k]];
+  return out;
 }
 
 /** Severity weight of each type (how bad it is when confirmed). */
@@ -297,32 +309,13 @@ function orderByKey(m: number, key: (k: number) => number): Uint32Array {
   return order.sort((a, b) => keys[a] - keys[b] || a - b);
 }
 
-/** Findings ordered by severity (|| 0) descending, then row: ranks of the distinct values, radix-sorted. */
+/** Findings ordered by severity (|| 0) descending, then row. */
 function orderBySeverity(found: RowFindings, sev: Float64Array): Uint32Array {
   const m = found.count;
   const values = new Float64Array(m);
   const column = found.column(sev);
   for (let k = 0; k < m; k++) values[k] = column[k] || 0;
-  const sorted = sortNumbers(values.slice());
-  let u = 0;
-  for (let k = 0; k < m; k++) if (k === 0 || sorted[k] !== sorted[u - 1]) sorted[u++] = sorted[k];
-  const distinct = sorted.subarray(0, u);
-  const keys = new Float64Array(m);
-  for (let k = 0; k < m; k++) {
-    // Binary search: rank of the value among the distinct ones, highest first.
-    const v = values[k];
-    let lo = 0;
-    let hi = u - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (distinct[mid] < v) lo = mid + 1;
-      else hi = mid;
-    }
-    keys[k] = u - 1 - lo;
-  }
-  const order = new Uint32Array(m);
-  radixOrder(keys, Math.max(1, u), order);
-  return order;
+  return orderByValueDesc(values);
 }
 
 /** Per-analysis counters reused by every draft (reset through their touched lists), and the finding-indexed columns the drafts read. */

@@ -89,7 +89,7 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
     } else if (type === h) {
       // Detector and behaviour agree: independent evidence raises confidence.
       const c = 1 - (1 - hits.confidence[i]) * (1 - confidence);
-      found.push(i, h, round2(Math.min(0.99, c)), hitReason!.technique, actor, target, [hitReason!.text, typings.reason(t)].join('; '), true, rule, held, false, hits.reason[i]);
+      found.push(i, h, round2(Math.min(0.99, c)), hitReason!.technique, actor, target, typings.reason(t, hitReason!.text), true, rule, held, false, hits.reason[i]);
     } else if (type !== UNTYPED && confidence > hits.confidence[i] + 0.2) {
       // Behaviour evidence (many flows) outweighs one flow's shape unless the rule is much surer.
       found.push(i, type, confidence, typings.technique(t), src ? src[i] : -1, dst ? dst[i] : -1, typings.reason(t), true, rule, held, true);
@@ -106,7 +106,7 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
   return {
     flows,
     incidents,
-    time: analyzeTime(ctx.time, flagged, periodic),
+    time: analyzeTime(ctx.time, order, flagged, periodic),
     recommendations: legacyRecommendations(incidents),
   };
 }

@@ -325,32 +325,55 @@ class BoundCondition {
     this.op = op;
   }
 
-  /** test() of every row listed, into `out`: one loop per kind of metric condition. */
-  testRows(ctx: Context, rows: ArrayLike<number>, out: Int8Array): void {
+  /** test() of the rows listed that are not gated yet, into `out`: one loop per kind of metric condition. */
+  testRows(ctx: Context, rows: ArrayLike<number>, gated: Uint8Array, out: Int8Array): void {
     const m = rows.length;
     const values = this.values!;
     const th = this.threshold;
     switch (this.op) {
       case OP_ABOVE:
         for (let j = 0; j < m; j++) {
+          if (gated[j] === 1) continue;
           const v = values[rows[j]];
           out[j] = v !== v ? UNKNOWN : v > th ? HOLDS : FAILS;
         }
         break;
       case OP_BELOW:
         for (let j = 0; j < m; j++) {
+          if (gated[j] === 1) continue;
           const v = values[rows[j]];
           out[j] = v !== v ? UNKNOWN : v < th ? HOLDS : FAILS;
         }
         break;
       case OP_AT_MOST:
         for (let j = 0; j < m; j++) {
+          if (gated[j] === 1) continue;
           const v = values[rows[j]];
           out[j] = v !== v ? UNKNOWN : v <= th ? HOLDS : FAILS;
         }
         break;
+      case OP_PORT_IN: {
+        const dport = ctx.dport!;
+        const set = this.portSet!;
+        for (let j = 0; j < m; j++) {
+          if (gated[j] === 1) continue;
+          const p = dport[rows[j]];
+          out[j] = p >= 0 && p <= 65535 && p === Math.floor(p) ? (set[p] === 1 ? HOLDS : FAILS) : this.test(ctx, rows[j]);
+        }
+        break;
+      }
+      case OP_PROTOCOL: {
+        const codes = ctx.protocolCode!;
+        const match = this.protocolMatch!;
+        for (let j = 0; j < m; j++) {
+          if (gated[j] === 1) continue;
+          const code = codes[rows[j]];
+          out[j] = code >= 0 && match[code] === 1 ? HOLDS : FAILS;
+        }
+        break;
+      }
       default:
-        for (let j = 0; j < m; j++) out[j] = this.test(ctx, rows[j]);
+        for (let j = 0; j < m; j++) if (gated[j] === 0) out[j] = this.test(ctx, rows[j]);
     }
   }
 
@@ -442,20 +465,23 @@ export function repeatCount(ctx: Context, row: number): number {
   return repeats.counts[repeats.codes[row]];
 }
 
-const privacyCache = new WeakMap<Context, Map<number, boolean | null>>();
+const privacyCache = new WeakMap<Context, Int8Array>();
+const PRIVACY_UNKNOWN = -2;
+const PRIVACY_NOT_IP = -1;
 
+/** isPrivateAddress of an address code, worked out once per address: null for text that is no IP. */
 export function isInternal(ctx: Context, code: number): boolean | null {
   let cache = privacyCache.get(ctx);
   if (!cache) {
-    cache = new Map();
+    cache = new Int8Array(ctx.addresses.length).fill(PRIVACY_UNKNOWN);
     privacyCache.set(ctx, cache);
   }
-  let v = cache.get(code);
-  if (v === undefined) {
-    v = isPrivate(ctx.addresses[code]);
-    cache.set(code, v);
+  let v = cache[code];
+  if (v === PRIVACY_UNKNOWN) {
+    const p = isPrivate(ctx.addresses[code]);
+    v = cache[code] = p === null ? PRIVACY_NOT_IP : p ? 1 : 0;
   }
-  return v;
+  return v === PRIVACY_NOT_IP ? null : v === 1;
 }
 
 function isInternalToExternal(ctx: Context, src: number, dst: number): boolean | null {
@@ -520,7 +546,7 @@ export function typeRows(ctx: Context, resolved: ResolvedRules, rows: Int32Array
       const c = conditions[k];
       if (c.weight === 0) continue;
       total += c.weight;
-      c.testRows(ctx, rows, outcome);
+      c.testRows(ctx, rows, gated, outcome);
       const gate = c.required ? GATE_UNLESS_HOLDS : c.gateWhenKnown ? GATE_IF_FAILS : GATE_NEVER;
       addCondition(outcome, gate, c.weight, 1 << k, gated, score, held);
     }
@@ -570,6 +596,8 @@ export class Typings {
   readonly score: Float64Array;
   /** 1 when the rule's signature matched the explanation's top feature. */
   readonly signature: Uint8Array;
+  private readonly conditions: readonly (readonly BoundCondition[])[];
+  private readonly keyTexts: string[] = [];
 
   constructor(
     private readonly ctx: Context,
@@ -583,6 +611,7 @@ export class Typings {
     this.held = new Int32Array(m);
     this.score = new Float64Array(m);
     this.signature = new Uint8Array(m);
+    this.conditions = bound(ctx, resolved).conditions;
   }
 
   /** Whether row j is typed (its best rule reached the threshold). */
@@ -603,45 +632,55 @@ export class Typings {
     return this.typed(j) ? Math.round(score * 100) / 100 : Math.round((1 - (this.rule[j] >= 0 ? score : 0)) * 50) / 100;
   }
 
-  /** Row j's reason: the chosen rule's conditions, or why it stays untyped (written when asked for). */
-  reason(j: number): string {
+  /**
+   * Row j's reason: the chosen rule's conditions, or why it stays untyped (written when asked for),
+   * after `lead` and "; " when given. The pieces are joined once: one flat string per reason.
+   */
+  reason(j: number, lead?: string): string {
     const { ctx, x } = this;
     const row = this.rows[j];
     const slot = this.slots[j];
     const r = this.rule[j];
     const chosen = r >= 0 ? this.resolved.rules[r] : null;
+    const parts: string[] = lead === undefined ? [] : [lead, '; '];
     if (chosen && this.typed(j)) {
       const held = this.held[j];
-      const reasons: string[] = [];
-      const conditions = bound(ctx, this.resolved).conditions[r];
+      const conditions = this.conditions[r];
+      parts.push(chosen.label, ': ');
+      let sep = '';
       for (let k = 0; k < chosen.conditions.length; k++) {
         if ((held & (1 << k)) === 0) continue;
         const c = chosen.conditions[k];
+        parts.push(sep);
+        sep = '; ';
         if (c.kind === 'above' || c.kind === 'below' || c.kind === 'at-most') {
           const b = conditions[k];
-          reasons.push(b.textBefore + fmt(b.values![row]) + b.textAfter);
+          parts.push(b.textBefore, fmt(b.values![row]), b.textAfter);
         } else if (c.kind === 'repeated') {
-          reasons.push(`${repeatCount(ctx, row)} ${c.text}`);
+          parts.push(String(repeatCount(ctx, row)), ' ', c.text);
         } else if (c.kind === 'port-in' || c.kind === 'rare-port') {
-          reasons.push(`port ${ctx.dport![row]}: ${c.text}`);
+          parts.push('port ', String(ctx.dport![row]), ': ', c.text);
         } else {
-          reasons.push(c.text);
+          parts.push(c.text);
         }
       }
-      if (this.signature[j] === 1) reasons.push(`the detector's main reason is ${x.keyText(x.key[KEPT * slot])} (${fmt(x.percentile[KEPT * slot])}th percentile)`);
-      // One join: the reason is one flat string, not a tree of concatenations (fewer objects to keep).
-      reasons[0] = reasons.length > 0 ? `${chosen.label}: ${reasons[0]}` : `${chosen.label}: `;
-      return reasons.join('; ');
+      if (this.signature[j] === 1) parts.push(sep, "the detector's main reason is ", this.keyText(x.key[KEPT * slot]), ' (', fmt(x.percentile[KEPT * slot]), 'th percentile)');
+      return parts.join('');
     }
     // The detector's first two features, as it ranked them.
-    const parts: string[] = ['unusual, untyped'];
+    parts.push('unusual, untyped');
     const kept = slot >= 0 ? x.kept[slot] : 0;
     for (let c = 0; c < kept; c++) {
       const at = KEPT * slot + c;
-      parts.push(c > 0 ? ', ' : ': ', x.features[x.key[at]], ' ', x.directions[x.key[at]], ' (', fmt(x.value[at]), ', ', fmt(x.percentile[at]), 'th percentile)');
+      parts.push(c > 0 ? ', ' : ': ', this.keyText(x.key[at]), ' (', fmt(x.value[at]), ', ', fmt(x.percentile[at]), 'th percentile)');
     }
     if (chosen) parts.push(' (closest: ', chosen.label, ', ', String(Math.round(this.score[j] * 100)), ' %)');
     return parts.join('');
+  }
+
+  /** "feature direction" of an explanation code, made once per code. */
+  private keyText(code: number): string {
+    return (this.keyTexts[code] ??= this.x.keyText(code));
   }
 
   /** Row j's whole typing. */

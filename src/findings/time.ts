@@ -3,6 +3,7 @@
  * rate stands far above the baseline), peak hours. Periodic patterns come from the beacon detector.
  */
 import type { Burst, PeriodicPattern, TimeAnalysis, TimeBucket } from './types.ts';
+import { orderedTimes, timeOrder } from './context.ts';
 
 const BUCKETS_MS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000, 604_800_000];
 const MAX_BUCKETS = 240;
@@ -20,21 +21,21 @@ export function unavailableTime(): TimeAnalysis {
   };
 }
 
-/** `flagged[i]` = 1 for rows with a finding (detector anomaly or behaviour hit). */
-export function analyzeTime(time: Float64Array | null, flagged: Uint8Array, periodic: readonly PeriodicPattern[]): TimeAnalysis {
+/**
+ * `flagged[i]` = 1 for rows with a finding (detector anomaly or behaviour hit); `order` is the time
+ * order of the rows (timeOrder). The rows are counted in that order: the times ascend, so the
+ * range is known up front and each distinct time's bucket, hour and day are worked out once.
+ */
+export function analyzeTime(time: Float64Array | null, order: Uint32Array | null, flagged: Uint8Array, periodic: readonly PeriodicPattern[]): TimeAnalysis {
   if (!time) return unavailableTime();
-  const n = time.length;
-  let min = Infinity;
-  let max = -Infinity;
-  let valid = 0;
-  for (let i = 0; i < n; i++) {
-    const t = time[i];
-    if (!Number.isFinite(t)) continue;
-    valid++;
-    if (t < min) min = t;
-    if (t > max) max = t;
-  }
+  const byTime = order ?? timeOrder(time);
+  const sorted = orderedTimes(time, byTime);
+  // Missing times sort last.
+  let valid = sorted.length;
+  while (valid > 0 && !Number.isFinite(sorted[valid - 1])) valid--;
   if (valid === 0) return unavailableTime();
+  const min = sorted[0];
+  const max = sorted[valid - 1];
   const span = max - min + 1;
   const bucketMs = BUCKETS_MS.find((b) => span / b <= MAX_BUCKETS) ?? BUCKETS_MS[BUCKETS_MS.length - 1];
   const origin = Math.floor(min / bucketMs) * bucketMs;
@@ -49,21 +50,20 @@ export function analyzeTime(time: Float64Array | null, flagged: Uint8Array, peri
   const dayFlows = new Float64Array(dayCount);
   const dayAnomalies = new Float64Array(dayCount);
   let totalAnomalies = 0;
-  // Bucket, hour and day of the last time seen: flows come in bursts of equal (whole-second) times.
+  // Bucket, hour and day of the last time seen (equal times are neighbours here).
   let lastT = NaN;
   let b = 0;
   let hour = 0;
   let d = 0;
-  for (let i = 0; i < n; i++) {
-    const t = time[i];
-    if (!Number.isFinite(t)) continue;
+  for (let k = 0; k < valid; k++) {
+    const t = sorted[k];
     if (t !== lastT) {
       lastT = t;
       b = Math.floor((t - origin) / bucketMs);
       hour = Math.floor(t / 3_600_000) % 24;
       d = Math.floor(t / 86_400_000) - firstDay;
     }
-    const f = flagged[i];
+    const f = flagged[byTime[k]];
     flows[b]++;
     anomalies[b] += f;
     hourFlows[hour]++;

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildContext, denseCodesOf, groupBy, KeyIndex, pairCodes, restrictCodes, restrictRows, rowsWhere, sortNumbers, timeOrder } from '../../src/findings/context.ts';
+import { buildContext, groupBy, KeyIndex, orderByValueDesc, pairCodes, restrictCodes, restrictRows, rowsWhere, sortNumbers, timeOrder } from '../../src/findings/context.ts';
 import type { Context } from '../../src/findings/context.ts';
 import { ExplanationIndex } from '../../src/findings/explanations.ts';
 import { fmt, resolveRules, signatureMatches, typeFlow, typeRows } from '../../src/findings/rules.ts';
@@ -210,4 +210,18 @@ test('when many anomalous rows are typed at once, then each typing equals typing
     }
   });
   assert.ok(seen.size >= 3, `several types among the rows: ${[...seen].join(', ')}`);
+});
+
+test('when values are ordered highest first, then orderByValueDesc equals a stable comparator sort, 0 before -0', () => {
+  const rnd = lcg(31);
+  for (const n of [0, 1, 50, 5000, 70_000]) {
+    const values = Float64Array.from({ length: n }, () => {
+      const r = rnd();
+      return r < 0.1 ? 0 : r < 0.15 ? -0 : r < 0.2 ? Math.floor(rnd() * 5) : r < 0.25 ? -Infinity : r < 0.27 ? Infinity : (rnd() - 0.5) * 10 ** (rnd() * 30 - 15);
+    });
+    const negativeZero = (i: number) => (Object.is(values[i], -0) ? 1 : 0);
+    // Infinity - Infinity is NaN: equal infinities fall through to the next key, as equal values do.
+    const expected = Array.from(values.keys()).sort((a, b) => values[b] - values[a] || negativeZero(a) - negativeZero(b) || a - b);
+    assert.deepEqual(Array.from(orderByValueDesc(values)), expected, `n ${n}`);
+  }
 });
