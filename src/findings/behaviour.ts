@@ -5,8 +5,8 @@
  */
 import type { AttackType, PeriodicPattern } from './types.ts';
 import type { Context, Groups } from './context.ts';
-import { codeBuffer, destinationGroups, groupBy, KeyIndex, orderedTimes, pairCodes, quantileSorted, restrictCodes, restrictRows, rowsWhere, sortNumbers } from './context.ts';
-import { AUTH_PORTS, isInternal } from './rules.ts';
+import { codeBuffer, destinationGroups, groupBy, KeyIndex, orderedTimes, pairCodes, quantileOfCounts, quantileSorted, restrictCodes, restrictRows, sortNumbers } from './context.ts';
+import { AUTH_PORTS, groupThousands, isInternal } from './rules.ts';
 
 export const TYPE_CODES: readonly AttackType[] = ['ddos', 'port_scan', 'brute_force', 'data_exfiltration', 'beaconing', 'protocol_misuse', 'untyped'];
 export const code = (t: AttackType): number => TYPE_CODES.indexOf(t);
@@ -16,22 +16,42 @@ export interface HitReason {
   readonly technique: string;
 }
 
-/** Behaviour hits per row: the strongest one wins. actor/target are address codes (-1 = many / unknown). */
+/**
+ * Behaviour hits per row: the strongest one wins. actor/target are address codes (-1 = many / unknown).
+ * The type is a column over all rows; the rest is kept for the rows with a hit only (a few percent).
+ */
 export class Hits {
+  /** Type code per row (index into TYPE_CODES), -1 for none. */
   readonly type: Int8Array;
-  readonly confidence: Float32Array;
-  readonly reason: Int32Array;
-  readonly actor: Int32Array;
-  readonly target: Int32Array;
   readonly reasons: HitReason[] = [];
   count = 0;
+  /** Per row: its hit's index in the columns below, -1 for none. */
+  private readonly slot: Int32Array;
+  private conf = new Float32Array(1024);
+  private why = new Int32Array(1024);
+  private by = new Int32Array(1024);
+  private at = new Int32Array(1024);
 
   constructor(n: number) {
     this.type = new Int8Array(n).fill(-1);
-    this.confidence = new Float32Array(n);
-    this.reason = new Int32Array(n).fill(-1);
-    this.actor = new Int32Array(n).fill(-1);
-    this.target = new Int32Array(n).fill(-1);
+    this.slot = new Int32Array(n).fill(-1);
+  }
+
+  /** The hit's confidence (as stored, a 32-bit float), its reason index, actor and target: rows with a hit only. */
+  confidence(row: number): number {
+    return this.conf[this.slot[row]];
+  }
+
+  reason(row: number): number {
+    return this.why[this.slot[row]];
+  }
+
+  actor(row: number): number {
+    return this.by[this.slot[row]];
+  }
+
+  target(row: number): number {
+    return this.at[this.slot[row]];
   }
 
   addReason(text: string, technique: string): number {
@@ -40,13 +60,33 @@ export class Hits {
   }
 
   set(row: number, type: AttackType, confidence: number, reason: number, actor: number, target: number): void {
-    if (this.type[row] >= 0 && this.confidence[row] >= confidence) return;
-    if (this.type[row] < 0) this.count++;
+    let s = this.slot[row];
+    if (s >= 0 && this.conf[s] >= confidence) return;
+    if (s < 0) {
+      s = this.slot[row] = this.count++;
+      if (s === this.conf.length) this.grow();
+    }
     this.type[row] = code(type);
-    this.confidence[row] = confidence;
-    this.reason[row] = reason;
-    this.actor[row] = actor;
-    this.target[row] = target;
+    this.conf[s] = confidence;
+    this.why[s] = reason;
+    this.by[s] = actor;
+    this.at[s] = target;
+  }
+
+  private grow(): void {
+    const cap = 2 * this.conf.length;
+    const conf = new Float32Array(cap);
+    conf.set(this.conf);
+    this.conf = conf;
+    const why = new Int32Array(cap);
+    why.set(this.why);
+    this.why = why;
+    const by = new Int32Array(cap);
+    by.set(this.by);
+    this.by = by;
+    const at = new Int32Array(cap);
+    at.set(this.at);
+    this.at = at;
   }
 }
 
@@ -70,19 +110,94 @@ export const DEFAULT_BEHAVIOUR: BehaviourOptions = {
 const fmtDuration = (sec: number): string =>
   sec < 90 ? `${Math.round(sec)} s` : sec < 5400 ? `${Math.round(sec / 60)} min` : `${(sec / 3600).toFixed(1)} h`;
 
+/** Rows of one kind, in row order and in time order (the same array without a time order). */
+interface CandidateRows {
+  readonly rows: Uint32Array;
+  readonly byTime: Uint32Array;
+  /** Every row's destination port is a whole number (attempts: their port is then their group's). */
+  readonly wholePorts: boolean;
+}
+
+const candidateCache = new WeakMap<Context, { order: Uint32Array | null; probes: CandidateRows | null; attempts: CandidateRows | null }>();
+
+/**
+ * The scan and brute-force candidates, found in one pass over the table: probes (at most 3 packets,
+ * at most 400 bytes, both addresses) and login attempts (an authentication port, both addresses, at
+ * most 30 s and 60 packets). Null where the columns they need are missing. Made once per context.
+ */
+function candidates(ctx: Context, order: Uint32Array | null): { probes: CandidateRows | null; attempts: CandidateRows | null } {
+  const cached = candidateCache.get(ctx);
+  if (cached && cached.order === order) return cached;
+  const { n, src, dst, dport } = ctx;
+  const packets = ctx.metrics.packets;
+  const bytes = ctx.metrics.bytes;
+  const duration = ctx.metrics.duration;
+  let result: { order: Uint32Array | null; probes: CandidateRows | null; attempts: CandidateRows | null } = { order, probes: null, attempts: null };
+  if (src && dst && dport) {
+    const auth = new Uint8Array(65536);
+    for (const p of AUTH_PORTS) auth[p] = 1;
+    // Bit 1: probe; bit 2: attempt.
+    const kind = new Uint8Array(n);
+    let probes = 0;
+    let attempts = 0;
+    let wholePorts = true;
+    for (let i = 0; i < n; i++) {
+      if (src[i] < 0 || dst[i] < 0) continue;
+      let k = 0;
+      if (packets && packets[i] <= 3 && (!bytes || bytes[i] <= 400)) {
+        k = 1;
+        probes++;
+      }
+      const p = dport[i];
+      if (auth[p & 0xffff] === 1 && p >= 0 && p <= 65535 && (!duration || duration[i] <= 30) && (!packets || packets[i] <= 60)) {
+        k |= 2;
+        attempts++;
+        if (p !== Math.floor(p)) wholePorts = false;
+      }
+      kind[i] = k;
+    }
+    const probeRows = new Uint32Array(probes);
+    const attemptRows = new Uint32Array(attempts);
+    splitRows(kind, null, probeRows, attemptRows);
+    let probeOrder = probeRows;
+    let attemptOrder = attemptRows;
+    if (order) {
+      probeOrder = new Uint32Array(probes);
+      attemptOrder = new Uint32Array(attempts);
+      splitRows(kind, order, probeOrder, attemptOrder);
+    }
+    result = {
+      order,
+      probes: packets ? { rows: probeRows, byTime: probeOrder, wholePorts: true } : null,
+      attempts: { rows: attemptRows, byTime: attemptOrder, wholePorts },
+    };
+  }
+  candidateCache.set(ctx, result);
+  return result;
+}
+
+/** The rows with bit 1 of `kind` into `ones`, with bit 2 into `twos`, in `order`'s order (row order when null). */
+function splitRows(kind: Uint8Array, order: Uint32Array | null, ones: Uint32Array, twos: Uint32Array): void {
+  let a = 0;
+  let b = 0;
+  const n = kind.length;
+  for (let k = 0; k < n; k++) {
+    const i = order ? order[k] : k;
+    const c = kind[i];
+    if (c === 0) continue;
+    if ((c & 1) !== 0) ones[a++] = i;
+    if ((c & 2) !== 0) twos[b++] = i;
+  }
+}
+
 /** Small-flow probes per source: vertical (many ports on one host) and horizontal (one port, many hosts) scans. */
 export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null): void {
   const { src, dst, dport } = ctx;
   const packets = ctx.metrics.packets;
-  const bytes = ctx.metrics.bytes;
   if (!src || !dst || !dport || !packets) return;
-  const n = ctx.n;
   const nAddr = ctx.addresses.length;
-  const probe = new Uint8Array(n);
-  for (let i = 0; i < n; i++) probe[i] = packets[i] <= 3 && (!bytes || bytes[i] <= 400) && src[i] >= 0 && dst[i] >= 0 ? 1 : 0;
   // The probes (a fifth of the rows or fewer), in row order and in time order: both scans read only these.
-  const probeRows = rowsWhere(probe, null);
-  const probeOrder = order ? rowsWhere(probe, order) : probeRows;
+  const { rows: probeRows, byTime: probeOrder } = candidates(ctx, order).probes!;
 
   const scanOne = (kind: 'vertical' | 'horizontal') => {
     // Group codes of the probes, numbered in order of first appearance: vertical by address pair (the
@@ -105,7 +220,7 @@ export function detectScans(ctx: Context, hits: Hits, order: Uint32Array | null)
     // Distinct ports (vertical) or hosts (horizontal) per group.
     const distinct = kind === 'vertical' ? distinctPorts(groups, dport) : distinctHosts(groups, dst, nAddr);
     // Baseline: the median group (robust when the scan itself is most of the data, as in a capture).
-    const typical = quantileSorted(sortNumbers(Float64Array.from(distinct)), 0.5);
+    const typical = quantileOfCounts(distinct, 0.5);
     const threshold = Math.max(15, 10 * typical);
     // The scans: groups with enough distinct ports / hosts, fast enough (decided before any hit is set).
     const scans: number[] = [];
@@ -390,25 +505,11 @@ function recordFlood(ctx: Context, hits: Hits, opts: BehaviourOptions, windows: 
 /** Repeated short connections from one source to an authentication port of one host. */
 export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | null, opts: BehaviourOptions): void {
   const { src, dst, dport } = ctx;
-  const duration = ctx.metrics.duration;
-  const packets = ctx.metrics.packets;
   if (!src || !dst || !dport) return;
-  const n = ctx.n;
-  const auth = new Uint8Array(65536);
-  for (const p of AUTH_PORTS) auth[p] = 1;
-  const attempt = new Uint8Array(n);
-  let wholePorts = true;
-  for (let i = 0; i < n; i++) {
-    const p = dport[i];
-    if (auth[p & 0xffff] === 1 && p >= 0 && p <= 65535 && src[i] >= 0 && dst[i] >= 0 && (!duration || duration[i] <= 30) && (!packets || packets[i] <= 60)) {
-      attempt[i] = 1;
-      if (p !== Math.floor(p)) wholePorts = false;
-    }
-  }
+  const { rows: attempts, byTime: attemptOrder, wholePorts } = candidates(ctx, order).attempts!;
   // Groups of (source, destination, port) over the attempts alone: the context's pair-port codes,
   // unless a fractional port (22.5 is not port 22) needs a key of its own.
   const pc = pairCodes(ctx);
-  const attempts = rowsWhere(attempt, null);
   const codes = codeBuffer(ctx);
   let count: number;
   if (wholePorts) count = restrictRows(pc.pairPort, pc.pairPortCount, attempts, codes).count;
@@ -417,7 +518,6 @@ export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | 
     for (let x = 0; x < attempts.length; x++) codes[attempts[x]] = index.add(pc.pair[attempts[x]] * 65536 + dport[attempts[x]]);
     count = index.size;
   }
-  const attemptOrder = order ? rowsWhere(attempt, order) : attempts;
   const attemptTimes = ctx.time ? Float64Array.from(attemptOrder, (i) => ctx.time![i]) : null;
   const groups = groupBy(codes, count, attemptOrder, attemptTimes);
   const gt = groups.times;
@@ -440,7 +540,7 @@ export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | 
     }
     peak[g] = best;
   }
-  const baseline = groups.count >= 3 ? quantileSorted(sortNumbers(Float64Array.from(peak)), 0.5) : 1;
+  const baseline = groups.count >= 3 ? quantileOfCounts(peak, 0.5) : 1;
   const threshold = Math.max(10, 5 * baseline);
   for (let g = 0; g < groups.count; g++) {
     if (peak[g] < threshold) continue;
@@ -504,7 +604,7 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
     flagged[g] = 1;
     confOf[g] = Math.min(0.97, 0.75 + 0.05 * Math.log2(bigBytes[g] / (20 * q99) + 1));
     reasonOf[g] = hits.addReason(
-      `${ctx.addresses[src[i]]} sent ${bigFlows[g]} large flows (${(bigBytes[g] / 1e6).toFixed(1)} MB, each above the 95th percentile of ${Math.round(large).toLocaleString('en-US')} bytes) to ${ctx.addresses[dst[i]]}: ${Math.round((100 * bigFlows[g]) / flows[g])} % of this pair's flows vs about 5 % usually`,
+      `${ctx.addresses[src[i]]} sent ${bigFlows[g]} large flows (${(bigBytes[g] / 1e6).toFixed(1)} MB, each above the 95th percentile of ${groupThousands(Math.round(large))} bytes) to ${ctx.addresses[dst[i]]}: ${Math.round((100 * bigFlows[g]) / flows[g])} % of this pair's flows vs about 5 % usually`,
       'T1048',
     );
   }
@@ -515,19 +615,34 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
 }
 
 /**
- * The intervals between a group's times (seconds, into `intervals`) and their coefficient of
- * variation; NaN when the mean interval is below 5 s (the 1-second timestamp resolution's reach).
+ * Per group, over the rows in time order (k < finite): connections, and the sum of the intervals
+ * between consecutive times in seconds (into `sum`); `last` is scratch.
  */
-function intervalJitter(gt: Float64Array, a: number, b: number, intervals: Float64Array): number {
-  const ni = b - a - 1;
-  for (let k = a + 1; k < b; k++) intervals[k - a - 1] = (gt[k] - gt[k - 1]) / 1000;
-  let mean = 0;
-  for (let x = 0; x < ni; x++) mean += intervals[x];
-  mean /= ni;
-  if (mean < 5) return NaN;
-  let v = 0;
-  for (let x = 0; x < ni; x++) v += (intervals[x] - mean) ** 2;
-  return Math.sqrt(v / ni) / mean;
+function intervalSums(codes: Int32Array, order: Uint32Array, times: Float64Array, finite: number, connections: Int32Array, last: Float64Array, sum: Float64Array): void {
+  for (let k = 0; k < finite; k++) {
+    const g = codes[order[k]];
+    if (g < 0) continue;
+    const t = times[k];
+    if (connections[g]++ > 0) sum[g] += (t - last[g]) / 1000;
+    last[g] = t;
+  }
+}
+
+/**
+ * Per candidate group, the sum of squared differences of its intervals from their mean (into
+ * `spread`, replacing the sums); `last` is scratch.
+ */
+function intervalSpread(codes: Int32Array, order: Uint32Array, times: Float64Array, finite: number, candidate: Uint8Array, mean: Float64Array, last: Float64Array, spread: Float64Array): void {
+  last.fill(NaN);
+  spread.fill(0);
+  for (let k = 0; k < finite; k++) {
+    const g = codes[order[k]];
+    if (g < 0 || candidate[g] === 0) continue;
+    const t = times[k];
+    const previous = last[g];
+    if (previous === previous) spread[g] += ((t - previous) / 1000 - mean[g]) ** 2;
+    last[g] = t;
+  }
 }
 
 /** Coefficient of variation of the bytes of rows[a..b). */
@@ -586,21 +701,61 @@ export function detectBeacons(ctx: Context, hits: Hits, order: Uint32Array, opts
     for (let i = 0; i < n; i++) timed[i] = src[i] >= 0 && dst[i] >= 0 && Number.isFinite(time[i]) ? 1 : 0;
     pair = restrictCodes(pc.pairPort, pc.pairPortCount, timed, codeBuffer(ctx));
   }
-  const groups: Groups = groupBy(pair.codes, pair.count, order, times);
-  const gt = groups.times!;
-  const out: PeriodicPattern[] = [];
-  let scratch = new Float64Array(1024);
-  for (let g = 0; g < groups.count; g++) {
-    const a = groups.start[g];
-    const b = groups.start[g + 1];
-    const m = b - a;
+  // The group statistics in passes over the rows in time order (no grouped copy of the rows): the
+  // connections and the intervals' sum, then their spread about the mean for the groups that can
+  // still be beacons, then the rows of the beacons. Per group the sums run in time order, as they
+  // would over its rows.
+  const { codes, count: groupCount } = pair;
+  let finite = n;
+  while (finite > 0 && !Number.isFinite(times[finite - 1])) finite--;
+  const connections = new Int32Array(groupCount);
+  const last = new Float64Array(groupCount);
+  const spread = new Float64Array(groupCount);
+  intervalSums(codes, order, times, finite, connections, last, spread);
+  const mean = new Float64Array(groupCount);
+  const candidate = new Uint8Array(groupCount);
+  for (let g = 0; g < groupCount; g++) {
+    const m = connections[g];
     if (m < opts.beaconMinConnections) continue;
-    if (scratch.length < m) scratch = new Float64Array(2 * m);
-    const intervals = scratch.subarray(0, m - 1);
-    const cv = intervalJitter(gt, a, b, intervals);
-    if (Number.isNaN(cv) || cv > opts.beaconMaxJitter) continue;
-    const sizeCv = bytes ? sizeVariation(bytes, groups.rows, a, b) : 0;
-    out.push(recordBeacon(ctx, hits, opts, groups.rows.subarray(a, b), intervals, cv, sizeCv, bytes !== null));
+    mean[g] = spread[g] / (m - 1);
+    if (mean[g] < 5) continue; // below the 1-second timestamp resolution's reach
+    candidate[g] = 1;
+  }
+  intervalSpread(codes, order, times, finite, candidate, mean, last, spread);
+  // The beacons, in group order, and their rows in time order.
+  const beacons: number[] = [];
+  const jitter = new Float64Array(groupCount);
+  const start = new Int32Array(groupCount + 1).fill(-1);
+  let total = 0;
+  for (let g = 0; g < groupCount; g++) {
+    if (candidate[g] === 0) continue;
+    const ni = connections[g] - 1;
+    const cv = Math.sqrt(spread[g] / ni) / mean[g];
+    if (cv > opts.beaconMaxJitter) continue;
+    jitter[g] = cv;
+    beacons.push(g);
+    start[g] = total;
+    total += connections[g];
+  }
+  const rows = new Uint32Array(total);
+  const rowTimes = new Float64Array(total);
+  if (beacons.length > 0) {
+    const fill = start.slice();
+    for (let k = 0; k < finite; k++) {
+      const g = codes[order[k]];
+      if (g < 0 || fill[g] < 0) continue;
+      rows[fill[g]] = order[k];
+      rowTimes[fill[g]++] = times[k];
+    }
+  }
+  const out: PeriodicPattern[] = [];
+  for (const g of beacons) {
+    const a = start[g];
+    const b = a + connections[g];
+    const intervals = new Float64Array(b - a - 1);
+    for (let k = a + 1; k < b; k++) intervals[k - a - 1] = (rowTimes[k] - rowTimes[k - 1]) / 1000;
+    const sizeCv = bytes ? sizeVariation(bytes, rows, a, b) : 0;
+    out.push(recordBeacon(ctx, hits, opts, rows.subarray(a, b), intervals, jitter[g], sizeCv, bytes !== null));
   }
   out.sort((x, y) => x.jitter - y.jitter || y.connections - x.connections);
   return out;

@@ -4,6 +4,7 @@
  * separate dictionaries), quantile baselines from an evenly spaced sample, and grouping helpers.
  */
 import { CANONICAL } from '../ingest/types.ts';
+import { selectRanks } from '../lib/select.ts';
 import type { CategoryColumn, Column, FlowTable } from '../ingest/types.ts';
 
 export type Metric = 'bytes' | 'packets' | 'duration' | 'bpp' | 'pps' | 'retrans';
@@ -49,7 +50,8 @@ function category(table: FlowTable, name: string): CategoryColumn | null {
 
 const SAMPLE = 65_536;
 
-function sortedSample(values: Float64Array): Float64Array {
+/** Every ceil(n / SAMPLE)-th value or so (evenly spaced over the rows), the finite ones. */
+function sampleOf(values: Float64Array): Float64Array {
   const n = values.length;
   const step = Math.max(1, n / SAMPLE);
   const out = new Float64Array(Math.ceil(n / step) + 1);
@@ -58,7 +60,7 @@ function sortedSample(values: Float64Array): Float64Array {
     const v = values[Math.floor(x)];
     if (Number.isFinite(v)) out[m++] = v;
   }
-  return sortNumbers(out.subarray(0, m));
+  return out.subarray(0, m);
 }
 
 /** From this length, sortNumbers radix-sorts; below it the native sort is as fast. */
@@ -126,6 +128,48 @@ export function sortNumbers(values: Float64Array): Float64Array {
   return values;
 }
 
+/**
+ * quantileSorted of n sorted values at q, given the values at the two ranks it reads (`at(lo, hi)`
+ * returns them): the same arithmetic, without the sorted array.
+ */
+function quantileByRanks(n: number, q: number, at: (lo: number, hi: number) => ArrayLike<number>): number {
+  if (n === 0) return NaN;
+  const lo = Math.floor((n - 1) * Math.min(1, Math.max(0, q)));
+  const hi = Math.min(n - 1, lo + 1);
+  const [a, b] = Array.from(at(lo, hi));
+  // A sparse stand-in for the sorted array: quantileSorted reads these two ranks only.
+  const sorted: { length: number; [rank: number]: number } = { length: n };
+  sorted[lo] = a;
+  sorted[hi] = b;
+  return quantileSorted(sorted, q);
+}
+
+/**
+ * quantileSorted(sorted copy of `counts`, q) for counts that are non-negative integers, without the
+ * sort: a histogram finds the two order statistics the quantile reads (falls back to sorting when
+ * the largest count is far above the number of counts).
+ */
+export function quantileOfCounts(counts: Int32Array, q: number): number {
+  const n = counts.length;
+  if (n === 0) return NaN;
+  let max = 0;
+  for (let i = 0; i < n; i++) if (counts[i] > max) max = counts[i];
+  if (max > 4 * n + 65536) return quantileSorted(sortNumbers(Float64Array.from(counts)), q);
+  const histogram = new Int32Array(max + 1);
+  for (let i = 0; i < n; i++) histogram[counts[i]]++;
+  return quantileByRanks(n, q, (lo, hi) => {
+    const out = [0, 0];
+    let seen = 0;
+    for (let v = 0; v <= max && seen <= hi; v++) {
+      const next = seen + histogram[v];
+      if (seen <= lo && lo < next) out[0] = v;
+      if (seen <= hi && hi < next) out[1] = v;
+      seen = next;
+    }
+    return out;
+  });
+}
+
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
@@ -159,17 +203,24 @@ export function buildContext(table: FlowTable): Context {
     retrans: numeric(table, CANONICAL.retransmissionRate),
   };
 
-  const sorted = new Map<Metric, Float64Array>();
+  // Quantiles of an evenly spaced sample, each from the two order statistics it reads (a selection,
+  // not a sort of the sample), once per metric and q.
+  const samples = new Map<Metric, Float64Array>();
+  const known = new Map<string, number>();
   const baseline: Baseline = {
     q(metric, q) {
       const values = metrics[metric];
       if (!values) return NaN;
-      let s = sorted.get(metric);
-      if (!s) {
-        s = sortedSample(values);
-        sorted.set(metric, s);
+      const key = `${metric} ${q}`;
+      let v = known.get(key);
+      if (v === undefined) {
+        let s = samples.get(metric);
+        if (!s) samples.set(metric, (s = sampleOf(values)));
+        const sample = s;
+        v = quantileByRanks(s.length, q, (lo, hi) => selectRanks(sample, [lo, hi]));
+        known.set(key, v);
       }
-      return quantileSorted(s, q);
+      return v;
     },
   };
 
@@ -384,7 +435,7 @@ export interface Groups {
 /**
  * Stable counting sort of rows by group code (codes < 0 are left out). `order` lists the rows to
  * group in the order wanted within a group: every row (e.g. the time order), or a detector's own rows
- * (see rowsWhere), whose codes alone are read; null for all rows in row order. `orderedTime[k]` = the
+ * (e.g. its candidates in time order), whose codes alone are read; null for all rows in row order. `orderedTime[k]` = the
  * time of `order[k]` (see orderedTimes) also gathers each group's times next to its rows.
  */
 export function groupBy(codes: Int32Array, groupCount: number, order: Uint32Array | null, orderedTime: Float64Array | null = null): Groups {
@@ -412,20 +463,6 @@ export function groupBy(codes: Int32Array, groupCount: number, order: Uint32Arra
     }
   }
   return { count: groupCount, start, rows, times };
-}
-
-/** The rows where `mask[i]` is 1, in `order`'s order (row order when null). */
-export function rowsWhere(mask: Uint8Array, order: Uint32Array | null): Uint32Array {
-  let m = 0;
-  for (let i = 0; i < mask.length; i++) m += mask[i];
-  const out = new Uint32Array(m);
-  let x = 0;
-  if (order) {
-    for (let k = 0; k < order.length; k++) if (mask[order[k]] === 1) out[x++] = order[k];
-  } else {
-    for (let i = 0; i < mask.length; i++) if (mask[i] === 1) out[x++] = i;
-  }
-  return out;
 }
 
 const destinationGroupCache = new WeakMap<Context, { order: Uint32Array; groups: Groups }>();
@@ -478,6 +515,8 @@ export interface PairCodes {
   readonly pairIndex: KeyIndex;
   readonly pairPort: Int32Array;
   readonly pairPortCount: number;
+  /** Rows per pair-port code. */
+  readonly pairPortRows: Int32Array;
   /** The first row of each pair code. */
   readonly pairFirst: Int32Array;
   /** True when every row has both addresses: then no code stands for a pair with a missing address. */
@@ -499,15 +538,23 @@ export function pairCodes(ctx: Pick<Context, 'n' | 'src' | 'dst' | 'dport' | 'ad
   const pair = new Int32Array(n);
   const pairPort = new Int32Array(n);
   const first: number[] = [];
+  let rows = new Int32Array(1024);
   let complete = true;
   for (let i = 0; i < n; i++) {
     const c = pairIndex.add((src[i] + 1) * width + dst[i] + 1);
     pair[i] = c;
     if (c === first.length) first.push(i);
     if (src[i] < 0 || dst[i] < 0) complete = false;
-    pairPort[i] = portIndex.add(c * 65536 + (dport ? dport[i] & 0xffff : 0));
+    const pp = portIndex.add(c * 65536 + (dport ? dport[i] & 0xffff : 0));
+    pairPort[i] = pp;
+    if (pp === rows.length) {
+      const grown = new Int32Array(2 * rows.length);
+      grown.set(rows);
+      rows = grown;
+    }
+    rows[pp]++;
   }
-  p = { pair, pairCount: pairIndex.size, pairIndex, pairPort, pairPortCount: portIndex.size, pairFirst: Int32Array.from(first), complete };
+  p = { pair, pairCount: pairIndex.size, pairIndex, pairPort, pairPortCount: portIndex.size, pairPortRows: rows.subarray(0, portIndex.size), pairFirst: Int32Array.from(first), complete };
   pairCodesCache.set(ctx as Context, p);
   return p;
 }

@@ -24,7 +24,7 @@ export interface EvidenceFrame {
   readonly maxSev: number;
 }
 
-/** Support measures stored per uncorroborated finding (RowFindings.support, SUPPORT_MEASURES per finding). */
+/** Support measures stored per uncorroborated finding (RowFindings.support: SUPPORT_MEASURES values per finding). */
 export const SUPPORT_MEASURES = 5;
 export const SUPPORT_FLOWS = 0;
 export const SUPPORT_SOURCES = 1;
@@ -308,8 +308,9 @@ function tallyRule(ctx: Context, t: RuleTally, found: RowFindings, k: number): v
     if (v > t.hi[c]) t.hi[c] = v;
   }
   if (found.uncorroborated[k] > 0) {
+    const measured = found.support.get(k)!;
     for (let s = 0; s < SUPPORT_MEASURES; s++) {
-      const v = found.support[SUPPORT_MEASURES * k + s];
+      const v = measured[s];
       const prev = t.supportMax[s];
       if (Number.isNaN(prev)) t.supportMax[s] = v;
       else if (v !== prev && !(Number.isNaN(v) && Number.isNaN(prev))) {

@@ -7,7 +7,7 @@ import type { Context } from './context.ts';
 import { KeyIndex, orderByValueDesc, radixOrder } from './context.ts';
 import { TYPE_CODES } from './behaviour.ts';
 import { buildMitigation } from './mitigations.ts';
-import { incidentEvidence, SUPPORT_MEASURES } from './evidence.ts';
+import { incidentEvidence } from './evidence.ts';
 import { isInternal } from './rules.ts';
 import type { ResolvedRules } from './rules.ts';
 import type { ExplanationIndex } from './explanations.ts';
@@ -36,8 +36,8 @@ export class RowFindings {
   readonly uncorroborated: Uint8Array;
   /** Slot of the finding's explanation in the analysis' ExplanationIndex, -1 for none. */
   readonly slot: Int32Array;
-  /** What the uncorroborated flow's part showed (SUPPORT_MEASURES per finding: flows, sources, ports, target rate, bytes; NaN = not measured). */
-  readonly support: Float64Array;
+  /** What an uncorroborated finding's part showed, by finding (SUPPORT_MEASURES values: flows, sources, ports, target rate, bytes; NaN = not measured). */
+  readonly support = new Map<number, Float64Array>();
   readonly technique: (string | null)[] = [];
   readonly reason: string[] = [];
   hitReasons: readonly { readonly text: string }[] = [];
@@ -56,7 +56,6 @@ export class RowFindings {
     this.hit = new Int32Array(capacity);
     this.uncorroborated = new Uint8Array(capacity);
     this.slot = new Int32Array(capacity).fill(-1);
-    this.support = new Float64Array(SUPPORT_MEASURES * capacity);
   }
 
   /**
@@ -173,6 +172,9 @@ export interface Parts {
   readonly of: Int32Array;
 }
 
+/** The findings in time order ((time || 0), then index): the same for every partition of them. */
+const findingsByTime = new WeakMap<RowFindings, Uint32Array>();
+
 /**
  * Groups the findings by type, actor and target (or type, port and protocol), then splits each group
  * where a gap is longer than the type's window. Grouping keys are integers, groups are ordered by
@@ -204,7 +206,8 @@ export function partition(ctx: Context, found: RowFindings): Parts {
 
   // Members of each group in time order ((time || 0), then row), as comparing the rows would give.
   const time = ctx.time ? found.column(ctx.time) : null;
-  const byTime = time ? orderByKey(m, (k) => time[k] || 0) : identity(m);
+  let byTime = findingsByTime.get(found);
+  if (!byTime) findingsByTime.set(found, (byTime = time ? orderByKey(m, (k) => time[k] || 0) : identity(m)));
   const gStart = new Int32Array(groupCount + 1);
   for (let k = 0; k < m; k++) gStart[group[k] + 1]++;
   for (let g = 0; g < groupCount; g++) gStart[g + 1] += gStart[g];

@@ -46,16 +46,17 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
   const resolved = resolveRules(ctx, options.rules ?? TYPING_RULES);
   const flagged = new Uint8Array(n);
   let flaggedCount = 0;
+  let detected = 0;
   for (let i = 0; i < n; i++) {
-    if (input.isAnomaly[i] === 1 || hits.type[i] >= 0) {
+    const det = input.isAnomaly[i] === 1;
+    if (det || hits.type[i] >= 0) {
       flagged[i] = 1;
       flaggedCount++;
+      if (det) detected++;
     }
   }
   // Every anomalous row typed by the rules at once (condition by condition over the rows).
   const explained = new ExplanationIndex(input.explanations);
-  let detected = 0;
-  for (let i = 0; i < n; i++) detected += input.isAnomaly[i] === 1 ? 1 : 0;
   const detectedRows = new Int32Array(detected);
   for (let i = 0, j = 0; i < n; i++) if (input.isAnomaly[i] === 1) detectedRows[j++] = i;
   const slots = explained.slotsOf(detectedRows);
@@ -68,11 +69,11 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
     if (flagged[i] === 0) continue;
     const det = input.isAnomaly[i] === 1;
     const h = hits.type[i];
-    const hitReason = h >= 0 ? hits.reasons[hits.reason[i]] : null;
-    const actor = h >= 0 ? hits.actor[i] : src ? src[i] : -1;
-    const target = h >= 0 ? hits.target[i] : dst ? dst[i] : -1;
+    const hitReason = h >= 0 ? hits.reasons[hits.reason(i)] : null;
+    const actor = h >= 0 ? hits.actor(i) : src ? src[i] : -1;
+    const target = h >= 0 ? hits.target(i) : dst ? dst[i] : -1;
     if (!det) {
-      found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, false, -1, 0, false, hits.reason[i]);
+      found.push(i, h, round2(hits.confidence(i)), hitReason!.technique, actor, target, hitReason!.text, false, -1, 0, false, hits.reason(i));
       continue;
     }
     // Row i is detectedRows[j]: its typing is j.
@@ -88,13 +89,13 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
       found.push(i, type, confidence, typings.technique(t), type === DDOS ? -1 : actor, target, typings.reason(t), true, rule, held, true);
     } else if (type === h) {
       // Detector and behaviour agree: independent evidence raises confidence.
-      const c = 1 - (1 - hits.confidence[i]) * (1 - confidence);
-      found.push(i, h, round2(Math.min(0.99, c)), hitReason!.technique, actor, target, typings.reason(t, hitReason!.text), true, rule, held, false, hits.reason[i]);
-    } else if (type !== UNTYPED && confidence > hits.confidence[i] + 0.2) {
+      const c = 1 - (1 - hits.confidence(i)) * (1 - confidence);
+      found.push(i, h, round2(Math.min(0.99, c)), hitReason!.technique, actor, target, typings.reason(t, hitReason!.text), true, rule, held, false, hits.reason(i));
+    } else if (type !== UNTYPED && confidence > hits.confidence(i) + 0.2) {
       // Behaviour evidence (many flows) outweighs one flow's shape unless the rule is much surer.
       found.push(i, type, confidence, typings.technique(t), src ? src[i] : -1, dst ? dst[i] : -1, typings.reason(t), true, rule, held, true);
     } else {
-      found.push(i, h, round2(hits.confidence[i]), hitReason!.technique, actor, target, hitReason!.text, true, -1, 0, false, hits.reason[i]);
+      found.push(i, h, round2(hits.confidence(i)), hitReason!.technique, actor, target, hitReason!.text, true, -1, 0, false, hits.reason(i));
     }
   }
 

@@ -213,8 +213,27 @@ export const fmt = (x: number): string =>
  * three digits minus trailing zeros (a number's shortest text, in the same plain or exponent form).
  */
 export function shortPrecision3(x: number): string {
+  const a = Math.abs(x);
+  if (a >= 1 && a < 100) {
+    // The common case (percentiles, seconds, small counts) by arithmetic: the three digits as an
+    // integer, rounded to nearest. Within float error of a tie, toPrecision's exact decimal decides.
+    const scale = a < 10 ? 100 : 10;
+    const f = a * scale;
+    const whole = Math.floor(f);
+    const d = f - whole;
+    if (Math.abs(d - 0.5) > 1e-6) {
+      const digits = d > 0.5 ? whole + 1 : whole; // 100 .. 1000
+      const int = Math.floor(digits / scale);
+      const frac = digits - int * scale; // the decimals, trailing zeros dropped below
+      let text = String(int);
+      if (scale === 10) {
+        if (frac !== 0) text += `.${frac}`;
+      } else if (frac !== 0) text += frac % 10 === 0 ? `.${frac / 10}` : frac < 10 ? `.0${frac}` : `.${frac}`;
+      return x < 0 ? `-${text}` : text;
+    }
+  }
   // Subnormal numbers have fewer digits than three can say: there the round trip decides.
-  if (Math.abs(x) < 1e-290) return String(Number(x.toPrecision(3)));
+  if (a < 1e-290) return String(Number(x.toPrecision(3)));
   const p = x.toPrecision(3);
   const e = p.indexOf('e');
   const mantissa = e < 0 ? p : p.slice(0, e);
@@ -275,6 +294,8 @@ class BoundCondition {
   /** A metric condition's reason is `${textBefore}${fmt(value)}${textAfter}`. */
   readonly textBefore: string = '';
   readonly textAfter: string = '';
+  /** "; " + textBefore: the condition's reason after another one. */
+  readonly textAfterSeparator: string = '';
 
   constructor(ctx: Context, c: Condition, threshold: number) {
     this.weight = c.weight;
@@ -291,6 +312,7 @@ class BoundCondition {
           op = c.kind === 'above' ? OP_ABOVE : c.kind === 'below' ? OP_BELOW : OP_AT_MOST;
           this.values = values;
           this.textBefore = `${METRIC_NAMES[c.metric]} `;
+          this.textAfterSeparator = `; ${this.textBefore}`;
           this.textAfter = ` ${c.kind === 'above' ? '>' : c.kind === 'below' ? '<' : '≤'} ${fmt(threshold)}: ${c.text}`;
         }
         break;
@@ -446,20 +468,17 @@ const repeatCache = new WeakMap<Context, { codes: Int32Array; counts: Int32Array
 export function repeatCount(ctx: Context, row: number): number {
   let repeats = repeatCache.get(ctx);
   if (!repeats) {
-    let codes: Int32Array;
-    let count: number;
     if (ctx.src && ctx.dst) {
       const pc = pairCodes(ctx);
-      codes = pc.pairPort;
-      count = pc.pairPortCount;
+      repeats = { codes: pc.pairPort, counts: pc.pairPortRows };
     } else {
       const keys = new Float64Array(ctx.n);
       for (let i = 0; i < ctx.n; i++) keys[i] = ctx.dport ? ctx.dport[i] & 0xffff : 0;
-      ({ codes, count } = denseCodesOf(keys));
+      const { codes, count } = denseCodesOf(keys);
+      const counts = new Int32Array(count);
+      for (let i = 0; i < ctx.n; i++) counts[codes[i]]++;
+      repeats = { codes, counts };
     }
-    const counts = new Int32Array(count);
-    for (let i = 0; i < ctx.n; i++) counts[codes[i]]++;
-    repeats = { codes, counts };
     repeatCache.set(ctx, repeats);
   }
   return repeats.counts[repeats.codes[row]];
@@ -597,7 +616,8 @@ export class Typings {
   /** 1 when the rule's signature matched the explanation's top feature. */
   readonly signature: Uint8Array;
   private readonly conditions: readonly (readonly BoundCondition[])[];
-  private readonly keyTexts: string[] = [];
+  /** Constant pieces of reason text, made when first used: per rule, per explanation code. */
+  private readonly pieces = { label: [] as string[], closest: [] as string[], main: [] as string[], mainFirst: [] as string[], feature: [] as string[], nextFeature: [] as string[] };
 
   constructor(
     private readonly ctx: Context,
@@ -634,10 +654,11 @@ export class Typings {
 
   /**
    * Row j's reason: the chosen rule's conditions, or why it stays untyped (written when asked for),
-   * after `lead` and "; " when given. The pieces are joined once: one flat string per reason.
+   * after `lead` and "; " when given. The pieces (their constant parts made once, see `pieces`) are
+   * joined once: one flat string per reason.
    */
   reason(j: number, lead?: string): string {
-    const { ctx, x } = this;
+    const { ctx, x, pieces } = this;
     const row = this.rows[j];
     const slot = this.slots[j];
     const r = this.rule[j];
@@ -646,25 +667,29 @@ export class Typings {
     if (chosen && this.typed(j)) {
       const held = this.held[j];
       const conditions = this.conditions[r];
-      parts.push(chosen.label, ': ');
-      let sep = '';
+      parts.push((pieces.label[r] ??= `${chosen.label}: `));
+      let first = true;
       for (let k = 0; k < chosen.conditions.length; k++) {
         if ((held & (1 << k)) === 0) continue;
         const c = chosen.conditions[k];
-        parts.push(sep);
-        sep = '; ';
+        const sep = first ? '' : '; ';
         if (c.kind === 'above' || c.kind === 'below' || c.kind === 'at-most') {
           const b = conditions[k];
-          parts.push(b.textBefore, fmt(b.values![row]), b.textAfter);
+          parts.push(first ? b.textBefore : b.textAfterSeparator, fmt(b.values![row]), b.textAfter);
         } else if (c.kind === 'repeated') {
-          parts.push(String(repeatCount(ctx, row)), ' ', c.text);
+          parts.push(sep, String(repeatCount(ctx, row)), ' ', c.text);
         } else if (c.kind === 'port-in' || c.kind === 'rare-port') {
-          parts.push('port ', String(ctx.dport![row]), ': ', c.text);
+          parts.push(sep, 'port ', String(ctx.dport![row]), ': ', c.text);
         } else {
-          parts.push(c.text);
+          parts.push(sep, c.text);
         }
+        first = false;
       }
-      if (this.signature[j] === 1) parts.push(sep, "the detector's main reason is ", this.keyText(x.key[KEPT * slot]), ' (', fmt(x.percentile[KEPT * slot]), 'th percentile)');
+      if (this.signature[j] === 1) {
+        const code = x.key[KEPT * slot];
+        const main = first ? (pieces.mainFirst[code] ??= `the detector's main reason is ${x.keyText(code)} (`) : (pieces.main[code] ??= `; the detector's main reason is ${x.keyText(code)} (`);
+        parts.push(main, fmt(x.percentile[KEPT * slot]), 'th percentile)');
+      }
       return parts.join('');
     }
     // The detector's first two features, as it ranked them.
@@ -672,15 +697,12 @@ export class Typings {
     const kept = slot >= 0 ? x.kept[slot] : 0;
     for (let c = 0; c < kept; c++) {
       const at = KEPT * slot + c;
-      parts.push(c > 0 ? ', ' : ': ', this.keyText(x.key[at]), ' (', fmt(x.value[at]), ', ', fmt(x.percentile[at]), 'th percentile)');
+      const code = x.key[at];
+      const feature = c === 0 ? (pieces.feature[code] ??= `: ${x.keyText(code)} (`) : (pieces.nextFeature[code] ??= `, ${x.keyText(code)} (`);
+      parts.push(feature, fmt(x.value[at]), ', ', fmt(x.percentile[at]), 'th percentile)');
     }
-    if (chosen) parts.push(' (closest: ', chosen.label, ', ', String(Math.round(this.score[j] * 100)), ' %)');
+    if (chosen) parts.push((pieces.closest[r] ??= ` (closest: ${chosen.label}, `), String(Math.round(this.score[j] * 100)), ' %)');
     return parts.join('');
-  }
-
-  /** "feature direction" of an explanation code, made once per code. */
-  private keyText(code: number): string {
-    return (this.keyTexts[code] ??= this.x.keyText(code));
   }
 
   /** Row j's whole typing. */

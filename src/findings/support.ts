@@ -93,25 +93,27 @@ export function corroborate(ctx: Context, found: RowFindings, parts: Parts, rule
     if (need.bytesFactor !== undefined && !Number.isNaN(volume)) alternatives.push(volume >= need.bytesFactor);
     if (flows >= need.minFlows && (alternatives.length === 0 || alternatives.includes(true))) continue;
 
+    // What the part showed, shared by its findings.
+    const shown = new Float64Array(SUPPORT_MEASURES);
+    shown[SUPPORT_FLOWS] = flows;
+    shown[SUPPORT_SOURCES] = sources;
+    shown[SUPPORT_PORTS] = ports;
+    shown[SUPPORT_RATE] = rate;
+    shown[SUPPORT_BYTES] = volume;
     for (let x = a; x < b; x++) {
       const k = members[x];
       const row = found.row[k];
-      const at = SUPPORT_MEASURES * k;
-      found.support[at + SUPPORT_FLOWS] = flows;
-      found.support[at + SUPPORT_SOURCES] = sources;
-      found.support[at + SUPPORT_PORTS] = ports;
-      found.support[at + SUPPORT_RATE] = rate;
-      found.support[at + SUPPORT_BYTES] = volume;
+      found.support.set(k, shown);
       retyped++;
       const h = hits.type[row];
       if (h >= 0) {
         // The rule had overruled a behaviour hit of another type: without its volume, the hit stands.
-        const reason = hits.reason[row];
+        const reason = hits.reason(row);
         found.type[k] = h;
-        found.confidence[k] = Math.round(hits.confidence[row] * 100) / 100;
+        found.confidence[k] = Math.round(hits.confidence(row) * 100) / 100;
         found.technique[k] = hits.reasons[reason].technique;
-        found.actor[k] = hits.actor[row];
-        found.target[k] = hits.target[row];
+        found.actor[k] = hits.actor(row);
+        found.target[k] = hits.target(row);
         found.reason[k] = hits.reasons[reason].text;
         found.byRule[k] = 0;
         found.hit[k] = reason;
@@ -146,7 +148,7 @@ class RateProbe {
   private readonly times: Float64Array;
   private readonly finite: number;
   private readonly span: number;
-  private perAddress: Float64Array | null = null;
+  private readonly perAddress = new Map<number, number>();
   private perPort: Float64Array | null = null;
 
   constructor(
@@ -185,7 +187,7 @@ class RateProbe {
     const byAddress = target >= 0 && ctx.dst !== null;
     const port = ctx.dport ? ctx.dport[row0] : NaN;
     if (!byAddress && !(port >= 0 && port <= 65535 && port === Math.floor(port))) return NaN;
-    const total = byAddress ? this.totals('address')[target] : this.totals('port')[port];
+    const total = byAddress ? this.addressTotal(target) : this.totals()[port];
     if (!(total > 0)) return NaN;
     const width = Math.max(last - first, MIN_WINDOW_MS);
     const span = Math.max(this.span, width);
@@ -214,17 +216,26 @@ class RateProbe {
     return inWindow / width / (total / span);
   }
 
-  private totals(kind: 'address' | 'port'): Float64Array {
-    const { ctx } = this;
-    if (kind === 'address') {
-      if (!this.perAddress) {
-        const sums = new Float64Array(ctx.addresses.length);
-        const dst = ctx.dst!;
-        for (let i = 0; i < ctx.n; i++) if (dst[i] >= 0 && Number.isFinite(ctx.time![i])) sums[dst[i]] += this.weight(i);
-        this.perAddress = sums;
-      }
-      return this.perAddress;
+  /**
+   * An address's weight over all its rows with a time, summed in row order (as one pass over the
+   * table would): its rows from the destination groups, put back in row order. Once per address.
+   */
+  private addressTotal(target: number): number {
+    let total = this.perAddress.get(target);
+    if (total === undefined) {
+      const groups = destinationGroups(this.ctx, this.order);
+      const own = groups.rows.slice(groups.start[target], groups.start[target + 1]).sort();
+      const time = this.ctx.time!;
+      total = 0;
+      for (let x = 0; x < own.length; x++) if (Number.isFinite(time[own[x]])) total += this.weight(own[x]);
+      this.perAddress.set(target, total);
     }
+    return total;
+  }
+
+  /** Weight per destination port over all rows with a time (rows without addresses). */
+  private totals(): Float64Array {
+    const { ctx } = this;
     if (!this.perPort) {
       const sums = new Float64Array(65536);
       const dport = ctx.dport!;

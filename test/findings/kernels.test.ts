@@ -5,10 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildContext, groupBy, KeyIndex, orderByValueDesc, pairCodes, restrictCodes, restrictRows, rowsWhere, sortNumbers, timeOrder } from '../../src/findings/context.ts';
+import { buildContext, groupBy, KeyIndex, orderByValueDesc, pairCodes, restrictCodes, restrictRows, sortNumbers, timeOrder } from '../../src/findings/context.ts';
 import type { Context } from '../../src/findings/context.ts';
 import { ExplanationIndex } from '../../src/findings/explanations.ts';
-import { fmt, resolveRules, signatureMatches, typeFlow, typeRows } from '../../src/findings/rules.ts';
+import { fmt, resolveRules, shortPrecision3, signatureMatches, typeFlow, typeRows } from '../../src/findings/rules.ts';
 import type { Explanation } from '../../src/detection/types.ts';
 import { generateTraffic, trafficToFlowTable } from '../../src/generator/index.ts';
 
@@ -96,8 +96,7 @@ test('when codes are restricted to some rows, then they are renumbered in order 
   for (let c = 0; c < count; c++) if (!keptCodes.has(c)) assert.equal(r.remap[c], -1, `code ${c} has no kept row`);
   // The same over a list of the kept rows: only those rows are written.
   const out = new Int32Array(n).fill(-99);
-  const listed = rowsWhere(keep, null);
-  assert.deepEqual(Array.from(listed), Array.from(keep.keys()).filter((i) => keep[i] === 1));
+  const listed = Uint32Array.from(Array.from(keep.keys()).filter((i) => keep[i] === 1));
   const rr = restrictRows(codes, count, listed, out);
   assert.equal(rr.count, expected.count);
   assert.deepEqual(Array.from(rr.remap), Array.from(r.remap));
@@ -111,7 +110,7 @@ test('when rows are grouped from a list in some order, then each group holds its
   const time = Float64Array.from({ length: n }, () => Math.floor(rnd() * 1000) * 1000);
   const order = timeOrder(time);
   const mask = Uint8Array.from({ length: n }, () => (rnd() < 0.4 ? 1 : 0));
-  for (const list of [order, rowsWhere(mask, order), null]) {
+  for (const list of [order, order.filter((i) => mask[i] === 1), null]) {
     const rows = list ? Array.from(list) : Array.from({ length: n }, (_, i) => i);
     const expected = new Map<number, number[]>();
     for (const i of rows) if (codes[i] >= 0) (expected.get(codes[i]) ?? expected.set(codes[i], []).get(codes[i])!).push(i);
@@ -223,5 +222,14 @@ test('when values are ordered highest first, then orderByValueDesc equals a stab
     // Infinity - Infinity is NaN: equal infinities fall through to the next key, as equal values do.
     const expected = Array.from(values.keys()).sort((a, b) => values[b] - values[a] || negativeZero(a) - negativeZero(b) || a - b);
     assert.deepEqual(Array.from(orderByValueDesc(values)), expected, `n ${n}`);
+  }
+});
+
+test('when numbers between 1 and 100 are written with three significant digits, then the arithmetic path matches toPrecision on a dense grid and near ties', () => {
+  const reference = (x: number) => String(Number(x.toPrecision(3)));
+  for (let k = 1000; k < 100_000; k++) {
+    for (const x of [k / 1000, -k / 1000, k / 1000 + 5e-4, k / 1000 - 5e-4, (k + 0.5) / 1000, k / 1000 + 1e-12]) {
+      if (Math.abs(x) >= 1 && Math.abs(x) < 100) assert.equal(shortPrecision3(x), reference(x), String(x));
+    }
   }
 });
