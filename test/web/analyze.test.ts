@@ -354,6 +354,17 @@ describe('POST /analyze: parsing while uploading', () => {
     await assertClean(t);
   });
 
+  it('when the upload spans several disk writes, then input.csv holds it byte for byte', async () => {
+    const big = flowCsv({ rows: 40_000, anomalies: 20, seed: 9 });
+    assert.ok(Buffer.byteLength(big) > 3 * 1024 * 1024, `${Buffer.byteLength(big)} bytes: several 1 MiB writes`);
+    const res = await postParts(t, [...fields, ['file', '']], big);
+    assert.equal(res.status, 200);
+    const { id, statistics } = (await res.json()) as { id: string; statistics: { total_records: number } };
+    assert.equal(await readFile(path.join(t.config.paths.outputs, id, 'input.csv'), 'utf8'), big);
+    assert.equal(statistics.total_records, 40_020);
+    await assertClean(t);
+  });
+
   it('when the CSV has a BOM, CRLF line ends and quoted text, then the parse while uploading keeps the rows and their offsets', async () => {
     const lf = flowCsv({ rows: 200, anomalies: 4, cell: (row, col, v) => (col === 'protocol' && row % 7 === 0 ? `"${v}, ""quoted""\nline"` : v) });
     const crlf = `\ufeff${lf.replaceAll('\n', '\r\n')}`;
