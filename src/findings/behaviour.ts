@@ -518,7 +518,11 @@ export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | 
     for (let x = 0; x < attempts.length; x++) codes[attempts[x]] = index.add(pc.pair[attempts[x]] * 65536 + dport[attempts[x]]);
     count = index.size;
   }
-  const attemptTimes = ctx.time ? Float64Array.from(attemptOrder, (i) => ctx.time![i]) : null;
+  let attemptTimes: Float64Array | null = null;
+  if (ctx.time) {
+    attemptTimes = new Float64Array(attemptOrder.length);
+    for (let x = 0; x < attemptOrder.length; x++) attemptTimes[x] = ctx.time[attemptOrder[x]];
+  }
   const groups = groupBy(codes, count, attemptOrder, attemptTimes);
   const gt = groups.times;
   const windowMs = opts.bruteWindowSeconds * 1000;
@@ -582,15 +586,7 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
   const flows = new Int32Array(pair.count);
   const bigFlows = new Int32Array(pair.count);
   const bigBytes = new Float64Array(pair.count);
-  for (let i = 0; i < n; i++) {
-    const g = pair.codes[i];
-    if (g < 0) continue;
-    flows[g]++;
-    if (bytes[i] > large) {
-      bigFlows[g]++;
-      bigBytes[g] += bytes[i];
-    }
-  }
+  const big = largeFlows(pair.codes, bytes, large, flows, bigFlows, bigBytes);
   const flagged = new Uint8Array(pair.count);
   const reasonOf = new Int32Array(pair.count).fill(-1);
   const confOf = new Float32Array(pair.count);
@@ -608,10 +604,36 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
       'T1048',
     );
   }
-  for (let i = 0; i < n; i++) {
+  for (let x = 0; x < big.length; x++) {
+    const i = big[x];
     const g = pair.codes[i];
-    if (g >= 0 && flagged[g] && bytes[i] > large) hits.set(i, 'data_exfiltration', confOf[g], reasonOf[g], src[i], dst[i]);
+    if (flagged[g]) hits.set(i, 'data_exfiltration', confOf[g], reasonOf[g], src[i], dst[i]);
   }
+}
+
+/**
+ * Flows per pair, and the large ones (bytes above `large`): their count and bytes per pair, and
+ * their rows in row order (the few a sending pair can be flagged for).
+ */
+function largeFlows(codes: Int32Array, bytes: Float64Array, large: number, flows: Int32Array, bigFlows: Int32Array, bigBytes: Float64Array): Int32Array {
+  let rows = new Int32Array(1024);
+  let count = 0;
+  for (let i = 0; i < codes.length; i++) {
+    const g = codes[i];
+    if (g < 0) continue;
+    flows[g]++;
+    if (bytes[i] > large) {
+      bigFlows[g]++;
+      bigBytes[g] += bytes[i];
+      if (count === rows.length) {
+        const grown = new Int32Array(2 * count);
+        grown.set(rows);
+        rows = grown;
+      }
+      rows[count++] = i;
+    }
+  }
+  return rows.subarray(0, count);
 }
 
 /**

@@ -337,36 +337,14 @@ export function orderByValueDesc(values: Float64Array): Uint32Array {
 export function timeOrder(time: Float64Array): Uint32Array {
   const n = time.length;
   const order = new Uint32Array(n);
-  let min = Infinity;
-  let max = -Infinity;
-  let integral = true;
-  // Whole seconds (most flow exports): every time a multiple of 1000 ms.
-  let seconds = true;
-  for (let i = 0; i < n; i++) {
-    const t = time[i];
-    if (t < min) min = t;
-    if (t > max) max = t;
-    if (seconds && Math.floor(t / 1000) * 1000 !== t && !Number.isNaN(t)) {
-      seconds = false;
-      if (t !== Math.floor(t)) integral = false;
-    } else if (!seconds && integral && t !== Math.floor(t) && !Number.isNaN(t)) integral = false;
-  }
+  const { min, max, seconds, integral } = timeRange(time);
   const span = Number.isFinite(min) ? Math.ceil(max - min) + 2 : 1;
   if (span * n < 2 ** 53 && integral && min !== -Infinity) {
     // Whole seconds over a span of at most about n seconds: one stable counting sort of
     // (t - min) / 1000, missing times in the last bucket.
     const missing = (span - 2) / 1000 + 1;
     if (seconds && missing < n + 65536) {
-      const start = new Int32Array(missing + 2);
-      for (let i = 0; i < n; i++) {
-        const t = time[i];
-        start[(Number.isFinite(t) ? (t - min) / 1000 : missing) + 1]++;
-      }
-      for (let b = 0; b <= missing; b++) start[b + 1] += start[b];
-      for (let i = 0; i < n; i++) {
-        const t = time[i];
-        order[start[Number.isFinite(t) ? (t - min) / 1000 : missing]++] = i;
-      }
+      orderBySecond(time, min, missing, order);
       return order;
     }
     // Whole milliseconds: the same order by a stable LSD radix sort of t - min.
@@ -385,6 +363,39 @@ export function timeOrder(time: Float64Array): Uint32Array {
     order.sort((a, b) => keys[a] - keys[b] || a - b);
   }
   return order;
+}
+
+/** The times' range, whether every time is a whole second (a multiple of 1000 ms), whether every one is whole. */
+function timeRange(time: Float64Array): { min: number; max: number; seconds: boolean; integral: boolean } {
+  let min = Infinity;
+  let max = -Infinity;
+  let integral = true;
+  let seconds = true;
+  for (let i = 0; i < time.length; i++) {
+    const t = time[i];
+    if (t < min) min = t;
+    if (t > max) max = t;
+    if (seconds && Math.floor(t / 1000) * 1000 !== t && !Number.isNaN(t)) {
+      seconds = false;
+      if (t !== Math.floor(t)) integral = false;
+    } else if (!seconds && integral && t !== Math.floor(t) && !Number.isNaN(t)) integral = false;
+  }
+  return { min, max, seconds, integral };
+}
+
+/** Stable counting sort of the rows by whole second since `min` (rows without a time in bucket `missing`) into `order`. */
+function orderBySecond(time: Float64Array, min: number, missing: number, order: Uint32Array): void {
+  const n = time.length;
+  const second = new Int32Array(n);
+  const start = new Int32Array(missing + 2);
+  for (let i = 0; i < n; i++) {
+    const t = time[i];
+    const b = Number.isFinite(t) ? (t - min) / 1000 : missing;
+    second[i] = b;
+    start[b + 1]++;
+  }
+  for (let b = 0; b <= missing; b++) start[b + 1] += start[b];
+  for (let i = 0; i < n; i++) order[start[second[i]]++] = i;
 }
 
 /**
@@ -620,8 +631,14 @@ export function codeBuffer(ctx: Context): Int32Array {
  */
 export class KeyIndex {
   size = 0;
-  private keys: Float64Array;
-  private codes: Int32Array;
+  /**
+   * While every key is a 32-bit integer (address and pair codes, most keys): [key, code] side by side
+   * (code -1 = empty slot), one cache line per probe. Null once another key came: then `keys` and
+   * `codes` hold the table (the same slots: an integer hashes alike in both).
+   */
+  private pairs: Int32Array | null;
+  private keys: Float64Array | null = null;
+  private codes: Int32Array | null = null;
   private mask: number;
   /** 32 - log2(capacity): the top bits of a 32-bit hash index the table. */
   private shift: number;
@@ -631,14 +648,13 @@ export class KeyIndex {
   constructor(expected = 16) {
     let cap = 16;
     while (cap < expected * 2) cap *= 2;
-    this.keys = new Float64Array(cap);
-    this.codes = new Int32Array(cap).fill(-1);
+    this.pairs = new Int32Array(2 * cap).fill(-1);
     this.mask = cap - 1;
     this.shift = Math.clz32(cap) + 1;
   }
 
   private slot(key: number): number {
-    // Small integers (address and pair codes, most keys): Fibonacci hashing, the product's top bits.
+    // Integers: Fibonacci hashing, the product's top bits.
     if ((key | 0) === key) return Math.imul(key, 0x9e3779b1) >>> this.shift;
     this.f64[0] = key;
     let h = this.u32[0] ^ Math.imul(this.u32[1], 0x9e3779b1);
@@ -653,8 +669,17 @@ export class KeyIndex {
   /** The key's code, -1 when absent. */
   get(key: number): number {
     const k = key + 0; // -0 → 0
-    const keys = this.keys;
-    const codes = this.codes;
+    const pairs = this.pairs;
+    if (pairs !== null) {
+      if ((k | 0) !== k) return -1; // only integers were added
+      for (let s = this.slot(k); ; s = (s + 1) & this.mask) {
+        const c = pairs[2 * s + 1];
+        if (c < 0) return -1;
+        if (pairs[2 * s] === k) return c;
+      }
+    }
+    const keys = this.keys!;
+    const codes = this.codes!;
     for (let s = this.slot(k); ; s = (s + 1) & this.mask) {
       const c = codes[s];
       if (c < 0) return -1;
@@ -665,8 +690,24 @@ export class KeyIndex {
   /** The key's code, added as the next code when new. */
   add(key: number): number {
     const k = key + 0;
-    const keys = this.keys;
-    const codes = this.codes;
+    const pairs = this.pairs;
+    if (pairs !== null) {
+      if ((k | 0) === k) {
+        for (let s = this.slot(k); ; s = (s + 1) & this.mask) {
+          const c = pairs[2 * s + 1];
+          if (c < 0) {
+            pairs[2 * s] = k;
+            pairs[2 * s + 1] = this.size;
+            if (++this.size * 2 > this.mask + 1) this.grow();
+            return this.size - 1;
+          }
+          if (pairs[2 * s] === k) return c;
+        }
+      }
+      this.separate();
+    }
+    const keys = this.keys!;
+    const codes = this.codes!;
     for (let s = this.slot(k); ; s = (s + 1) & this.mask) {
       const c = codes[s];
       if (c < 0) {
@@ -679,15 +720,44 @@ export class KeyIndex {
     }
   }
 
-  private grow(): void {
-    const oldKeys = this.keys;
-    const oldCodes = this.codes;
-    const cap = oldCodes.length * 2;
+  /** From [key, code] pairs to separate keys and codes, slot for slot. */
+  private separate(): void {
+    const pairs = this.pairs!;
+    const cap = this.mask + 1;
     this.keys = new Float64Array(cap);
-    this.codes = new Int32Array(cap).fill(-1);
+    this.codes = new Int32Array(cap);
+    for (let s = 0; s < cap; s++) {
+      this.keys[s] = pairs[2 * s];
+      this.codes[s] = pairs[2 * s + 1];
+    }
+    this.pairs = null;
+  }
+
+  private grow(): void {
+    const cap = 2 * (this.mask + 1);
+    const old = this.mask + 1;
     this.mask = cap - 1;
     this.shift--;
-    for (let s = 0; s < oldCodes.length; s++) {
+    if (this.pairs !== null) {
+      const oldPairs = this.pairs;
+      const pairs = new Int32Array(2 * cap).fill(-1);
+      for (let s = 0; s < old; s++) {
+        const c = oldPairs[2 * s + 1];
+        if (c < 0) continue;
+        const key = oldPairs[2 * s];
+        let t = this.slot(key);
+        while (pairs[2 * t + 1] >= 0) t = (t + 1) & this.mask;
+        pairs[2 * t] = key;
+        pairs[2 * t + 1] = c;
+      }
+      this.pairs = pairs;
+      return;
+    }
+    const oldKeys = this.keys!;
+    const oldCodes = this.codes!;
+    this.keys = new Float64Array(cap);
+    this.codes = new Int32Array(cap).fill(-1);
+    for (let s = 0; s < old; s++) {
       if (oldCodes[s] < 0) continue;
       let t = this.slot(oldKeys[s]);
       while (this.codes[t] >= 0) t = (t + 1) & this.mask;

@@ -29,20 +29,22 @@ export class ExplanationIndex {
     this.key = new Int32Array(KEPT * slots).fill(-1);
     this.value = new Float64Array(KEPT * slots);
     this.percentile = new Float64Array(KEPT * slots);
-    // In the map's order: the objects were made in that order, so memory is read front to back.
+    // In the map's order: the objects were made in that order, so memory is read front to back
+    // (forEach: no iterator result per entry).
     let slot = 0;
-    for (const [row, e] of explanations) {
-      this.row[slot] = row;
-      const contributions = e.contributions;
-      const kept = Math.min(KEPT, contributions.length);
-      this.kept[slot] = kept;
-      for (let j = 0; j < kept; j++) {
-        const c = contributions[j];
-        this.key[KEPT * slot + j] = this.code(c.feature, c.direction);
-        this.value[KEPT * slot + j] = c.value;
-        this.percentile[KEPT * slot + j] = c.percentile;
-      }
-      slot++;
+    explanations.forEach((e, row) => this.read(slot++, row, e));
+  }
+
+  private read(slot: number, row: number, e: Explanation): void {
+    this.row[slot] = row;
+    const contributions = e.contributions;
+    const kept = Math.min(KEPT, contributions.length);
+    this.kept[slot] = kept;
+    for (let j = 0; j < kept; j++) {
+      const c = contributions[j];
+      this.key[KEPT * slot + j] = this.code(c.feature, c.direction);
+      this.value[KEPT * slot + j] = c.value;
+      this.percentile[KEPT * slot + j] = c.percentile;
     }
   }
 

@@ -182,6 +182,24 @@ const findingsByTime = new WeakMap<RowFindings, Uint32Array>();
  */
 export function partition(ctx: Context, found: RowFindings): Parts {
   const m = found.count;
+  const { group, count: groupCount } = groupCodes(ctx, found);
+  // Members of each group in time order ((time || 0), then row), as comparing the rows would give.
+  const time = ctx.time ? found.column(ctx.time) : null;
+  let byTime = findingsByTime.get(found);
+  if (!byTime) findingsByTime.set(found, (byTime = time ? orderByKey(m, (k) => time[k] || 0) : identity(m)));
+  const { start: gStart, members } = membersByGroup(group, groupCount, byTime);
+  // Parts: a gap longer than the type's window splits a group. Part p is members[partStart[p] .. partStart[p + 1]).
+  const partStart = splitParts(found, gStart, groupCount, members, time);
+  const partCount = partStart.length;
+  partStart.push(m);
+  const partOf = new Int32Array(m);
+  for (let p = 0; p < partCount; p++) for (let x = partStart[p]; x < partStart[p + 1]; x++) partOf[members[x]] = p;
+  return { count: partCount, members, start: partStart, of: partOf };
+}
+
+/** Group code per finding, in order of first appearance: type, actor and target, or type, port and protocol. */
+function groupCodes(ctx: Context, found: RowFindings): { group: Int32Array; count: number } {
+  const m = found.count;
   const hasAddr = ctx.src !== null && ctx.dst !== null;
   const nA = ctx.addresses.length + 1;
   const protoSpan = ctx.protocolNames.length + 1;
@@ -202,23 +220,26 @@ export function partition(ctx: Context, found: RowFindings): Parts {
     }
     group[k] = groupIndex.add(key);
   }
-  const groupCount = groupIndex.size;
+  return { group, count: groupIndex.size };
+}
 
-  // Members of each group in time order ((time || 0), then row), as comparing the rows would give.
-  const time = ctx.time ? found.column(ctx.time) : null;
-  let byTime = findingsByTime.get(found);
-  if (!byTime) findingsByTime.set(found, (byTime = time ? orderByKey(m, (k) => time[k] || 0) : identity(m)));
-  const gStart = new Int32Array(groupCount + 1);
-  for (let k = 0; k < m; k++) gStart[group[k] + 1]++;
-  for (let g = 0; g < groupCount; g++) gStart[g + 1] += gStart[g];
-  const fill = gStart.slice(0, groupCount);
+/** The findings grouped (counting sort of `byTime` by group): group g is members[start[g] .. start[g + 1]). */
+function membersByGroup(group: Int32Array, groupCount: number, byTime: Uint32Array): { start: Int32Array; members: Int32Array } {
+  const m = group.length;
+  const start = new Int32Array(groupCount + 1);
+  for (let k = 0; k < m; k++) start[group[k] + 1]++;
+  for (let g = 0; g < groupCount; g++) start[g + 1] += start[g];
+  const fill = start.slice(0, groupCount);
   const members = new Int32Array(m);
   for (let x = 0; x < m; x++) {
     const k = byTime[x];
     members[fill[group[k]]++] = k;
   }
+  return { start, members };
+}
 
-  // Parts: a gap longer than the type's window splits a group. Part p is members[partStart[p] .. partStart[p + 1]).
+/** Where parts start: each group, and each gap in it longer than its type's window. */
+function splitParts(found: RowFindings, gStart: Int32Array, groupCount: number, members: Int32Array, time: Float64Array | null): number[] {
   const partStart: number[] = [];
   for (let g = 0; g < groupCount; g++) {
     const a = gStart[g];
@@ -233,11 +254,7 @@ export function partition(ctx: Context, found: RowFindings): Parts {
       if (Number.isFinite(t)) last = t;
     }
   }
-  const partCount = partStart.length;
-  partStart.push(m);
-  const partOf = new Int32Array(m);
-  for (let p = 0; p < partCount; p++) for (let x = partStart[p]; x < partStart[p + 1]; x++) partOf[members[x]] = p;
-  return { count: partCount, members, start: partStart, of: partOf };
+  return partStart;
 }
 
 /**
@@ -266,9 +283,12 @@ export function buildIncidents(
   }
 
   const scratch = new DraftScratch(ctx, input, found);
-  const drafts: Draft[] = [];
-  for (let p = 0; p < partCount; p++) {
-    drafts.push(draftIncident(ctx, input, found, members.subarray(partStart[p], partStart[p + 1]), sevRows.subarray(sevStart[p], sevStart[p + 1]), p, scratch, opts));
+  // Drafted smallest part first: a draft does not depend on the others, and by the large parts its
+  // loops run compiled (a one-off analysis starts with every function cold).
+  const bySize = Array.from({ length: partCount }, (_, p) => p).sort((a, b) => partStart[a + 1] - partStart[a] - (partStart[b + 1] - partStart[b]) || a - b);
+  const drafts: Draft[] = new Array(partCount);
+  for (const p of bySize) {
+    drafts[p] = draftIncident(ctx, input, found, members.subarray(partStart[p], partStart[p + 1]), sevRows.subarray(sevStart[p], sevStart[p + 1]), p, scratch, opts);
   }
   drafts.sort((a, b) => b.severity - a.severity || b.flowCount - a.flowCount || a.rows[0] - b.rows[0]);
   const incidentOfPart = new Int32Array(partCount);

@@ -7,9 +7,11 @@
  */
 import type { AttackType, FindingsInput, Findings } from './types.ts';
 import { buildContext, timeOrder } from './context.ts';
+import type { Context } from './context.ts';
 import { DEFAULT_BEHAVIOUR, detectBeacons, detectBruteForce, detectExfiltration, detectFloods, detectScans, Hits, TYPE_CODES } from './behaviour.ts';
 import type { BehaviourOptions } from './behaviour.ts';
 import { resolveRules, signatureMatches, TYPING_RULES, typeRows } from './rules.ts';
+import type { Typings } from './rules.ts';
 import { ExplanationIndex } from './explanations.ts';
 import type { TypingRule } from './rules.ts';
 import { buildIncidents, legacyRecommendations, partition, RowFindings } from './incidents.ts';
@@ -44,30 +46,58 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
   detectExfiltration(ctx, hits);
 
   const resolved = resolveRules(ctx, options.rules ?? TYPING_RULES);
+  const { flagged, flaggedCount, detectedRows } = flagRows(input.isAnomaly, hits.type);
+  // Every anomalous row typed by the rules at once (condition by condition over the rows).
+  const explained = new ExplanationIndex(input.explanations);
+  const slots = explained.slotsOf(detectedRows);
+  const typings = typeRows(ctx, resolved, detectedRows, slots, explained, signatureMatches(resolved, explained));
+  const found = collectFindings(ctx, input.isAnomaly, hits, flagged, flaggedCount, typings, slots);
+
+  // Incidents: parts typed by a rule alone keep its attack only with the volume the attack needs.
+  let parts = partition(ctx, found);
+  if (corroborate(ctx, found, parts, resolved, order, hits) > 0) parts = partition(ctx, found);
+  const { incidents, incidentOf } = buildIncidents(ctx, input, found, parts, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now(), rules: resolved, explained });
+  const flows = new FlowFindingMap(n, found, incidentOf, incidents, hits.type);
+  return {
+    flows,
+    incidents,
+    time: analyzeTime(ctx.time, order, flagged, periodic),
+    recommendations: legacyRecommendations(incidents),
+  };
+}
+
+/** Rows with a finding (detector anomaly or behaviour hit), how many, and the anomalous rows. */
+function flagRows(isAnomaly: Uint8Array, hitType: Int8Array): { flagged: Uint8Array; flaggedCount: number; detectedRows: Int32Array } {
+  const n = isAnomaly.length;
   const flagged = new Uint8Array(n);
   let flaggedCount = 0;
   let detected = 0;
   for (let i = 0; i < n; i++) {
-    const det = input.isAnomaly[i] === 1;
-    if (det || hits.type[i] >= 0) {
+    const det = isAnomaly[i] === 1;
+    if (det || hitType[i] >= 0) {
       flagged[i] = 1;
       flaggedCount++;
       if (det) detected++;
     }
   }
-  // Every anomalous row typed by the rules at once (condition by condition over the rows).
-  const explained = new ExplanationIndex(input.explanations);
   const detectedRows = new Int32Array(detected);
-  for (let i = 0, j = 0; i < n; i++) if (input.isAnomaly[i] === 1) detectedRows[j++] = i;
-  const slots = explained.slotsOf(detectedRows);
-  const typings = typeRows(ctx, resolved, detectedRows, slots, explained, signatureMatches(resolved, explained));
+  for (let i = 0, j = 0; i < n; i++) if (isAnomaly[i] === 1) detectedRows[j++] = i;
+  return { flagged, flaggedCount, detectedRows };
+}
+
+/**
+ * One finding per flagged row, in row order: the behaviour hit's, the rule's (typings of the
+ * anomalous rows, in row order, with their explanation slots), or both combined.
+ */
+function collectFindings(ctx: Context, isAnomaly: Uint8Array, hits: Hits, flagged: Uint8Array, flaggedCount: number, typings: Typings, slots: Int32Array): RowFindings {
+  const n = ctx.n;
   const found = new RowFindings(flaggedCount);
   found.hitReasons = hits.reasons;
   const src = ctx.src;
   const dst = ctx.dst;
   for (let i = 0, j = 0; i < n; i++) {
     if (flagged[i] === 0) continue;
-    const det = input.isAnomaly[i] === 1;
+    const det = isAnomaly[i] === 1;
     const h = hits.type[i];
     const hitReason = h >= 0 ? hits.reasons[hits.reason(i)] : null;
     const actor = h >= 0 ? hits.actor(i) : src ? src[i] : -1;
@@ -76,7 +106,7 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
       found.push(i, h, round2(hits.confidence(i)), hitReason!.technique, actor, target, hitReason!.text, false, -1, 0, false, hits.reason(i));
       continue;
     }
-    // Row i is detectedRows[j]: its typing is j.
+    // Row i is the j-th anomalous row: its typing is j.
     const t = j++;
     found.slot[found.count] = slots[t];
     const typed = typings.typed(t);
@@ -98,18 +128,7 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
       found.push(i, h, round2(hits.confidence(i)), hitReason!.technique, actor, target, hitReason!.text, true, -1, 0, false, hits.reason(i));
     }
   }
-
-  // Incidents: parts typed by a rule alone keep its attack only with the volume the attack needs.
-  let parts = partition(ctx, found);
-  if (corroborate(ctx, found, parts, resolved, order, hits) > 0) parts = partition(ctx, found);
-  const { incidents, incidentOf } = buildIncidents(ctx, input, found, parts, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now(), rules: resolved, explained });
-  const flows = new FlowFindingMap(n, found, incidentOf, incidents, hits.type);
-  return {
-    flows,
-    incidents,
-    time: analyzeTime(ctx.time, order, flagged, periodic),
-    recommendations: legacyRecommendations(incidents),
-  };
+  return found;
 }
 
 const TYPE_CODE = Object.fromEntries(TYPE_CODES.map((t, k) => [t, k])) as Record<AttackType, number>;

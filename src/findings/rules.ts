@@ -215,22 +215,8 @@ export const fmt = (x: number): string =>
 export function shortPrecision3(x: number): string {
   const a = Math.abs(x);
   if (a >= 1 && a < 100) {
-    // The common case (percentiles, seconds, small counts) by arithmetic: the three digits as an
-    // integer, rounded to nearest. Within float error of a tie, toPrecision's exact decimal decides.
-    const scale = a < 10 ? 100 : 10;
-    const f = a * scale;
-    const whole = Math.floor(f);
-    const d = f - whole;
-    if (Math.abs(d - 0.5) > 1e-6) {
-      const digits = d > 0.5 ? whole + 1 : whole; // 100 .. 1000
-      const int = Math.floor(digits / scale);
-      const frac = digits - int * scale; // the decimals, trailing zeros dropped below
-      let text = String(int);
-      if (scale === 10) {
-        if (frac !== 0) text += `.${frac}`;
-      } else if (frac !== 0) text += frac % 10 === 0 ? `.${frac / 10}` : frac < 10 ? `.0${frac}` : `.${frac}`;
-      return x < 0 ? `-${text}` : text;
-    }
+    const text = threeDigits(x);
+    if (text !== null) return text;
   }
   // Subnormal numbers have fewer digits than three can say: there the round trip decides.
   if (a < 1e-290) return String(Number(x.toPrecision(3)));
@@ -243,6 +229,28 @@ export function shortPrecision3(x: number): string {
   if (mantissa.charCodeAt(end - 1) === 46) end--; // '.'
   const m = end === mantissa.length ? mantissa : mantissa.slice(0, end);
   return m === '-0' ? '0' : e < 0 ? m : m + p.slice(e);
+}
+
+/**
+ * shortPrecision3 of x for 1 <= |x| < 100 by arithmetic (percentiles, seconds, small counts): the
+ * three digits as an integer, rounded to nearest; null within float error of a tie, where
+ * toPrecision's exact decimal must decide.
+ */
+function threeDigits(x: number): string | null {
+  const a = Math.abs(x);
+  const scale = a < 10 ? 100 : 10;
+  const f = a * scale;
+  const whole = Math.floor(f);
+  const d = f - whole;
+  if (Math.abs(d - 0.5) <= 1e-6) return null;
+  const digits = d > 0.5 ? whole + 1 : whole; // 100 .. 1000
+  const int = Math.floor(digits / scale);
+  const frac = digits - int * scale; // the decimals, trailing zeros dropped below
+  let text = String(int);
+  if (scale === 10) {
+    if (frac !== 0) text += `.${frac}`;
+  } else if (frac !== 0) text += frac % 10 === 0 ? `.${frac / 10}` : frac < 10 ? `.0${frac}` : `.${frac}`;
+  return x < 0 ? `-${text}` : text;
 }
 
 /** An integer as toLocaleString('en-US') writes it ("1,234,567"), without Intl's cost per call. */
@@ -347,55 +355,49 @@ class BoundCondition {
     this.op = op;
   }
 
-  /** test() of the rows listed that are not gated yet, into `out`: one loop per kind of metric condition. */
-  testRows(ctx: Context, rows: ArrayLike<number>, gated: Uint8Array, out: Int8Array): void {
-    const m = rows.length;
+  /** test() of the first `count` rows listed, into `out`: one loop per kind of condition that is read often. */
+  testRows(ctx: Context, rows: Int32Array, count: number, out: Int8Array): void {
     const values = this.values!;
     const th = this.threshold;
     switch (this.op) {
       case OP_ABOVE:
-        for (let j = 0; j < m; j++) {
-          if (gated[j] === 1) continue;
-          const v = values[rows[j]];
-          out[j] = v !== v ? UNKNOWN : v > th ? HOLDS : FAILS;
+        for (let x = 0; x < count; x++) {
+          const v = values[rows[x]];
+          out[x] = v !== v ? UNKNOWN : v > th ? HOLDS : FAILS;
         }
         break;
       case OP_BELOW:
-        for (let j = 0; j < m; j++) {
-          if (gated[j] === 1) continue;
-          const v = values[rows[j]];
-          out[j] = v !== v ? UNKNOWN : v < th ? HOLDS : FAILS;
+        for (let x = 0; x < count; x++) {
+          const v = values[rows[x]];
+          out[x] = v !== v ? UNKNOWN : v < th ? HOLDS : FAILS;
         }
         break;
       case OP_AT_MOST:
-        for (let j = 0; j < m; j++) {
-          if (gated[j] === 1) continue;
-          const v = values[rows[j]];
-          out[j] = v !== v ? UNKNOWN : v <= th ? HOLDS : FAILS;
+        for (let x = 0; x < count; x++) {
+          const v = values[rows[x]];
+          out[x] = v !== v ? UNKNOWN : v <= th ? HOLDS : FAILS;
         }
         break;
       case OP_PORT_IN: {
         const dport = ctx.dport!;
         const set = this.portSet!;
-        for (let j = 0; j < m; j++) {
-          if (gated[j] === 1) continue;
-          const p = dport[rows[j]];
-          out[j] = p >= 0 && p <= 65535 && p === Math.floor(p) ? (set[p] === 1 ? HOLDS : FAILS) : this.test(ctx, rows[j]);
+        for (let x = 0; x < count; x++) {
+          const p = dport[rows[x]];
+          out[x] = p >= 0 && p <= 65535 && p === Math.floor(p) ? (set[p] === 1 ? HOLDS : FAILS) : this.test(ctx, rows[x]);
         }
         break;
       }
       case OP_PROTOCOL: {
         const codes = ctx.protocolCode!;
         const match = this.protocolMatch!;
-        for (let j = 0; j < m; j++) {
-          if (gated[j] === 1) continue;
-          const code = codes[rows[j]];
-          out[j] = code >= 0 && match[code] === 1 ? HOLDS : FAILS;
+        for (let x = 0; x < count; x++) {
+          const code = codes[rows[x]];
+          out[x] = code >= 0 && match[code] === 1 ? HOLDS : FAILS;
         }
         break;
       }
       default:
-        for (let j = 0; j < m; j++) if (gated[j] === 0) out[j] = this.test(ctx, rows[j]);
+        for (let x = 0; x < count; x++) out[x] = this.test(ctx, rows[x]);
     }
   }
 
@@ -551,25 +553,32 @@ export function typeRows(ctx: Context, resolved: ResolvedRules, rows: Int32Array
   const top = new Int32Array(m);
   for (let j = 0; j < m; j++) top[j] = slots[j] >= 0 && x.kept[slots[j]] > 0 ? x.key[KEPT * slots[j]] : -1;
   const out = new Typings(ctx, resolved, rows, slots, x);
+  const all = new Int32Array(m);
+  for (let j = 0; j < m; j++) all[j] = j;
+  // Per rule, the rows still in play (not gated), compacted after each condition: most rules' first
+  // condition is required and rules most rows out. Scores and bits move with their rows.
+  const active = new Int32Array(m);
+  const activeRows = new Int32Array(m);
   const score = new Float64Array(m);
   const held = new Int32Array(m);
-  const gated = new Uint8Array(m);
   const outcome = new Int8Array(m);
   for (let r = 0; r < rules.length; r++) {
     const conditions = boundConditions[r];
+    active.set(all);
+    activeRows.set(rows);
     score.fill(0);
     held.fill(0);
-    gated.fill(0);
+    let count = m;
     let total = 0;
     for (let k = 0; k < conditions.length; k++) {
       const c = conditions[k];
       if (c.weight === 0) continue;
       total += c.weight;
-      c.testRows(ctx, rows, gated, outcome);
+      c.testRows(ctx, activeRows, count, outcome);
       const gate = c.required ? GATE_UNLESS_HOLDS : c.gateWhenKnown ? GATE_IF_FAILS : GATE_NEVER;
-      addCondition(outcome, gate, c.weight, 1 << k, gated, score, held);
+      count = addCondition(outcome, count, gate, c.weight, 1 << k, active, activeRows, score, held);
     }
-    if (total > 0) keepBest(out, r, total, score, held, gated, top, signatures[r]);
+    if (total > 0) keepBest(out, r, total, count, active, score, held, top, signatures[r]);
   }
   return out;
 }
@@ -578,30 +587,37 @@ const GATE_NEVER = 0;
 const GATE_UNLESS_HOLDS = 1;
 const GATE_IF_FAILS = 2;
 
-/** One condition's outcomes into the rows' scores: its weight and bit where it holds; gates as it says. */
-function addCondition(outcome: Int8Array, gate: number, weight: number, bit: number, gated: Uint8Array, score: Float64Array, held: Int32Array): void {
-  for (let j = 0; j < outcome.length; j++) {
-    if (gated[j] === 1) continue;
-    const holds = outcome[j];
-    if (holds !== HOLDS) {
-      if (gate === GATE_UNLESS_HOLDS || (holds === FAILS && gate === GATE_IF_FAILS)) gated[j] = 1;
-      continue;
-    }
-    score[j] += weight;
-    held[j] |= bit;
+/**
+ * One condition's outcomes for the `count` rows in play: its weight and bit where it holds; rows it
+ * gates leave the lists (which stay in order). Returns how many rows remain.
+ */
+function addCondition(outcome: Int8Array, count: number, gate: number, weight: number, bit: number, active: Int32Array, activeRows: Int32Array, score: Float64Array, held: Int32Array): number {
+  let kept = 0;
+  for (let x = 0; x < count; x++) {
+    const holds = outcome[x];
+    if (holds === HOLDS) {
+      score[x] += weight;
+      held[x] |= bit;
+    } else if (gate === GATE_UNLESS_HOLDS || (holds === FAILS && gate === GATE_IF_FAILS)) continue;
+    active[kept] = active[x];
+    activeRows[kept] = activeRows[x];
+    score[kept] = score[x];
+    held[kept] = held[x];
+    kept++;
   }
+  return kept;
 }
 
-/** Rule r's score per row (its signature adds 0.1) replaces the best so far where strictly higher. */
-function keepBest(out: Typings, r: number, total: number, score: Float64Array, held: Int32Array, gated: Uint8Array, top: Int32Array, sig: Uint8Array): void {
-  for (let j = 0; j < score.length; j++) {
-    if (gated[j] === 1) continue;
-    let s = score[j] / total;
+/** Rule r's score for the rows in play (its signature adds 0.1) replaces the best so far where strictly higher. */
+function keepBest(out: Typings, r: number, total: number, count: number, active: Int32Array, score: Float64Array, held: Int32Array, top: Int32Array, sig: Uint8Array): void {
+  for (let x = 0; x < count; x++) {
+    const j = active[x];
+    let s = score[x] / total;
     const signature = top[j] >= 0 && sig[top[j]] === 1;
     if (signature) s = Math.min(1, s + 0.1);
     if (out.rule[j] < 0 || s > out.score[j]) {
       out.rule[j] = r;
-      out.held[j] = held[j];
+      out.held[j] = held[x];
       out.score[j] = s;
       out.signature[j] = signature ? 1 : 0;
     }
@@ -658,41 +674,51 @@ export class Typings {
    * joined once: one flat string per reason.
    */
   reason(j: number, lead?: string): string {
+    const parts: string[] = lead === undefined ? [] : [lead, '; '];
+    return this.typed(j) ? this.typedReason(j, parts) : this.untypedReason(j, parts);
+  }
+
+  /** The chosen rule's label and the conditions that held, after `parts`. */
+  private typedReason(j: number, parts: string[]): string {
     const { ctx, x, pieces } = this;
     const row = this.rows[j];
     const slot = this.slots[j];
     const r = this.rule[j];
-    const chosen = r >= 0 ? this.resolved.rules[r] : null;
-    const parts: string[] = lead === undefined ? [] : [lead, '; '];
-    if (chosen && this.typed(j)) {
-      const held = this.held[j];
-      const conditions = this.conditions[r];
-      parts.push((pieces.label[r] ??= `${chosen.label}: `));
-      let first = true;
-      for (let k = 0; k < chosen.conditions.length; k++) {
-        if ((held & (1 << k)) === 0) continue;
-        const c = chosen.conditions[k];
-        const sep = first ? '' : '; ';
-        if (c.kind === 'above' || c.kind === 'below' || c.kind === 'at-most') {
-          const b = conditions[k];
-          parts.push(first ? b.textBefore : b.textAfterSeparator, fmt(b.values![row]), b.textAfter);
-        } else if (c.kind === 'repeated') {
-          parts.push(sep, String(repeatCount(ctx, row)), ' ', c.text);
-        } else if (c.kind === 'port-in' || c.kind === 'rare-port') {
-          parts.push(sep, 'port ', String(ctx.dport![row]), ': ', c.text);
-        } else {
-          parts.push(sep, c.text);
-        }
-        first = false;
+    const chosen = this.resolved.rules[r];
+    const held = this.held[j];
+    const conditions = this.conditions[r];
+    parts.push((pieces.label[r] ??= `${chosen.label}: `));
+    let first = true;
+    for (let k = 0; k < chosen.conditions.length; k++) {
+      if ((held & (1 << k)) === 0) continue;
+      const c = chosen.conditions[k];
+      const sep = first ? '' : '; ';
+      if (c.kind === 'above' || c.kind === 'below' || c.kind === 'at-most') {
+        const b = conditions[k];
+        parts.push(first ? b.textBefore : b.textAfterSeparator, fmt(b.values![row]), b.textAfter);
+      } else if (c.kind === 'repeated') {
+        parts.push(sep, String(repeatCount(ctx, row)), ' ', c.text);
+      } else if (c.kind === 'port-in' || c.kind === 'rare-port') {
+        parts.push(sep, 'port ', String(ctx.dport![row]), ': ', c.text);
+      } else {
+        parts.push(sep, c.text);
       }
-      if (this.signature[j] === 1) {
-        const code = x.key[KEPT * slot];
-        const main = first ? (pieces.mainFirst[code] ??= `the detector's main reason is ${x.keyText(code)} (`) : (pieces.main[code] ??= `; the detector's main reason is ${x.keyText(code)} (`);
-        parts.push(main, fmt(x.percentile[KEPT * slot]), 'th percentile)');
-      }
-      return parts.join('');
+      first = false;
     }
-    // The detector's first two features, as it ranked them.
+    if (this.signature[j] === 1) {
+      const code = x.key[KEPT * slot];
+      const main = first ? (pieces.mainFirst[code] ??= `the detector's main reason is ${x.keyText(code)} (`) : (pieces.main[code] ??= `; the detector's main reason is ${x.keyText(code)} (`);
+      parts.push(main, fmt(x.percentile[KEPT * slot]), 'th percentile)');
+    }
+    return parts.join('');
+  }
+
+  /** Why the row stays untyped: the detector's first two features, as it ranked them, and the closest rule. */
+  private untypedReason(j: number, parts: string[]): string {
+    const { x, pieces } = this;
+    const slot = this.slots[j];
+    const r = this.rule[j];
+    const chosen = r >= 0 ? this.resolved.rules[r] : null;
     parts.push('unusual, untyped');
     const kept = slot >= 0 ? x.kept[slot] : 0;
     for (let c = 0; c < kept; c++) {

@@ -224,7 +224,10 @@ class RateProbe {
     let total = this.perAddress.get(target);
     if (total === undefined) {
       const groups = destinationGroups(this.ctx, this.order);
-      const own = groups.rows.slice(groups.start[target], groups.start[target + 1]).sort();
+      let own = groups.rows.subarray(groups.start[target], groups.start[target + 1]);
+      let ascending = true;
+      for (let x = 1; x < own.length && ascending; x++) ascending = own[x - 1] < own[x];
+      if (!ascending) own = own.slice().sort();
       const time = this.ctx.time!;
       total = 0;
       for (let x = 0; x < own.length; x++) if (Number.isFinite(time[own[x]])) total += this.weight(own[x]);

@@ -50,25 +50,22 @@ export function analyzeTime(time: Float64Array | null, order: Uint32Array | null
   const dayFlows = new Float64Array(dayCount);
   const dayAnomalies = new Float64Array(dayCount);
   let totalAnomalies = 0;
-  // Bucket, hour and day of the last time seen (equal times are neighbours here).
-  let lastT = NaN;
-  let b = 0;
-  let hour = 0;
-  let d = 0;
-  for (let k = 0; k < valid; k++) {
+  // Runs of equal times (neighbours here): bucket, hour and day worked out once per run, the run's
+  // flows and flagged rows added at once.
+  for (let k = 0; k < valid; ) {
     const t = sorted[k];
-    if (t !== lastT) {
-      lastT = t;
-      b = Math.floor((t - origin) / bucketMs);
-      hour = Math.floor(t / 3_600_000) % 24;
-      d = Math.floor(t / 86_400_000) - firstDay;
-    }
-    const f = flagged[byTime[k]];
-    flows[b]++;
+    let f = 0;
+    const from = k;
+    while (k < valid && sorted[k] === t) f += flagged[byTime[k++]];
+    const rows = k - from;
+    const b = Math.floor((t - origin) / bucketMs);
+    const hour = Math.floor(t / 3_600_000) % 24;
+    const d = Math.floor(t / 86_400_000) - firstDay;
+    flows[b] += rows;
     anomalies[b] += f;
-    hourFlows[hour]++;
+    hourFlows[hour] += rows;
     hourAnomalies[hour] += f;
-    dayFlows[d]++;
+    dayFlows[d] += rows;
     dayAnomalies[d] += f;
     totalAnomalies += f;
   }
