@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { buildContext, groupBy, KeyIndex, orderByValueDesc, pairCodes, restrictCodes, restrictRows, sortNumbers, timeOrder } from '../../src/findings/context.ts';
 import type { Context } from '../../src/findings/context.ts';
 import { ExplanationIndex } from '../../src/findings/explanations.ts';
+import { DEFAULT_BEHAVIOUR, detectBeacons, Hits } from '../../src/findings/behaviour.ts';
+import type { PeriodicPattern } from '../../src/findings/types.ts';
 import { fmt, resolveRules, shortPrecision3, signatureMatches, typeFlow, typeRows } from '../../src/findings/rules.ts';
 import type { Explanation } from '../../src/detection/types.ts';
 import { generateTraffic, trafficToFlowTable } from '../../src/generator/index.ts';
@@ -230,6 +232,82 @@ test('when numbers between 1 and 100 are written with three significant digits, 
   for (let k = 1000; k < 100_000; k++) {
     for (const x of [k / 1000, -k / 1000, k / 1000 + 5e-4, k / 1000 - 5e-4, (k + 0.5) / 1000, k / 1000 + 1e-12]) {
       if (Math.abs(x) >= 1 && Math.abs(x) < 100) assert.equal(shortPrecision3(x), reference(x), String(x));
+    }
+  }
+});
+
+test('when flows repeat at regular intervals, then the beacon passes over the time order find what grouping each pair does, pattern for pattern', () => {
+  const rnd = lcg(61);
+  const n = 6000;
+  const addresses = Array.from({ length: 40 }, (_, k) => `10.1.0.${k}`);
+  const src = new Int32Array(n);
+  const dst = new Int32Array(n);
+  const dport = new Float64Array(n);
+  const bytes = new Float64Array(n);
+  const time = new Float64Array(n);
+  const start = Date.parse('2024-03-04T00:00:00Z');
+  for (let i = 0; i < n; i++) {
+    const beacon = i % 5 === 0;
+    // Beacons: 12 pairs calling home every 60 s (a few with jitter); the rest random.
+    src[i] = rnd() < 0.01 ? -1 : beacon ? i % 12 : 12 + Math.floor(rnd() * 28);
+    dst[i] = rnd() < 0.01 ? -1 : beacon ? 39 - (i % 12) : Math.floor(rnd() * 40);
+    dport[i] = beacon ? 443 : [80, 443, 22, 8443.5][Math.floor(rnd() * 4)];
+    bytes[i] = beacon ? 500 + Math.floor(rnd() * (i % 24 < 12 ? 10 : 400)) : Math.floor(rnd() * 1e5);
+    time[i] = rnd() < 0.01 ? NaN : beacon ? start + 60_000 * Math.floor(i / 60) + (i % 3 === 0 ? Math.floor(rnd() * 9000) : 0) : start + Math.floor(rnd() * 86_400_000);
+  }
+  const ctx = { n, src, dst, dport, time, addresses, metrics: { bytes, packets: null, duration: null, bpp: null, pps: null, retrans: null } } as unknown as Context;
+  const order = timeOrder(time);
+  for (const beaconMinConnections of [8, 3]) {
+    const opts = { ...DEFAULT_BEHAVIOUR, beaconMinConnections };
+    const hits = new Hits(n);
+    const patterns = detectBeacons(ctx, hits, order, opts);
+    // The reference: rows grouped by (source, destination, port & 0xffff) in order of first
+    // appearance, each group's rows in time order, statistics per group.
+    const groups = new Map<string, number[]>();
+    for (const i of order) {
+      if (src[i] < 0 || dst[i] < 0 || !Number.isFinite(time[i])) continue;
+      const key = `${src[i]} ${dst[i]} ${dport[i] & 0xffff}`;
+      (groups.get(key) ?? groups.set(key, []).get(key)!).push(i);
+    }
+    const firstRow = (rows: number[]) => Math.min(...rows);
+    const expected: { pattern: PeriodicPattern; conf: number; reason: string }[] = [];
+    for (const rows of [...groups.values()].sort((a, b) => firstRow(a) - firstRow(b))) {
+      const m = rows.length;
+      if (m < beaconMinConnections) continue;
+      const intervals = rows.slice(1).map((r, k) => (time[r] - time[rows[k]]) / 1000);
+      let mean = 0;
+      for (const v of intervals) mean += v;
+      mean /= m - 1;
+      if (mean < 5) continue;
+      let v = 0;
+      for (const x of intervals) v += (x - mean) ** 2;
+      const cv = Math.sqrt(v / (m - 1)) / mean;
+      if (cv > opts.beaconMaxJitter) continue;
+      let bm = 0;
+      for (const r of rows) bm += bytes[r];
+      bm /= m;
+      let bv = 0;
+      for (const r of rows) bv += (bytes[r] - bm) ** 2;
+      const sizeCv = bm > 0 ? Math.sqrt(bv / m) / bm : 0;
+      const sorted = Float64Array.from(intervals).sort();
+      const pos = (sorted.length - 1) * 0.5;
+      const median = sorted[Math.floor(pos)] + (sorted[Math.min(sorted.length - 1, Math.floor(pos) + 1)] - sorted[Math.floor(pos)]) * (pos - Math.floor(pos));
+      const first = rows[0];
+      const conf = Math.min(0.97, 0.65 + 0.2 * (1 - cv / opts.beaconMaxJitter) + (sizeCv < 0.3 ? 0.1 : 0) + 0.02 * Math.log2(m / beaconMinConnections));
+      const every = median < 90 ? `${Math.round(median)} s` : median < 5400 ? `${Math.round(median / 60)} min` : `${(median / 3600).toFixed(1)} h`;
+      const reason = `${m} connections from ${addresses[src[first]]} to ${addresses[dst[first]]}:${dport[first]} every ${every} with ${(cv * 100).toFixed(1)} % jitter and ${sizeCv < 0.3 ? 'similar' : 'varied'} sizes (size variation ${(sizeCv * 100).toFixed(0)} %)`;
+      const pattern = { sourceIp: addresses[src[first]], destinationIp: addresses[dst[first]], destinationPort: dport[first], connections: m, intervalSeconds: Math.round(median * 1000) / 1000, jitter: Math.round(cv * 10000) / 10000, rows };
+      expected.push({ pattern, conf, reason });
+    }
+    assert.ok(expected.length >= 8, `beacons in the data: ${expected.length}`);
+    const sorted = expected.map((e) => e.pattern).sort((x, y) => x.jitter - y.jitter || y.connections - x.connections);
+    assert.deepEqual(patterns, sorted, `patterns, min ${beaconMinConnections}`);
+    assert.deepEqual(hits.reasons.map((r) => r.text), expected.map((e) => e.reason), 'reasons in group order');
+    for (const [k, e] of expected.entries()) {
+      for (const r of e.pattern.rows) {
+        assert.equal(hits.reason(r), k, `row ${r}`);
+        assert.equal(hits.confidence(r), Math.fround(e.conf), `confidence of row ${r}`);
+      }
     }
   }
 });
