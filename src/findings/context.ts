@@ -5,6 +5,7 @@
  */
 import { CANONICAL } from '../ingest/types.ts';
 import { selectRanks } from '../lib/select.ts';
+import { quantileSorted as numpyQuantile } from '../detection/math.ts';
 import type { CategoryColumn, Column, FlowTable } from '../ingest/types.ts';
 
 export type Metric = 'bytes' | 'packets' | 'duration' | 'bpp' | 'pps' | 'retrans';
@@ -170,13 +171,12 @@ export function quantileOfCounts(counts: Int32Array, q: number): number {
   });
 }
 
+/**
+ * The detector's numpy-exact linear quantile (detection/math.ts) of ascending values, with q clamped
+ * to [0, 1]: a typing rule may name any quantile.
+ */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const pos = (n - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(pos);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return numpyQuantile(sorted, Math.min(1, Math.max(0, q)));
 }
 
 export function buildContext(table: FlowTable): Context {

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildContext, groupBy, KeyIndex, orderByValueDesc, pairCodes, restrictCodes, restrictRows, sortNumbers, timeOrder } from '../../src/findings/context.ts';
+import { buildContext, groupBy, KeyIndex, orderByValueDesc, pairCodes, quantileSorted, restrictCodes, restrictRows, sortNumbers, timeOrder } from '../../src/findings/context.ts';
+import { quantileSorted as detectionQuantile } from '../../src/detection/math.ts';
 import type { Context } from '../../src/findings/context.ts';
 import { ExplanationIndex } from '../../src/findings/explanations.ts';
 import { DEFAULT_BEHAVIOUR, detectBeacons, Hits } from '../../src/findings/behaviour.ts';
@@ -310,4 +311,19 @@ test('when flows repeat at regular intervals, then the beacon passes over the ti
       }
     }
   }
+});
+
+test("when findings take a quantile, then it is the detector's numpy-exact linear quantile, with q clamped to [0, 1]", () => {
+  // numpy.quantile([3.7, 3.8, 14.1], 0.95) is 13.069999999999999; a + (b - a) g, findings' own formula before, gave 13.07.
+  assert.equal(quantileSorted([3.7, 3.8, 14.1], 0.95), 13.069999999999999);
+  assert.equal(quantileSorted([1, 2, 3, 4], 0.9), 3.7);
+  const rnd = lcg(71);
+  for (let t = 0; t < 2000; t++) {
+    const sorted = Array.from({ length: 1 + Math.floor(rnd() * 20) }, () => Math.round(rnd() * 1e4) / 100).sort((a, b) => a - b);
+    const q = rnd();
+    assert.equal(quantileSorted(sorted, q), detectionQuantile(sorted, q), `${JSON.stringify(sorted)} at ${q}`);
+  }
+  assert.equal(quantileSorted([1, 5, 9], 1.5), 9, 'a rule may name a quantile above 1');
+  assert.equal(quantileSorted([1, 5, 9], -0.5), 1);
+  assert.ok(Number.isNaN(quantileSorted([], 0.5)));
 });
