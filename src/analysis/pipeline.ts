@@ -22,7 +22,9 @@ import {
   type ReportWorker,
   startReportWorker,
   type PointsJob,
+  reportPartOf,
   writeAnomalyFiles,
+  writeAnomalyRowsJob,
   writePoints,
   writeRowsFile,
   writeScoredDataset,
@@ -332,10 +334,10 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
     });
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
-    // The report worker gets its job now: it works on another core while this thread writes the
-    // other artifacts.
-    const anomaliesJson = worker !== null && worker.alive ? worker.run(job) : null;
-    anomaliesJson?.catch(() => undefined); // observed below (settleAll)
+    // The report worker gets the anomaly report CSV now (the heaviest text): it writes it on another
+    // core while this thread writes anomalies.bin and the other artifacts.
+    const anomalyReport = worker !== null && worker.alive ? worker.run(reportPartOf(job)) : null;
+    anomalyReport?.catch(() => undefined); // observed below (settleAll)
     timer.mark('rows');
 
     // Charts, the anomaly files and the other artifacts depend on nothing of each other: they run
@@ -372,7 +374,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     );
     const writes = timed(() =>
       settleAll([
-        anomaliesJson ?? writeAnomalyFiles(job),
+        ...(anomalyReport !== null ? [anomalyReport, writeAnomalyRowsJob(job)] : [writeAnomalyFiles(job)]),
         pointsDone.then(() => undefined),
         writeFile(file('charts.json'), JSON.stringify(chartInputs)),
         writeFile(file('model.json'), JSON.stringify(model.toJSON())),

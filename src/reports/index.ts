@@ -43,6 +43,7 @@ export {
   type AnomalyRowsJob,
   packAnomalyRowsJob,
   type PackedValueColumn,
+  reportPartOf,
   writeAnomalyFiles,
   writeAnomalyReportJob,
   writeAnomalyRowsJob,

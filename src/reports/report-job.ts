@@ -22,8 +22,8 @@ export type PackedValueColumn =
 
 /** Everything anomalies.bin (and the anomaly report CSV) say about their rows, by position k (most severe first). */
 export interface AnomalyRowsJob {
-  /** anomalies.bin */
-  readonly outPath: string;
+  /** anomalies.bin; null: not in this job (see reportPartOf). */
+  readonly outPath: string | null;
   /** The anomaly report CSV too (writers.ts), from the source's bytes [starts[k], ends[k]); null: not in this job. */
   readonly report: {
     readonly sourcePath: string;
@@ -256,7 +256,16 @@ export function anomalyRowsOf(job: AnomalyRowsJob, count: number): AnomalyRow[] 
 
 /** Writes anomalies.bin: every row of the job (anomalies-file.ts). */
 export async function writeAnomalyRowsJob(job: AnomalyRowsJob): Promise<void> {
+  if (job.outPath === null) throw new Error('This job has no anomalies.bin');
   await writeAnomalyRowsFile(job.outPath, job);
+}
+
+/**
+ * The part of a job the anomaly report CSV needs (for the report worker): no anomalies.bin and no
+ * reasons (the CSV has none), so the longest strings are not copied to the worker.
+ */
+export function reportPartOf(job: AnomalyRowsJob): AnomalyRowsJob {
+  return { ...job, outPath: null, finding: { ...job.finding, reason: [] } };
 }
 
 /** Writes the job's anomaly report CSV (writers.ts; same bytes as writeAnomalyReport from the Maps). */
@@ -281,9 +290,10 @@ export async function writeAnomalyReportJob(job: AnomalyRowsJob): Promise<void> 
   });
 }
 
-/** Writes every file of the job: anomalies.bin and, when the job has it, the anomaly report CSV, together. */
+/** Writes every file the job has: anomalies.bin and the anomaly report CSV, together. */
 export async function writeAnomalyFiles(job: AnomalyRowsJob): Promise<void> {
-  const writes = [writeAnomalyRowsJob(job)];
+  const writes: Promise<void>[] = [];
+  if (job.outPath !== null) writes.push(writeAnomalyRowsJob(job));
   if (job.report !== null) writes.push(writeAnomalyReportJob(job));
   const settled = await Promise.allSettled(writes);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;

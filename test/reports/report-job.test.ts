@@ -15,6 +15,7 @@ import { columnValueAsText, type FlowTable, parseCsvFile } from '../../src/inges
 import {
   AnomalyRowsFile,
   anomalyRowsOf,
+  reportPartOf,
   packAnomalyRowsJob,
   startReportWorker,
   writeAnomalyFiles,
@@ -196,7 +197,19 @@ describe('the anomalies as a job, and anomalies.bin', () => {
       assert.equal(await readFile(join(dir, `${name}.csv`), 'utf8'), expected, `${name}.csv`);
       assert.deepEqual(await readFile(join(dir, `${name}.json`)), await readFile(join(dir, 'here.json')), `${name}.json`);
     }
-    // A job without the report writes anomalies.json alone, and refuses to write a report.
+    // The report part (what the worker gets): the same CSV, no anomalies.bin, no reasons copied.
+    const part = reportPartOf(job('part'));
+    assert.equal(part.outPath, null);
+    assert.deepEqual(part.finding.reason, []);
+    const worker2 = startReportWorker();
+    try {
+      await worker2.run(part);
+    } finally {
+      await worker2.close();
+    }
+    assert.equal(await readFile(join(dir, 'part.csv'), 'utf8'), expected);
+    await assert.rejects(readFile(join(dir, 'part.json')), /ENOENT/);
+    // A job without the report writes anomalies.bin alone, and refuses to write a report.
     const plain = packAnomalyRowsJob({ ...input, outPath: join(dir, 'plain.json') });
     assert.equal(plain.report, null);
     await assert.rejects(writeAnomalyReportJob(plain), /no anomaly report/);
