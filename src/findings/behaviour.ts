@@ -5,7 +5,7 @@
  */
 import type { AttackType, PeriodicPattern } from './types.ts';
 import type { Context, Groups } from './context.ts';
-import { codeBuffer, destinationGroups, groupBy, KeyIndex, orderedTimes, pairCodes, quantileOfCounts, quantileSorted, restrictCodes, restrictRows, sortNumbers } from './context.ts';
+import { codeBuffer, destinationGroups, groupBy, isIdentity, KeyIndex, orderedTimes, pairCodes, quantileOfCounts, quantileSorted, restrictCodes, restrictRows, sortNumbers } from './context.ts';
 import { AUTH_PORTS, groupThousands, isInternal } from './rules.ts';
 
 export const TYPE_CODES: readonly AttackType[] = ['ddos', 'port_scan', 'brute_force', 'data_exfiltration', 'beaconing', 'protocol_misuse', 'untyped'];
@@ -161,7 +161,7 @@ function candidates(ctx: Context, order: Uint32Array | null): { probes: Candidat
     splitRows(kind, null, probeRows, attemptRows);
     let probeOrder = probeRows;
     let attemptOrder = attemptRows;
-    if (order) {
+    if (order && !isIdentity(order)) {
       probeOrder = new Uint32Array(probes);
       attemptOrder = new Uint32Array(attempts);
       splitRows(kind, order, probeOrder, attemptOrder);

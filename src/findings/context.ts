@@ -337,7 +337,13 @@ export function orderByValueDesc(values: Float64Array): Uint32Array {
 export function timeOrder(time: Float64Array): Uint32Array {
   const n = time.length;
   const order = new Uint32Array(n);
-  const { min, max, seconds, integral } = timeRange(time);
+  const { min, max, seconds, integral, ordered } = timeRange(time);
+  if (ordered) {
+    // Already in time order (as most exports are written): the identity, marked as such.
+    for (let i = 0; i < n; i++) order[i] = i;
+    identityOrders.add(order);
+    return order;
+  }
   const span = Number.isFinite(min) ? Math.ceil(max - min) + 2 : 1;
   if (span * n < 2 ** 53 && integral && min !== -Infinity) {
     // Whole seconds over a span of at most about n seconds: one stable counting sort of
@@ -365,14 +371,23 @@ export function timeOrder(time: Float64Array): Uint32Array {
   return order;
 }
 
-/** The times' range, whether every time is a whole second (a multiple of 1000 ms), whether every one is whole. */
-function timeRange(time: Float64Array): { min: number; max: number; seconds: boolean; integral: boolean } {
+/**
+ * The times' range, whether every time is a whole second (a multiple of 1000 ms), whether every one
+ * is whole, and whether the rows are in time order already (times never decrease, missing times
+ * only after the last one).
+ */
+function timeRange(time: Float64Array): { min: number; max: number; seconds: boolean; integral: boolean; ordered: boolean } {
   let min = Infinity;
   let max = -Infinity;
   let integral = true;
   let seconds = true;
+  let ordered = true;
+  let missing = false;
   for (let i = 0; i < time.length; i++) {
     const t = time[i];
+    if (Number.isFinite(t)) {
+      if (missing || t < max) ordered = false;
+    } else missing = true;
     if (t < min) min = t;
     if (t > max) max = t;
     if (seconds && Math.floor(t / 1000) * 1000 !== t && !Number.isNaN(t)) {
@@ -380,7 +395,15 @@ function timeRange(time: Float64Array): { min: number; max: number; seconds: boo
       if (t !== Math.floor(t)) integral = false;
     } else if (!seconds && integral && t !== Math.floor(t) && !Number.isNaN(t)) integral = false;
   }
-  return { min, max, seconds, integral };
+  return { min, max, seconds, integral, ordered };
+}
+
+/** Time orders that are the identity (the rows were in time order): callers may read rows directly. */
+const identityOrders = new WeakSet<Uint32Array>();
+
+/** Whether a time order from timeOrder is the identity. */
+export function isIdentity(order: Uint32Array): boolean {
+  return identityOrders.has(order);
 }
 
 /** Stable counting sort of the rows by whole second since `min` (rows without a time in bucket `missing`) into `order`. */
@@ -482,7 +505,7 @@ const destinationGroupCache = new WeakMap<Context, { order: Uint32Array; groups:
 export function destinationGroups(ctx: Context, order: Uint32Array): Groups {
   const cached = destinationGroupCache.get(ctx);
   if (cached && cached.order === order) return cached.groups;
-  const groups = groupBy(ctx.dst!, ctx.addresses.length, order, orderedTimes(ctx.time!, order));
+  const groups = groupBy(ctx.dst!, ctx.addresses.length, identityOrders.has(order) ? null : order, orderedTimes(ctx.time!, order));
   destinationGroupCache.set(ctx, { order, groups });
   return groups;
 }
@@ -491,6 +514,7 @@ const orderedTimeCache = new WeakMap<Uint32Array, Float64Array>();
 
 /** `time[order[k]]` for every k: the times in time order, gathered once per order. */
 export function orderedTimes(time: Float64Array, order: Uint32Array): Float64Array {
+  if (identityOrders.has(order)) return time; // read only, as every other result here
   let t = orderedTimeCache.get(order);
   if (!t) {
     t = new Float64Array(order.length);
