@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildContext, groupBy, KeyIndex, orderByValueDesc, pairCodes, quantileSorted, restrictCodes, restrictRows, sortNumbers, timeOrder } from '../../src/findings/context.ts';
+import { buildContext, groupBy, isIdentity, KeyIndex, orderByValueDesc, orderedTimes, pairCodes, quantileSorted, restrictCodes, restrictRows, sortNumbers, timeOrder } from '../../src/findings/context.ts';
 import { quantileSorted as detectionQuantile } from '../../src/detection/math.ts';
 import type { Context } from '../../src/findings/context.ts';
 import { ExplanationIndex } from '../../src/findings/explanations.ts';
@@ -326,4 +326,23 @@ test("when findings take a quantile, then it is the detector's numpy-exact linea
   assert.equal(quantileSorted([1, 5, 9], 1.5), 9, 'a rule may name a quantile above 1');
   assert.equal(quantileSorted([1, 5, 9], -0.5), 1);
   assert.ok(Number.isNaN(quantileSorted([], 0.5)));
+});
+
+test('when rows are already in time order, then the time order is the identity, and only then', () => {
+  const base = Date.parse('2024-03-04T00:00:00Z');
+  const cases: [number[], boolean][] = [
+    [[base, base, base + 1000, base + 1500, NaN, NaN], true],
+    [[base, NaN, base + 1000], false], // a missing time before a later one
+    [[base + 1000, base, base + 2000], false],
+    [[base, base + 0.5, Infinity, NaN], true],
+    [[-Infinity, base], false], // -Infinity counts as missing, so it sorts last
+  ];
+  for (const [times, identity] of cases) {
+    const time = Float64Array.from(times);
+    const order = timeOrder(time);
+    const key = (i: number) => (Number.isFinite(time[i]) ? time[i] : Infinity);
+    assert.deepEqual(Array.from(order), times.map((_, i) => i).sort((a, b) => key(a) - key(b) || a - b), JSON.stringify(times));
+    assert.equal(isIdentity(order), identity, JSON.stringify(times));
+    if (identity) assert.equal(orderedTimes(time, order), time, 'the time column itself');
+  }
 });
