@@ -93,6 +93,7 @@ function collectFindings(ctx: Context, isAnomaly: Uint8Array, hits: Hits, flagge
   const n = ctx.n;
   const found = new RowFindings(flaggedCount);
   found.hitReasons = hits.reasons;
+  const ruleType = Int8Array.from(typings.rules, (rule) => TYPE_CODE[rule.type]);
   const src = ctx.src;
   const dst = ctx.dst;
   for (let i = 0, j = 0; i < n; i++) {
@@ -110,7 +111,7 @@ function collectFindings(ctx: Context, isAnomaly: Uint8Array, hits: Hits, flagge
     const t = j++;
     found.slot[found.count] = slots[t];
     const typed = typings.typed(t);
-    const type = TYPE_CODE[typings.type(t)];
+    const type = typed ? ruleType[typings.rule[t]] : UNTYPED;
     const confidence = typings.confidence(t);
     const rule = typed ? typings.rule[t] : -1;
     const held = typed ? typings.held[t] : 0;

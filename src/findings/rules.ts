@@ -650,6 +650,11 @@ export class Typings {
     this.conditions = bound(ctx, resolved).conditions;
   }
 
+  /** The rules the rows were typed with. */
+  get rules(): readonly TypingRule[] {
+    return this.resolved.rules;
+  }
+
   /** Whether row j is typed (its best rule reached the threshold). */
   typed(j: number): boolean {
     return this.rule[j] >= 0 && this.score[j] >= TYPING_THRESHOLD;
