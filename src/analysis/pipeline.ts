@@ -17,7 +17,7 @@ import { CHART_INPUTS_VERSION, CHART_KINDS, type ChartInputs, distributionData, 
 import {
   anomalyRowsOf,
   DEFAULT_RECOMMENDATIONS,
-  encodeIncidentsFile,
+  encodeIncidentsBin,
   packAnomalyRowsJob,
   type ReportWorker,
   startReportWorker,
@@ -309,7 +309,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     let behaviourOnly = 0;
     for (const [row] of findings.flows) if (isAnomaly[row] !== 1) behaviourOnly++;
     // Every incident's rows most severe first: its sample of flows for the page, and all of them
-    // (with their positions in anomalies.bin) for incidents.json.
+    // (with their positions in anomalies.bin) for incidents.bin.
     const incidentRows = findings.incidents.map((inc) => ({ id: inc.id, rows: bySeverity(inc.rows, severity, scores) }));
     const flowOf = incidentFlowReader(table, scores, severity, isAnomaly, findings.flows);
     const incidents: AnalysisIncident[] = findings.incidents.map((inc, k) => ({
@@ -379,8 +379,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         writeFile(file('charts.json'), JSON.stringify(chartInputs)),
         writeFile(file('model.json'), JSON.stringify(model.toJSON())),
         writeFile(
-          file('incidents.json'),
-          encodeIncidentsFile({ table, incidents: incidentRows, scores, severity, isAnomaly, flowFindings: findings.flows, anomalyRank: (row) => anomalyRank[row] }),
+          file('incidents.bin'),
+          encodeIncidentsBin({ table, incidents: incidentRows, scores, severity, isAnomaly, flowFindings: findings.flows, anomalyRank: (row) => anomalyRank[row] }),
         ),
       ]),
     );

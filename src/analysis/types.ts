@@ -11,9 +11,10 @@
  *   results.csv      every row with score, severity and label (GET /download/<id>/results); above
  *                    20,000 rows it is written on the first download, from input.csv and
  *   rows.bin         the per-row scores, severities, types and incidents (reports/rows-file.ts)
- *   incidents.json   every flow behind each incident, with its score, severity, flag, type and reason
+ *   incidents.bin    every flow behind each incident, with its score, severity, flag, type and reason
  *                    (reports/incident-file.ts): GET /download/<id>/incident/<incidentId> and the
- *                    page's ?incident= filter read it, with input.csv and anomalies.bin
+ *                    page's ?incident= filter read it, with input.csv and anomalies.bin (analyses
+ *                    from before it have incidents.json)
  *   model.json       the fitted AnomalyModel (toJSON), for later reuse
  *   charts.json      ChartInputs: the chart settings and the score histogram (charts/stored.ts)
  *   scatter.png  distribution.png  timeline.png
@@ -103,7 +104,7 @@ export interface AnalysisSummary {
   readonly topAnomalies: readonly AnomalyRow[];
   /**
    * Incidents with `rows` cut to at most 200 evidence rows each (flowCount keeps the true count; all
-   * rows are in incidents.json) and `flows`, the most severe evidence flows.
+   * rows are in incidents.bin) and `flows`, the most severe evidence flows.
    */
   readonly incidents: readonly AnalysisIncident[];
   readonly time: TimeAnalysis;

@@ -1,8 +1,13 @@
 /**
- * incidents.json: every flow behind each incident (summary.json keeps at most 200 rows of each),
+ * incidents.bin: every flow behind each incident (summary.json keeps at most 200 rows of each),
  * with what the incident's CSV needs about it, so GET /download/<id>/incident/<incidentId> is
  * written from input.csv and this file alone, and the page's incident filter finds the incident's
- * rows in the anomaly table (anomalies.bin) without reading the rest. Columnar and dictionary-coded:
+ * rows in the anomaly table (anomalies.bin) without reading the rest. Binary (sections.ts): the
+ * incidents' flows one after another in typed arrays, each flow's reason as UTF-8, and a header
+ * listing each incident's range; no text to print or parse for ~100,000 flows.
+ *
+ * Analyses from before it have incidents.json, the same content as JSON, columnar and
+ * dictionary-coded (read by parseIncidentsFile; both read into the same IncidentsFile):
  *
  *   { version: 1, header, types, reasons,
  *     incidents: [{ id, rows, starts, ends, score, severity, anomaly, type, reason, anomalyRanks }] }
@@ -17,6 +22,7 @@ import { z } from 'zod';
 import type { FlowFinding } from '../findings/types.ts';
 import type { FlowTable } from '../ingest/index.ts';
 import { appendedNames, csvCell, numberCell, SCORE_DIGITS, SEVERITY_DIGITS } from './csv.ts';
+import { encodeSections, Sections } from './sections.ts';
 import { readOriginalLines } from './writers.ts';
 
 export const INCIDENTS_FILE_VERSION = 1;
@@ -65,57 +71,124 @@ export interface IncidentsFileInput {
   readonly anomalyRank: (row: number) => number;
 }
 
-const fixed = (v: number, digits: number): number => (Number.isFinite(v) ? Number(v.toFixed(digits)) : 0);
+const MAGIC = 'FSINCS01';
 
-/** incidents.json's text. */
-export function encodeIncidentsFile(input: IncidentsFileInput): string {
+interface BinHeader {
+  readonly version: typeof INCIDENTS_FILE_VERSION;
+  readonly header: readonly string[];
+  readonly types: readonly string[];
+  /** Each incident's flows [from, to) and anomaly ranks [ranksFrom, ranksTo) in the sections. */
+  readonly incidents: readonly { readonly id: string; readonly from: number; readonly to: number; readonly ranksFrom: number; readonly ranksTo: number }[];
+}
+
+/** incidents.bin's bytes. Scores and severities are kept exact (the CSV prints them with SCORE_DIGITS and SEVERITY_DIGITS). */
+export function encodeIncidentsBin(input: IncidentsFileInput): Buffer {
   const { table, scores, severity, isAnomaly, flowFindings, anomalyRank } = input;
+  let total = 0;
+  for (const inc of input.incidents) total += inc.rows.length;
+  const rows = new Int32Array(total);
+  const starts = new Float64Array(total);
+  const ends = new Float64Array(total);
+  const score = new Float64Array(total);
+  const sev = new Float64Array(total);
+  const anomaly = new Uint8Array(total);
+  const type = new Int32Array(total);
+  const reason = new Array<string>(total);
+  const ranks = new Int32Array(total);
   const types: string[] = [];
   const typeCodes = new Map<string, number>();
-  const reasons: string[] = [];
-  const reasonCodes = new Map<string, number>();
-  const code = (map: Map<string, number>, list: string[], text: string): number => {
-    let c = map.get(text);
-    if (c === undefined) {
-      c = list.length;
-      list.push(text);
-      map.set(text, c);
-    }
-    return c;
-  };
-  const incidents: IncidentFlowsEntry[] = input.incidents.map(({ id, rows }) => {
-    const n = rows.length;
-    const e = {
-      id,
-      rows: new Array<number>(n),
-      starts: new Array<number>(n),
-      ends: new Array<number>(n),
-      score: new Array<number>(n),
-      severity: new Array<number>(n),
-      anomaly: new Array<number>(n),
-      type: new Array<number>(n),
-      reason: new Array<number>(n),
-      anomalyRanks: [] as number[],
-    };
-    for (let k = 0; k < n; k++) {
-      const r = rows[k];
+  const incidents: BinHeader['incidents'][number][] = [];
+  let p = 0;
+  let q = 0;
+  for (const inc of input.incidents) {
+    const from = p;
+    const ranksFrom = q;
+    for (let k = 0; k < inc.rows.length; k++, p++) {
+      const r = inc.rows[k];
       const finding = flowFindings.get(r);
       const flagged = isAnomaly[r] === 1;
-      e.rows[k] = r;
-      e.starts[k] = table.rowOffsets[r];
-      e.ends[k] = table.rowOffsets[r + 1];
-      e.score[k] = fixed(scores[r], SCORE_DIGITS);
-      e.severity[k] = fixed(severity[r], SEVERITY_DIGITS);
-      e.anomaly[k] = flagged ? 1 : 0;
-      e.type[k] = code(typeCodes, types, finding?.type ?? (flagged ? 'untyped' : 'normal'));
-      e.reason[k] = finding?.reason ? code(reasonCodes, reasons, finding.reason) : -1;
-      if (flagged) e.anomalyRanks.push(anomalyRank(r));
+      rows[p] = r;
+      starts[p] = table.rowOffsets[r];
+      ends[p] = table.rowOffsets[r + 1];
+      score[p] = scores[r];
+      sev[p] = severity[r];
+      anomaly[p] = flagged ? 1 : 0;
+      const t = finding?.type ?? (flagged ? 'untyped' : 'normal');
+      let c = typeCodes.get(t);
+      if (c === undefined) {
+        c = types.length;
+        types.push(t);
+        typeCodes.set(t, c);
+      }
+      type[p] = c;
+      reason[p] = finding?.reason ?? '';
+      if (flagged) ranks[q++] = anomalyRank(r);
     }
-    e.anomalyRanks.sort((a, b) => a - b);
-    return e;
-  });
-  const file: IncidentsFile = { version: INCIDENTS_FILE_VERSION, header: [...table.header], types, reasons, incidents };
-  return JSON.stringify(file);
+    ranks.subarray(ranksFrom, q).sort();
+    incidents.push({ id: inc.id, from, to: p, ranksFrom, ranksTo: q });
+  }
+  const header: BinHeader = { version: INCIDENTS_FILE_VERSION, header: [...table.header], types, incidents };
+  return encodeSections(MAGIC, { ...header }, [
+    ['rows', rows],
+    ['starts', starts],
+    ['ends', ends],
+    ['score', score],
+    ['severity', sev],
+    ['anomaly', anomaly],
+    ['type', type],
+    ['reason', reason],
+    ['ranks', ranks.subarray(0, q)],
+  ]);
+}
+
+/** Reads incidents.bin into the IncidentsFile its incident CSVs and filters use (throws on anything else). */
+export function decodeIncidentsBin(buf: Buffer): IncidentsFile {
+  const file = Sections.decode<BinHeader>(buf, MAGIC, 'incidents.bin');
+  const { header } = file;
+  const rows = file.i32('rows');
+  const starts = file.f64('starts');
+  const ends = file.f64('ends');
+  const score = file.f64('score');
+  const sev = file.f64('severity');
+  const anomaly = file.u8('anomaly');
+  const type = file.i32('type');
+  const ranks = file.i32('ranks');
+  const total = rows.length;
+  // Reasons: each flow's own (an empty one is none), as the JSON file's dictionary indices.
+  const reasons: string[] = [];
+  const reasonIndex = new Array<number>(total);
+  for (let p = 0; p < total; p++) {
+    const text = file.text('reason', p);
+    if (text === '') reasonIndex[p] = -1;
+    else {
+      reasonIndex[p] = reasons.length;
+      reasons.push(text);
+    }
+  }
+  const part = (a: ArrayLike<number> & { subarray(from: number, to: number): ArrayLike<number> }, from: number, to: number) => Array.from(a.subarray(from, to));
+  for (const inc of header.incidents) {
+    if (!(inc.from >= 0 && inc.from <= inc.to && inc.to <= total && inc.ranksFrom >= 0 && inc.ranksFrom <= inc.ranksTo && inc.ranksTo <= ranks.length)) {
+      throw new Error(`incidents.bin: incident ${inc.id} is out of bounds`);
+    }
+  }
+  return {
+    version: header.version,
+    header: [...header.header],
+    types: [...header.types],
+    reasons,
+    incidents: header.incidents.map((inc) => ({
+      id: inc.id,
+      rows: part(rows, inc.from, inc.to),
+      starts: part(starts, inc.from, inc.to),
+      ends: part(ends, inc.from, inc.to),
+      score: part(score, inc.from, inc.to),
+      severity: part(sev, inc.from, inc.to),
+      anomaly: part(anomaly, inc.from, inc.to),
+      type: part(type, inc.from, inc.to),
+      reason: reasonIndex.slice(inc.from, inc.to),
+      anomalyRanks: part(ranks, inc.ranksFrom, inc.ranksTo),
+    })),
+  };
 }
 
 /** Parses and checks incidents.json (throws on anything else). */

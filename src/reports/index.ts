@@ -19,8 +19,10 @@ export {
 } from './writers.ts';
 export { decodeRowsFile, encodeRowsFile, type RowsFileInput, writeRowsFile, writeScoredDatasetFromRows } from './rows-file.ts';
 export {
-  encodeIncidentsFile,
+  decodeIncidentsBin,
+  encodeIncidentsBin,
   INCIDENT_REPORT_COLUMNS,
+  INCIDENTS_FILE_VERSION,
   incidentReportChunks,
   incidentReportHeader,
   type IncidentFlowsEntry,

@@ -20,6 +20,7 @@ export const ANALYSIS_FILES = [
   'results.csv',
   'rows.bin',
   'incidents.json',
+  'incidents.bin',
   'model.json',
   'charts.json',
   'scatter.png',

@@ -9,7 +9,7 @@ import { chooseAxes, runAnalysis } from '../../src/analysis/index.ts';
 import type { AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
 import { loadConfig } from '../../src/config/index.ts';
 import { CsvFormatError } from '../../src/ingest/types.ts';
-import { DEFAULT_RECOMMENDATIONS, parseIncidentsFile } from '../../src/reports/index.ts';
+import { decodeIncidentsBin, DEFAULT_RECOMMENDATIONS } from '../../src/reports/index.ts';
 import { generateTraffic, trafficToCsv } from '../../src/generator/index.ts';
 import { createLogger, MemoryTransport } from '../../src/logging/index.ts';
 import { flowCsv } from '../helpers/csv.ts';
@@ -109,7 +109,7 @@ describe('runAnalysis: incident flows', () => {
     const summary = await runAnalysis({ inputPath: await input('g.csv', text), fileName: 'g.csv', parameters: { ...parameters, contamination: 0.05 }, config, outputsDir, workers: 1 });
     const folder = path.join(outputsDir, summary.id);
     const anomalies = new Map((await readAnomalies(folder)).map((a) => [a.row, a]));
-    const file = parseIncidentsFile(await readFile(path.join(folder, 'incidents.json'), 'utf8'));
+    const file = decodeIncidentsBin(await readFile(path.join(folder, 'incidents.bin')));
     const lines = text.trimEnd().split('\n');
     const header = lines[0].split(',');
     const cell = (row: number, name: string) => lines[row + 1].split(',')[header.indexOf(name)];
@@ -119,7 +119,7 @@ describe('runAnalysis: incident flows', () => {
     let behaviour = 0;
     for (const inc of summary.incidents) {
       const entry = file.incidents.find((e) => e.id === inc.id)!;
-      assert.equal(entry.rows.length, inc.flowCount, `${inc.id}: incidents.json holds every row`);
+      assert.equal(entry.rows.length, inc.flowCount, `${inc.id}: incidents.bin holds every row`);
       const sorted = (rows: readonly number[]) => [...rows].sort((x, y) => x - y);
       if (inc.flowCount <= 200) assert.deepEqual(sorted(entry.rows), sorted(inc.rows), `${inc.id}: the same rows`);
       assert.ok(inc.rows.length <= 200);
@@ -197,7 +197,7 @@ describe('runAnalysis: the anomaly files and chart points in the report worker',
         scoredDataset: 'lazy',
       });
       const read = (name: string) => readFile(path.join(dir, out, summary.id, name));
-      return { summary, files: await Promise.all(['anomalies.bin', 'anomalies.csv', 'incidents.json', 'rows.bin', 'points.json'].map(read)) };
+      return { summary, files: await Promise.all(['anomalies.bin', 'anomalies.csv', 'incidents.bin', 'rows.bin', 'points.json'].map(read)) };
     };
     const a = await run(true, 'out9');
     const b = await run(false, 'out10');

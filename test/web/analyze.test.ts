@@ -90,7 +90,7 @@ describe('POST /analyze', () => {
 
     // Files on disk: the charts are drawn just after the answer, or when first asked for.
     const charts = ['distribution.png', 'scatter.png', 'timeline.png'];
-    const artifacts = ['anomalies.bin', 'anomalies.csv', 'charts.json', 'incidents.json', 'input.csv', 'model.json', 'points.json', 'results.csv', 'summary.json'];
+    const artifacts = ['anomalies.bin', 'anomalies.csv', 'charts.json', 'incidents.bin', 'input.csv', 'model.json', 'points.json', 'results.csv', 'summary.json'];
     const listing = async () => (await readdir(path.join(t.config.paths.outputs, id))).sort();
     assert.deepEqual((await listing()).filter((f) => !f.includes('.png')), artifacts);
     for (const url of Object.values(body.visualization_urls as Record<string, string>)) {

@@ -1,12 +1,12 @@
 /** Downloads, chart images and the analysis JSON: valid, unknown and malformed ids. */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AnalysisSummary, AnomalyRow, ChartPoints } from '../../src/analysis/types.ts';
 import { generateTraffic, trafficToCsv } from '../../src/generator/index.ts';
-import { parseIncidentsFile } from '../../src/reports/index.ts';
+import { decodeIncidentsBin } from '../../src/reports/index.ts';
 import { recordFields } from '../../src/ingest/index.ts';
 import { getJson, postCsv, startTestApp, type TestApp } from '../helpers/app.ts';
 import { flowCsv } from '../helpers/csv.ts';
@@ -163,7 +163,7 @@ describe('GET /analysis/:id/points.json and anomalies.json', () => {
     assert.deepEqual(res.body, { total: all.length, page: 2, pageSize: 25, pageCount: Math.ceil(all.length / 25), incident: null, rows: all.slice(25, 50) });
   });
 
-  it('when the analysis is from before anomalies.bin (anomalies.json), then its pages and incident filter answer the same', async () => {
+  it('when the analysis is from before anomalies.bin and incidents.bin (JSON files), then its pages, incident filter and incident CSV answer the same', async () => {
     const legacy = await startTestApp();
     try {
       const body = (await (await postCsv(legacy.url, trafficToCsv(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 4, rows: 2000, seed: 3 })))).json()) as {
@@ -172,11 +172,19 @@ describe('GET /analysis/:id/points.json and anomalies.json', () => {
       };
       const urls = [`/analysis/${body.id}/anomalies.json?page=2&size=25`, ...body.incidents.slice(0, 2).map((i) => `/analysis/${body.id}/anomalies.json?incident=${i.id}&size=25`)];
       const before = await Promise.all(urls.map(async (u) => (await getJson(`${legacy.url}${u}`)).body));
+      assert.ok(body.incidents.length > 0);
+      const csvBefore = await (await fetch(`${legacy.url}/download/${body.id}/incident/${body.incidents[0].id}`)).text();
       const folder = path.join(legacy.config.paths.outputs, body.id);
       await writeJsonLinesArray(path.join(folder, 'anomalies.json'), await readAnomalies(folder));
       await rm(path.join(folder, 'anomalies.bin'));
-      // A new process (no cache) over the same folder reads anomalies.json.
+      // incidents.json was the same IncidentsFile as JSON.
+      await writeFile(path.join(folder, 'incidents.json'), JSON.stringify(decodeIncidentsBin(await readFile(path.join(folder, 'incidents.bin')))));
+      await rm(path.join(folder, 'incidents.bin'));
+      // A new process (no cache) over the same folder reads the JSON files.
       const reader = new ReportsService(legacy.store);
+      let csvAfter = '';
+      for await (const piece of await reader.incidentReport(body.id, body.incidents[0].id)) csvAfter += piece;
+      assert.equal(csvAfter, csvBefore);
       for (const [k, u] of urls.entries()) {
         const m = /page=(\d+)/.exec(u);
         const incident = /incident=([^&]+)/.exec(u)?.[1];
@@ -264,7 +272,7 @@ describe('GET /download/:id/incident/:incidentId and the ?incident= filter, on g
   after(async () => g.close());
 
   it('when an incident is asked for, then every flow behind it comes, most severe first, with the original values and the same cells as results.csv plus its reason', async () => {
-    const file = parseIncidentsFile(await readFile(path.join(folder(), 'incidents.json'), 'utf8'));
+    const file = decodeIncidentsBin(await readFile(path.join(folder(), 'incidents.bin')));
     const results = (await readFile(path.join(folder(), 'results.csv'), 'utf8')).trimEnd().split('\n');
     const input = csv.trimEnd().split('\n');
     const anomalies = await readAnomalies(folder());

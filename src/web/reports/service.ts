@@ -3,8 +3,8 @@
  * from anomalies.bin (small LRU of read files), only its own rows; analyses from before it have
  * anomalies.json, read through its line index, not by parsing all of it. results.csv is
  * written from input.csv and rows.bin the first time it is asked for, when the analysis left it lazy.
- * An incident's CSV is streamed from input.csv and incidents.json; the anomalies of one incident are
- * found through incidents.json's positions in the anomaly table. Chart PNGs an analysis deferred are
+ * An incident's CSV is streamed from input.csv and incidents.bin (incidents.json for older
+ * analyses); the anomalies of one incident are found through its positions in the anomaly table. Chart PNGs an analysis deferred are
  * drawn from its stored chart data the first time they are asked for (one drawing per chart in this
  * process; another process drawing the same chart writes the same bytes under its own temp name).
  */
@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { AnalysisSummary, AnomalyRow, ChartPoints } from '../../analysis/types.ts';
 import { CHART_KINDS, type ChartInputs, type ChartKind, parseChartInputs, renderStoredChart } from '../../charts/index.ts';
-import { AnomalyRowsFile, incidentReportChunks, type IncidentFlowsEntry, type IncidentsFile, parseIncidentsFile, writeScoredDatasetFromRows } from '../../reports/index.ts';
+import { AnomalyRowsFile, decodeIncidentsBin, incidentReportChunks, type IncidentFlowsEntry, type IncidentsFile, parseIncidentsFile, writeScoredDatasetFromRows } from '../../reports/index.ts';
 import { jsonLinesIndex, readJsonLinesRange, type AnalysisFile, type AnalysisStore } from '../../storage/index.ts';
 import { AppError } from '../errors.ts';
 
@@ -276,17 +276,22 @@ export class ReportsService {
     return pageResult(ranks.length, page, pageSize, incident, (from, to) => ranks.slice(from, to).map((r) => all[r]));
   }
 
-  /** incidents.json of an analysis, checked and cached; null for an analysis written before it existed. */
+  /** An analysis's incident flows (incidents.bin, or incidents.json from before it), checked and cached; null for an analysis from before both. */
   async incidentsFile(id: string): Promise<IncidentsFile | null> {
     const cached = lruGet(this.incidentsCache, id);
     if (cached !== undefined) return cached;
     if (!(await this.store.exists(id))) throw new AppError(404, `No analysis with id ${id}.`);
     let file: IncidentsFile | null;
     try {
-      file = parseIncidentsFile(await readFile(this.store.filePath(id, 'incidents.json'), 'utf8'));
+      file = decodeIncidentsBin(await readFile(this.store.filePath(id, 'incidents.bin')));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      file = null;
+      try {
+        file = parseIncidentsFile(await readFile(this.store.filePath(id, 'incidents.json'), 'utf8'));
+      } catch (err2) {
+        if ((err2 as NodeJS.ErrnoException).code !== 'ENOENT') throw err2;
+        file = null;
+      }
     }
     lruSet(this.incidentsCache, id, file, INCIDENTS_CACHE_SIZE);
     return file;
