@@ -22,7 +22,8 @@ import {
   type ReportWorker,
   startReportWorker,
   type PointsJob,
-  reportPartOf,
+  joinFiles,
+  reportPartsOf,
   writeAnomalyFiles,
   writeAnomalyRowsJob,
   writePoints,
@@ -63,8 +64,9 @@ export interface RunAnalysisOptions {
    */
   readonly table?: FlowTable;
   /**
-   * Write anomalies.bin and the anomaly report CSV in a worker thread (started while the detector fits), beside the charts
-   * and the CSV reports: same bytes as in-process. Default: from REPORT_WORKER_MIN_ROWS rows up.
+   * Sample the chart points and write the anomaly report CSV on REPORT_WORKERS worker threads
+   * (started while the detector fits), beside the main thread's work: same bytes as in-process.
+   * Default: from REPORT_WORKER_MIN_ROWS rows up.
    */
   readonly reportWorker?: boolean;
   /**
@@ -83,8 +85,13 @@ export function analysisCsvOptions(features: readonly string[]): CsvOptions {
 /** Up to this many rows, results.csv is written with the analysis (it takes a few milliseconds). */
 export const EAGER_RESULTS_MAX_ROWS = 20_000;
 
-/** From this many rows the anomaly files are written in a report worker (its start-up is hidden behind the fit). */
+/** From this many rows the report workers take their share (their start-up is hidden behind the fit). */
 export const REPORT_WORKER_MIN_ROWS = 100_000;
+/**
+ * Report workers: the anomaly report CSV (the most text to make) is cut in this many parts written
+ * at once, while the main thread writes anomalies.bin, incidents.bin and rows.bin.
+ */
+const REPORT_WORKERS = 2;
 
 /** Context columns shown with each anomaly, when the file has them. */
 const CONTEXT_COLUMNS = [
@@ -248,7 +255,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
   const { features, contamination, nEstimators, randomState } = options.parameters;
   const file = (name: string) => path.join(dir, name);
   logger?.info(`analysis started: ${options.fileName}`, { fileName: options.fileName, features, contamination, nEstimators, randomState });
-  let reportWorker: ReportWorker | null = null;
+  let reportWorkers: ReportWorker[] = [];
 
   try {
     const inputPath = file('input.csv');
@@ -266,7 +273,9 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       return col.values;
     });
     timer.mark('parse', { rows: table.rowCount, parsedBefore: options.table !== undefined });
-    if (options.reportWorker ?? table.rowCount >= REPORT_WORKER_MIN_ROWS) reportWorker = startReportWorker();
+    if (options.reportWorker ?? table.rowCount >= REPORT_WORKER_MIN_ROWS) {
+      reportWorkers = Array.from({ length: REPORT_WORKERS }, () => startReportWorker());
+    }
 
     const fit = await AnomalyModel.fit(features, columns, { contamination, nEstimators, randomState }, { workers: options.workers ?? 2 });
     const { model, scores, isAnomaly, severity } = fit;
@@ -293,8 +302,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       options: { maxNormal: options.maxNormalPoints ?? 5000, seed: randomState, xName, yName: sameAxis ? 'anomaly_score' : yName },
       outPath: file('points.json'),
     };
-    const worker = reportWorker !== null && reportWorker.alive ? reportWorker : null;
-    const pointsDone: Promise<ChartPoints> = worker !== null ? worker.samplePoints(pointsJob) : writePoints(pointsJob);
+    const worker = reportWorkers.find((w) => w.alive);
+    const pointsDone: Promise<ChartPoints> = worker !== undefined ? worker.samplePoints(pointsJob) : writePoints(pointsJob);
     pointsDone.catch(() => undefined); // observed below (settleAll)
 
     const findings: Findings = analyzeFindings({ table, features, scores, isAnomaly, severity, explanations });
@@ -334,10 +343,15 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
     });
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
-    // The report worker gets the anomaly report CSV now (the heaviest text): it writes it on another
-    // core while this thread writes anomalies.bin and the other artifacts.
-    const anomalyReport = worker !== null && worker.alive ? worker.run(reportPartOf(job)) : null;
-    anomalyReport?.catch(() => undefined); // observed below (settleAll)
+    // The report workers get the anomaly report CSV now (the most text to make), a part each: they
+    // write it on the other core while this thread writes anomalies.bin and the other artifacts.
+    const writers = reportWorkers.filter((w) => w.alive);
+    let anomalyReport: Promise<void> | null = null;
+    if (writers.length > 0) {
+      const parts = reportPartsOf(job, writers.length);
+      anomalyReport = Promise.all(parts.jobs.map((part, i) => writers[i].run(part))).then(() => joinFiles(parts.paths, file('anomalies.csv')));
+      anomalyReport.catch(() => undefined); // observed below (settleAll)
+    }
     timer.mark('rows');
 
     // Charts, the anomaly files and the other artifacts depend on nothing of each other: they run
@@ -386,8 +400,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     );
     const [chartsDone, reportsDone, writesDone] = await settleAll([charts, reports, writes]);
     const points = await pointsDone;
-    void reportWorker?.close().catch(() => undefined);
-    reportWorker = null;
+    for (const w of reportWorkers) void w.close().catch(() => undefined);
+    reportWorkers = [];
     // Timings add up to the wall time: each step is what it added after the ones before it ended.
     timer.markAt('charts', chartsDone.end, { points: points.points.length, ownMs: round(chartsDone.end - phase, 1) });
     timer.markAt('reports', Math.max(chartsDone.end, reportsDone.end), { ownMs: round(reportsDone.end - phase, 1), lazyResults });
@@ -437,8 +451,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     });
     return done;
   } catch (err) {
-    await reportWorker?.close().catch(() => undefined);
-    reportWorker = null;
+    await Promise.all(reportWorkers.map((w) => w.close().catch(() => undefined)));
+    reportWorkers = [];
     await store.abort(id).catch(() => undefined);
     if (!(options.keepInput ?? false)) await rm(options.inputPath, { force: true }).catch(() => undefined);
     logger?.warn(`analysis failed: ${(err as Error).message}`, { error: (err as Error).name });

@@ -12,7 +12,7 @@ import type { Explanation, FeatureContribution } from '../detection/types.ts';
 import type { AttackType, FlowFinding } from '../findings/types.ts';
 import { type Column, columnValueAsText, type FlowTable, formatTimestamp } from '../ingest/index.ts';
 import { writeAnomalyRowsFile } from './anomalies-file.ts';
-import { writeAnomalyReportRows } from './writers.ts';
+import { type ReportPart, writeAnomalyReportRows } from './writers.ts';
 
 /** One column of AnomalyRow.values (index k is the k-th anomaly). */
 export type PackedValueColumn =
@@ -31,6 +31,8 @@ export interface AnomalyRowsJob {
     readonly header: readonly string[];
     readonly starts: Float64Array;
     readonly ends: Float64Array;
+    /** Only these rows, into outPath (a part of the report, see reportPartsOf); default all of it. */
+    readonly part?: ReportPart;
   } | null;
   readonly row: Int32Array;
   readonly line: Int32Array;
@@ -261,11 +263,25 @@ export async function writeAnomalyRowsJob(job: AnomalyRowsJob): Promise<void> {
 }
 
 /**
- * The part of a job the anomaly report CSV needs (for the report worker): no anomalies.bin and no
- * reasons (the CSV has none), so the longest strings are not copied to the worker.
+ * The anomaly report of a job cut into `count` jobs of consecutive rows for the report workers,
+ * each writing its part to `<report>.part<i>` (joinFiles makes the report of them, in order).
+ * They carry no anomalies.bin and no reasons (the CSV has none): the longest strings are not
+ * copied to the workers.
  */
-export function reportPartOf(job: AnomalyRowsJob): AnomalyRowsJob {
-  return { ...job, outPath: null, finding: { ...job.finding, reason: [] } };
+export function reportPartsOf(job: AnomalyRowsJob, count: number): { jobs: AnomalyRowsJob[]; paths: string[] } {
+  const report = job.report;
+  if (report === null) throw new Error('This job has no anomaly report');
+  const n = job.row.length;
+  const parts = Math.max(1, Math.min(count, n));
+  const jobs: AnomalyRowsJob[] = [];
+  const paths: string[] = [];
+  for (let i = 0; i < parts; i++) {
+    const path = `${report.outPath}.part${i}`;
+    const part: ReportPart = { from: Math.floor((n * i) / parts), to: Math.floor((n * (i + 1)) / parts), header: i === 0 };
+    jobs.push({ ...job, outPath: null, finding: { ...job.finding, reason: [] }, report: { ...report, outPath: path, part } });
+    paths.push(path);
+  }
+  return { jobs, paths };
 }
 
 /** Writes the job's anomaly report CSV (writers.ts; same bytes as writeAnomalyReport from the Maps). */
@@ -287,7 +303,7 @@ export async function writeAnomalyReportJob(job: AnomalyRowsJob): Promise<void> 
     incidentId: (k) => (has(k) && f.incident[k] >= 0 ? strings[f.incident[k]] : ''),
     explanation: (k) => explanationOf(job, k),
     recommendation: (k) => strings[job.recommendation[k]],
-  });
+  }, report.part);
 }
 
 /** Writes every file the job has: anomalies.bin and the anomaly report CSV, together. */

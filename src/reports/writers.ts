@@ -2,7 +2,7 @@
  * The anomaly report and the full scored dataset, as CSV. Original values are read back from the
  * uploaded file through FlowTable.rowOffsets, never kept in memory as strings for every row.
  */
-import { open } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import type { Explanation } from '../detection/types.ts';
 import type { AttackType, FlowFinding } from '../findings/types.ts';
 import {
@@ -253,10 +253,22 @@ export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<vo
   });
 }
 
-/** The anomaly report (see writeAnomalyReport) of `rows`, from the source file at `sourcePath`. */
-export async function writeAnomalyReportRows(sourcePath: string, outPath: string, rows: AnomalyReportRows): Promise<void> {
-  const n = rows.count;
-  const original = await readOriginalRecords(sourcePath, rows.starts, rows.ends, rows.lines);
+/**
+ * Which rows of a report a writer makes: [from, to), with or without the header line. Parts of
+ * one report written separately and joined in order (joinFiles) are the whole report's bytes.
+ */
+export interface ReportPart {
+  readonly from: number;
+  readonly to: number;
+  readonly header: boolean;
+}
+
+/** The anomaly report (see writeAnomalyReport) of `rows`, or of one part of them, from the source file at `sourcePath`. */
+export async function writeAnomalyReportRows(sourcePath: string, outPath: string, rows: AnomalyReportRows, part?: ReportPart): Promise<void> {
+  const from = part?.from ?? 0;
+  const to = part?.to ?? rows.count;
+  const slice = (a: ArrayLike<number>) => Float64Array.from({ length: to - from }, (_, k) => a[from + k]);
+  const original = await readOriginalRecords(sourcePath, slice(rows.starts), slice(rows.ends), slice(rows.lines));
   // Types, incidents and recommendations repeat (one per incident or type): escape each once.
   const escaped = new Map<string, string>();
   const cell = (text: string): string => {
@@ -265,12 +277,14 @@ export async function writeAnomalyReportRows(sourcePath: string, outPath: string
     return c;
   };
   await writeAtomically(outPath, async (out) => {
-    const names = appendedNames(rows.header, ANOMALY_REPORT_COLUMNS);
-    out.text(`${[...rows.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
-    for (let k = 0; k < n; k++) {
+    if (part?.header ?? true) {
+      const names = appendedNames(rows.header, ANOMALY_REPORT_COLUMNS);
+      out.text(`${[...rows.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
+    }
+    for (let k = from; k < to; k++) {
       const confidence = rows.confidence(k);
       const e = rows.explanation(k);
-      out.bytes(original.bytes, original.start[k], original.end[k]);
+      out.bytes(original.bytes, original.start[k - from], original.end[k - from]);
       out.text(
         `,${numberCell(rows.score(k), SCORE_DIGITS)},${numberCell(rows.severity(k), SEVERITY_DIGITS)},${cell(rows.type(k))},${
           confidence === undefined ? '' : numberCell(confidence, 2)
@@ -281,6 +295,31 @@ export async function writeAnomalyReportRows(sourcePath: string, outPath: string
       await out.flushIfOver();
     }
   });
+}
+
+/** Joins files (the parts of one report, in order) into `outPath`; the parts are gone afterwards. */
+export async function joinFiles(parts: readonly string[], outPath: string): Promise<void> {
+  if (parts.length === 0) throw new Error('no parts to join');
+  const fh = await open(parts[0], 'a');
+  try {
+    const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
+    for (const part of parts.slice(1)) {
+      const src = await open(part, 'r');
+      try {
+        for (;;) {
+          const { bytesRead } = await src.read(buf, 0, buf.length, null);
+          if (bytesRead === 0) break;
+          for (let off = 0; off < bytesRead; ) off += (await fh.write(buf, off, bytesRead - off)).bytesWritten;
+        }
+      } finally {
+        await src.close();
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+  await rename(parts[0], outPath);
+  await Promise.all(parts.slice(1).map((p) => rm(p, { force: true })));
 }
 
 /** True when the last record can be copied as it is: no field is formula-like (a leading - or + only on a plain number). */

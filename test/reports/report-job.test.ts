@@ -15,7 +15,8 @@ import { columnValueAsText, type FlowTable, parseCsvFile } from '../../src/inges
 import {
   AnomalyRowsFile,
   anomalyRowsOf,
-  reportPartOf,
+  joinFiles,
+  reportPartsOf,
   packAnomalyRowsJob,
   startReportWorker,
   writeAnomalyFiles,
@@ -197,18 +198,25 @@ describe('the anomalies as a job, and anomalies.bin', () => {
       assert.equal(await readFile(join(dir, `${name}.csv`), 'utf8'), expected, `${name}.csv`);
       assert.deepEqual(await readFile(join(dir, `${name}.json`)), await readFile(join(dir, 'here.json')), `${name}.json`);
     }
-    // The report part (what the worker gets): the same CSV, no anomalies.bin, no reasons copied.
-    const part = reportPartOf(job('part'));
-    assert.equal(part.outPath, null);
-    assert.deepEqual(part.finding.reason, []);
-    const worker2 = startReportWorker();
-    try {
-      await worker2.run(part);
-    } finally {
-      await worker2.close();
+    // The report in parts (what the report workers get): joined, the same CSV; no anomalies.bin, no reasons copied.
+    for (const count of [1, 2, 3, 5, 9]) {
+      const parts = reportPartsOf(job(`parts${count}`), count);
+      assert.equal(parts.jobs.length, Math.min(count, s.rows.length));
+      for (const part of parts.jobs) {
+        assert.equal(part.outPath, null);
+        assert.deepEqual(part.finding.reason, []);
+      }
+      const workers = [startReportWorker(), startReportWorker()];
+      try {
+        await Promise.all(parts.jobs.map((part, i) => workers[i % 2].run(part)));
+      } finally {
+        await Promise.all(workers.map((w) => w.close()));
+      }
+      await joinFiles(parts.paths, join(dir, `parts${count}.csv`));
+      assert.equal(await readFile(join(dir, `parts${count}.csv`), 'utf8'), expected, `${count} parts`);
+      await assert.rejects(readFile(parts.paths[parts.paths.length - 1]), /ENOENT/, 'parts removed');
+      await assert.rejects(readFile(join(dir, `parts${count}.json`)), /ENOENT/);
     }
-    assert.equal(await readFile(join(dir, 'part.csv'), 'utf8'), expected);
-    await assert.rejects(readFile(join(dir, 'part.json')), /ENOENT/);
     // A job without the report writes anomalies.bin alone, and refuses to write a report.
     const plain = packAnomalyRowsJob({ ...input, outPath: join(dir, 'plain.json') });
     assert.equal(plain.report, null);
