@@ -21,7 +21,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { ChunkPusher, DEFAULT_CHUNK_BYTES, DEFAULT_PUSH_BYTES, scanBufferRecords, scanFileRecords, streamFileChunks } from './chunks.ts';
-import { ColumnBuilder, K_CATEGORY, K_NUMERIC, K_TIME, shorten } from './columns.ts';
+import { ColumnBuilder, K_CATEGORY, K_NUMERIC, K_TIME, shorten, zeroFloat64, zeroInt32 } from './columns.ts';
 import { CsvTokenizer, FIELD_ESCAPED } from './tokenizer.ts';
 import { type Column, CsvFormatError, type FlowTable } from './types.ts';
 
@@ -82,8 +82,8 @@ export class TableParser {
   builders: ColumnBuilder[] = [];
   rowCount = 0;
   private cap = INITIAL_ROWS;
-  rowOffsets = new Float64Array(INITIAL_ROWS + 1);
-  lineNumbers = new Int32Array(INITIAL_ROWS);
+  rowOffsets: Float64Array;
+  lineNumbers: Int32Array;
   private lastRowEnd = 0;
   private headerEnd = 0;
   blankLines = 0;
@@ -95,7 +95,12 @@ export class TableParser {
   constructor(
     private readonly options: CsvOptions,
     private readonly sizeHint: number,
-  ) {}
+    /** Columns, offsets and lines on shared memory (a parse worker's part: see zeroFloat64). */
+    private readonly shared = false,
+  ) {
+    this.rowOffsets = zeroFloat64(INITIAL_ROWS + 1, shared);
+    this.lineNumbers = zeroInt32(INITIAL_ROWS, shared);
+  }
 
   /** Consumes the complete records of `buf` (file offset `base`); returns the bytes used. */
   feed(buf: Buffer, base: number, isLast: boolean): number {
@@ -158,7 +163,7 @@ export class TableParser {
     }
     const forced = new Set(this.options.numericColumns ?? []);
     this.header = names;
-    this.builders = names.map((n, i) => new ColumnBuilder(n, i + 1, forced.has(n), this.cap));
+    this.builders = names.map((n, i) => new ColumnBuilder(n, i + 1, forced.has(n), this.cap, this.shared));
   }
 
   private row(buf: Buffer, start: number): void {
@@ -215,10 +220,10 @@ export class TableParser {
     }
     this.cap = cap;
     for (const b of this.builders) b.grow(cap);
-    const o = new Float64Array(cap + 1);
+    const o = zeroFloat64(cap + 1, this.shared);
     o.set(this.rowOffsets);
     this.rowOffsets = o;
-    const l = new Int32Array(cap);
+    const l = zeroInt32(cap, this.shared);
     l.set(this.lineNumbers);
     this.lineNumbers = l;
   }

@@ -3,7 +3,7 @@
  * parsed by several threads while the main thread is busy receiving it. Messages in:
  * `{ kind: 'start', options }`, then the splitter's `header` and `piece` messages (each batch's
  * last piece answered by `{ kind: 'parsed', batch }` once parsed), then `{ kind: 'end', source }`,
- * answered by `{ kind: 'part', result }` (its arrays transferred); and
+ * answered by `{ kind: 'part', result }` (its arrays shared, not copied); and
  * `{ kind: 'file', source }`, answered by `{ kind: 'file', ok, ... }`: the whole file parsed with
  * parseCsvFile (when the parts do not settle the table). Started by threaded.ts; works under tsx
  * and compiled.
@@ -63,7 +63,8 @@ if (parentPort) {
           return { ok: false, batches: [], failure: { batch: 0, spurious: true, message, csv: null, lineAtBatchStart: 1 } };
         })
         .then((result) => {
-          port.postMessage({ kind: 'part', result } satisfies ParseWorkerResult, result.ok ? tableBuffers(result.table) : []);
+          // Its arrays are on shared memory (part.ts): posted, not copied, and nothing is detached.
+          port.postMessage({ kind: 'part', result } satisfies ParseWorkerResult);
         });
     } else {
       // Read sizes and record limits do not change the table: the file is read in large chunks.

@@ -3,7 +3,8 @@
  * one TableParser as a single stream of records after the file's header, each batch at its own
  * file offset (so row offsets are the file's). The result holds the part's rows and what merge.ts
  * needs to join the parts in file order: per batch, the rows and lines it held (the part counts
- * lines only over the bytes it saw); per column, how its kind was decided.
+ * lines only over the bytes it saw); per column, how its kind was decided. The part's arrays are on
+ * shared memory, so the worker posts them without copying or detaching anything (see zeroFloat64).
  */
 import { ChunkPusher, DEFAULT_PUSH_BYTES, scanFileRecords } from './chunks.ts';
 import { type DemotionReason, K_CATEGORY } from './columns.ts';
@@ -105,7 +106,7 @@ export class PartParser {
   private failure: PartFailure | null = null;
 
   constructor(private readonly options: CsvParserOptions) {
-    this.parser = new TableParser(options, options.sizeHint ?? 0);
+    this.parser = new TableParser(options, options.sizeHint ?? 0, true);
   }
 
   /** The next message from the splitter. A failure is kept for end(); later messages are ignored. */

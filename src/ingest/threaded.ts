@@ -2,7 +2,7 @@
  * A CSV parsed on two worker threads while it arrives. `push` hands the bytes to a BatchSplitter
  * (split.ts), which cuts them into batches of whole records, each for the parse worker
  * (parse-worker.ts) with the least left to parse; `end` collects the workers' parts (their arrays
- * moved, not copied) and merges them (merge.ts) into the table createCsvParser gives on the same
+ * shared, not copied) and merges them (merge.ts) into the table createCsvParser gives on the same
  * bytes. When the parts do not settle the table (a column's kind changed differently in each, or a
  * cut was fooled by a lenient quote), a worker parses the file itself. A CSV error rejects `end`
  * with the error that one parse throws; any other failure rejects it too (the caller then parses
@@ -62,8 +62,8 @@ class ParseWorker {
     });
   }
 
-  post(msg: ParseWorkerMessage, transfer: ArrayBuffer[] = []): void {
-    if (!this.stopping) this.worker.postMessage(msg, transfer);
+  post(msg: ParseWorkerMessage): void {
+    if (!this.stopping) this.worker.postMessage(msg);
   }
 
   ask(msg: ParseWorkerMessage): Promise<Answer> {
@@ -106,7 +106,7 @@ export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}):
       ),
   );
   for (const w of workers) w.post({ kind: 'start', options });
-  const splitter = new BatchSplitter((w, msg, transfer) => workers[w].post(msg, transfer), count, options.batchBytes ?? BATCH_BYTES);
+  const splitter = new BatchSplitter((w, msg) => workers[w].post(msg), count, options.batchBytes ?? BATCH_BYTES);
 
   const collect = async (source: string): Promise<FlowTable> => {
     const used = new Set(splitter.plan);

@@ -432,6 +432,38 @@ function randomCsv(r: () => number): { text: string; options: CsvOptions } {
   return { text, options: forced.length > 0 && r() < 0.8 ? { numericColumns: forced, requiredColumns: forced } : {} };
 }
 
+describe('shared memory', () => {
+  it('when batches are cut and parts parsed (grown, a column turned to text), then pieces and part arrays are on shared memory, posted without detaching anything', async () => {
+    const rows = 70_000; // past the first allocation of 65,536 rows
+    const text = `n,v,protocol\n${Array.from({ length: rows }, (_, i) => `${i},${i < 60_000 ? i / 4 : 'x'},${i % 3 ? 'TCP' : 'UDP'}`).join('\n')}\n`;
+    const bytes = Buffer.from(text);
+    const path = await tempCsv(bytes);
+    const parts = [new PartParser({ sizeHint: bytes.length }), new PartParser({ sizeHint: bytes.length })];
+    const pieces: ArrayBufferLike[] = [];
+    const splitter = new BatchSplitter(
+      (w, msg) => {
+        if (msg.kind === 'piece') pieces.push(msg.bytes.buffer);
+        parts[w].receive(msg);
+      },
+      2,
+      64 * 1024,
+    );
+    splitter.push(bytes);
+    splitter.end();
+    assert.ok(pieces.length > 4 && pieces.every((b) => b instanceof SharedArrayBuffer));
+    let parsed = 0;
+    for (const part of parts) {
+      const result = await part.end(path);
+      assert.ok(result.ok);
+      parsed += result.table.rowCount;
+      assert.equal(result.table.columns[1].kind, 'category', 'the text turned the column in both parts');
+      const arrays = [result.table.rowOffsets, result.table.lineNumbers, ...result.table.columns.map((c) => (c.kind === 'category' ? c.codes : c.values))];
+      assert.ok(arrays.every((a) => a.buffer instanceof SharedArrayBuffer));
+    }
+    assert.equal(parsed, rows);
+  });
+});
+
 describe('createThreadedCsvParser', () => {
   it('when a flow CSV is pushed in pieces to two workers, then the table is createCsvParser\'s', async () => {
     const options = { requiredColumns: DEFAULT_FEATURES, numericColumns: DEFAULT_FEATURES };
