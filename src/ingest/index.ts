@@ -7,6 +7,7 @@ export * from './types.ts';
 export { createCsvParser, type CsvOptions, type CsvParser, type CsvParserOptions, parseCsvBuffer, parseCsvFile } from './csv.ts';
 export { CsvTokenizer, FIELD_ESCAPED, FIELD_PLAIN, FIELD_QUOTED, recordFields, tokenizeCsv } from './tokenizer.ts';
 export { createThreadedCsvParser, type ThreadedCsvParser, type ThreadedCsvParserOptions } from './threaded.ts';
+export { closeParsePool, warmParsePool } from './pool.ts';
 export { ChunkPusher, MAX_RECORD_BYTES, DEFAULT_CHUNK_BYTES, scanBufferRecords, scanFileRecords, streamFileChunks } from './chunks.ts';
 export { decodeNumber, type DecodeResult, ST_INVALID, ST_MISSING, ST_NONFINITE, ST_OK } from './values.ts';
 export { isTextName, isTimeName, normalizeName } from './columns.ts';

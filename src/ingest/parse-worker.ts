@@ -5,20 +5,27 @@
  * last piece answered by `{ kind: 'parsed', batch }` once parsed), then `{ kind: 'end', source }`,
  * answered by `{ kind: 'part', result }` (its arrays shared, not copied); and
  * `{ kind: 'file', source }`, answered by `{ kind: 'file', ok, ... }`: the whole file parsed with
- * parseCsvFile (when the parts do not settle the table). Started by threaded.ts; works under tsx
- * and compiled.
+ * parseCsvFile (when the parts do not settle the table). A worker serves one parse after another
+ * (pool.ts): `{ kind: 'reset' }` drops what the last one left, and a `start` begins from scratch.
+ * `{ kind: 'warm', rows, stop }`, answered by `{ kind: 'warmed', ... }`, runs the parser on generated
+ * rows (warm.ts) so that the next parse finds it compiled. Started by pool.ts; works under tsx and
+ * compiled.
  */
 import { parentPort } from 'node:worker_threads';
 import { type CsvParserOptions, parseCsvFile } from './csv.ts';
 import { PartParser, type PartResult } from './part.ts';
 import type { PartMessage } from './split.ts';
 import { type Column, CsvFormatError, type FlowTable } from './types.ts';
+import { warmParse } from './warm.ts';
 
 export type ParseWorkerMessage =
   | { readonly kind: 'start'; readonly options: CsvParserOptions }
   | PartMessage
   | { readonly kind: 'end'; readonly source: string }
-  | { readonly kind: 'file'; readonly source: string };
+  | { readonly kind: 'file'; readonly source: string }
+  | { readonly kind: 'reset' }
+  /** `stop[0]` turns 1 when a parse is waiting for this worker: the warm-up then ends early. */
+  | { readonly kind: 'warm'; readonly rows: number; readonly stop: Int32Array };
 
 export type ParseWorkerResult =
   /** Sent as each batch is parsed (the splitter gives new batches to the least busy worker). */
@@ -30,7 +37,10 @@ export type ParseWorkerResult =
       readonly ok: false;
       readonly message: string;
       readonly csv: { readonly line: number; readonly column: number | null; readonly columnName: string | null } | null;
-    };
+    }
+  /** The warm-up's rows parsed (null: it gave way to a parse), or why it failed. */
+  | { readonly kind: 'warmed'; readonly ok: true; readonly rows: number | null }
+  | { readonly kind: 'warmed'; readonly ok: false; readonly message: string };
 
 /** The typed arrays' buffers, each once (a transfer list may not repeat one). */
 export function tableBuffers(table: { readonly columns: readonly Column[]; readonly rowOffsets: Float64Array; readonly lineNumbers: Int32Array }): ArrayBuffer[] {
@@ -66,6 +76,15 @@ if (parentPort) {
           // Its arrays are on shared memory (part.ts): posted, not copied, and nothing is detached.
           port.postMessage({ kind: 'part', result } satisfies ParseWorkerResult);
         });
+    } else if (msg.kind === 'reset') {
+      options = {};
+      part = null;
+    } else if (msg.kind === 'warm') {
+      const stop = msg.stop;
+      warmParse(msg.rows, () => Atomics.load(stop, 0) !== 0).then(
+        (rows) => port.postMessage({ kind: 'warmed', ok: true, rows } satisfies ParseWorkerResult),
+        (err: unknown) => port.postMessage({ kind: 'warmed', ok: false, message: err instanceof Error ? err.message : String(err) } satisfies ParseWorkerResult),
+      );
     } else {
       // Read sizes and record limits do not change the table: the file is read in large chunks.
       const { requiredColumns, numericColumns, maxRows } = options;

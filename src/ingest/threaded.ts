@@ -6,14 +6,14 @@
  * bytes. When the parts do not settle the table (a column's kind changed differently in each, or a
  * cut was fooled by a lenient quote), a worker parses the file itself. A CSV error rejects `end`
  * with the error that one parse throws; any other failure rejects it too (the caller then parses
- * the file itself, which gives the positioned CsvFormatError).
+ * the file itself, which gives the positioned CsvFormatError). The workers come from a pool kept
+ * between parses (pool.ts) when it has idle ones, else are started for this parse.
  */
-import type { Worker } from 'node:worker_threads';
-import { startModuleWorker } from '../lib/worker.ts';
 import type { CsvParserOptions } from './csv.ts';
 import { mergeParts } from './merge.ts';
-import type { ParseWorkerMessage, ParseWorkerResult } from './parse-worker.ts';
+import type { ParseWorkerResult } from './parse-worker.ts';
 import type { PartResult } from './part.ts';
+import { takeParseWorkers } from './pool.ts';
 import { BatchSplitter } from './split.ts';
 import { CsvFormatError, type FlowTable } from './types.ts';
 
@@ -34,51 +34,12 @@ export interface ThreadedCsvParser {
   push(chunk: Buffer): void;
   /** The same bytes are in the file `source` (read back to re-read rows, or to parse it whole). */
   end(source: string): Promise<FlowTable>;
-  /** Stops the workers; a pending `end` rejects. */
+  /** Stops the parse and lets its workers go; a pending `end` rejects. */
   abort(): void;
 }
 
-type Answer = Exclude<ParseWorkerResult, { kind: 'parsed' }>;
+type PartAnswer = Extract<ParseWorkerResult, { kind: 'part' }>;
 type FileAnswer = Extract<ParseWorkerResult, { kind: 'file' }>;
-
-/** A parse worker and the answers it owes, in the order asked. */
-class ParseWorker {
-  private readonly worker: Worker;
-  private readonly waiting: ((msg: Answer) => void)[] = [];
-  private stopping = false;
-
-  constructor(onParsed: (batch: number) => void, onFailure: (err: Error) => void) {
-    this.worker = startModuleWorker('parse-worker', import.meta.url);
-    this.worker.unref(); // never what keeps the process alive
-    this.worker.on('message', (msg: ParseWorkerResult) => {
-      if (msg.kind === 'parsed') onParsed(msg.batch);
-      else this.waiting.shift()?.(msg);
-    });
-    this.worker.on('error', (err) => {
-      if (!this.stopping) onFailure(err);
-    });
-    this.worker.on('exit', () => {
-      if (!this.stopping) onFailure(new Error('a parse worker stopped'));
-    });
-  }
-
-  post(msg: ParseWorkerMessage): void {
-    if (!this.stopping) this.worker.postMessage(msg);
-  }
-
-  ask(msg: ParseWorkerMessage): Promise<Answer> {
-    return new Promise((resolve) => {
-      this.waiting.push(resolve);
-      this.post(msg);
-    });
-  }
-
-  stop(): void {
-    if (this.stopping) return;
-    this.stopping = true;
-    void this.worker.terminate();
-  }
-}
 
 export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}): ThreadedCsvParser {
   const count = options.maxRows !== undefined ? 1 : Math.max(1, Math.floor(options.workers ?? 2));
@@ -95,16 +56,13 @@ export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}):
     settled = true;
     if ('table' in outcome) resolveEnd(outcome.table);
     else rejectEnd(outcome.error);
-    for (const w of workers) w.stop();
+    // Workers that owe nothing go back to the pool (pool.ts), the others are terminated.
+    for (const w of workers) w.release();
   };
-  const workers = Array.from(
-    { length: count },
-    () =>
-      new ParseWorker(
-        (batch) => splitter.parsed(batch),
-        (error) => finish({ error }),
-      ),
-  );
+  const workers = takeParseWorkers(count, {
+    parsed: (batch) => splitter.parsed(batch),
+    failed: (error) => finish({ error }),
+  });
   for (const w of workers) w.post({ kind: 'start', options });
   const splitter = new BatchSplitter((w, msg) => workers[w].post(msg), count, options.batchBytes ?? BATCH_BYTES);
 
@@ -112,11 +70,8 @@ export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}):
     const used = new Set(splitter.plan);
     const parts = await Promise.all(
       workers.map(async (w, i): Promise<PartResult | undefined> => {
-        if (!used.has(i)) {
-          w.stop();
-          return undefined;
-        }
-        return ((await w.ask({ kind: 'end', source })) as Extract<ParseWorkerResult, { kind: 'part' }>).result;
+        if (!used.has(i)) return undefined;
+        return ((await w.ask({ kind: 'end', source })) as PartAnswer).result;
       }),
     );
     const outcome = mergeParts(splitter.plan, parts, options);
