@@ -13,6 +13,7 @@ import { createApp } from './app.ts';
 import { ReportsService } from './web/reports/service.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { closeScorePool, warmScorePool } from './detection/index.ts';
+import { closeParsePool, warmParsePool } from './ingest/index.ts';
 import { closeLogger, createLogger, type Logger } from './logging/index.ts';
 import { AnalysisStore } from './storage/index.ts';
 import { sweepPartialUploads } from './web/upload.ts';
@@ -60,6 +61,11 @@ export async function startServer(config: Config, logger: Logger, options: { swe
     () => logger.debug(`detector workers ready in ${Math.round(performance.now() - warmStarted)}ms`, { workers: DETECTOR_WORKERS }),
     (err: unknown) => logger.warn(`detector workers did not start: ${(err as Error).message}`),
   );
+  // Likewise the upload parser's workers, warmed up so the first upload's parse runs hot.
+  warmParsePool().then(
+    () => logger.debug(`parse workers ready in ${Math.round(performance.now() - warmStarted)}ms`),
+    (err: unknown) => logger.warn(`parse workers did not warm up: ${(err as Error).message}`),
+  );
 
   let closing: Promise<void> | null = null;
   return {
@@ -74,6 +80,7 @@ export async function startServer(config: Config, logger: Logger, options: { swe
         await closed;
         await reports.settled(); // charts being drawn after an answer
         await closeScorePool();
+        await closeParsePool();
         logger.info('shut down cleanly');
       })();
       return closing;
