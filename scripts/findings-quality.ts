@@ -1,12 +1,13 @@
 /**
  * Findings quality: generate traffic with known attack_type labels, run the Isolation Forest and
- * analyzeFindings, and print per-type precision and recall of the typing.
+ * analyzeFindings (its prelude made first, as the pipeline does), and print per-type precision and
+ * recall of the typing.
  *   node --import tsx scripts/findings-quality.ts [--seed N] [--rows N] [--hours H] [--share X]
  * "Among findings" = rows that the detector flagged or a behaviour detector hit (what a user sees).
  */
 import { parseArgs } from 'node:util';
 import { AnomalyModel, closeScorePool } from '../src/detection/index.ts';
-import { analyzeFindings } from '../src/findings/index.ts';
+import { analyzeFindings, prepareFindings } from '../src/findings/index.ts';
 import type { Findings, FindingsInput } from '../src/findings/types.ts';
 import { generateTraffic, trafficToFlowTable } from '../src/generator/index.ts';
 import type { GeneratedTraffic } from '../src/generator/index.ts';
@@ -49,6 +50,9 @@ export async function runQuality(opts: {
 }): Promise<QualityRun> {
   const traffic = generateTraffic({ start: new Date(opts.start ?? '2024-03-04T00:00:00Z'), hours: opts.hours, rows: opts.rows, seed: opts.seed, anomalyShare: opts.share });
   const table = trafficToFlowTable(traffic);
+  // The findings work that needs the table alone, made before the detector runs (the pipeline makes
+  // it while the detector scores).
+  const prelude = prepareFindings({ table });
   const columns = QUALITY_FEATURES.map((name) => {
     const c = table.columns.find((x) => x.name === name);
     if (!c || c.kind !== 'numeric') throw new Error(`missing feature ${name}`);
@@ -59,7 +63,7 @@ export async function runQuality(opts: {
   for (let i = 0; i < traffic.rows; i++) if (fit.isAnomaly[i] === 1) anomalousRows.push(i);
   const explanations = new Map(fit.model.explain(columns, anomalousRows).map((e) => [e.row, e]));
   const input: FindingsInput = { table, features: QUALITY_FEATURES, scores: fit.scores, isAnomaly: fit.isAnomaly, severity: fit.severity, explanations };
-  const findings = analyzeFindings(input, { now: Date.parse('2024-03-05T00:00:00Z') });
+  const findings = analyzeFindings({ ...input, prelude }, { now: Date.parse('2024-03-05T00:00:00Z') });
   return { traffic, input, findings, detected: anomalousRows.length, perType: typeQuality(traffic, findings) };
 }
 

@@ -176,6 +176,11 @@ function candidates(ctx: Context, order: Uint32Array | null): { probes: Candidat
   return result;
 }
 
+/** Drops the context's candidate lists (the scan and brute-force detectors are done with them). */
+export function releaseCandidates(ctx: Context): void {
+  candidateCache.delete(ctx);
+}
+
 /** The rows with bit 1 of `kind` into `ones`, with bit 2 into `twos`, in `order`'s order (row order when null). */
 function splitRows(kind: Uint8Array, order: Uint32Array | null, ones: Uint32Array, twos: Uint32Array): void {
   let a = 0;

@@ -649,6 +649,17 @@ export function codeBuffer(ctx: Context): Int32Array {
 }
 
 /**
+ * Drops what only the behaviour detectors read from the context's caches (its code buffer and pair
+ * codes: the repeat counts keep the pair-port columns they need), so that a context kept after the
+ * detectors (a findings prelude) holds no more than the rest of the analysis reads. Made again if
+ * asked for.
+ */
+export function releaseScratch(ctx: Context): void {
+  codeBuffers.delete(ctx);
+  pairCodesCache.delete(ctx);
+}
+
+/**
  * Number → dense code (0, 1, 2, ... in order of first `add`), an open-addressing hash table on the
  * key's bits: several times faster than Map<number, number> on millions of rows. Keys compare as
  * Map does (SameValueZero: 0 and -0 are one key); NaN must not be added.

@@ -1,16 +1,16 @@
 /**
  * Findings: what happened, where, when, how sure, and what to do. Pure: no I/O.
- *   analyzeFindings(input, options?) → Findings
+ *   prepareFindings({ table }, options?) → FindingsPrelude   (the table alone: while the detector scores)
+ *   analyzeFindings({ ...input, prelude? }, options?) → Findings
  * Per-flow typing (rules as data), behaviour detectors over all flows, corroboration (a rule's
  * many-flow attack needs volume behind it, see support.ts), incidents with evidence sentences
  * (evidence.ts), time analysis, per-incident mitigations and the legacy recommendation list.
  */
 import type { AttackType, FindingsInput, Findings } from './types.ts';
-import { buildContext, timeOrder } from './context.ts';
 import type { Context } from './context.ts';
-import { DEFAULT_BEHAVIOUR, detectBeacons, detectBruteForce, detectExfiltration, detectFloods, detectScans, Hits, TYPE_CODES } from './behaviour.ts';
+import { Hits, TYPE_CODES } from './behaviour.ts';
 import type { BehaviourOptions } from './behaviour.ts';
-import { resolveRules, signatureMatches, TYPING_RULES, typeRows } from './rules.ts';
+import { signatureMatches, typeRows } from './rules.ts';
 import type { Typings } from './rules.ts';
 import { ExplanationIndex } from './explanations.ts';
 import type { TypingRule } from './rules.ts';
@@ -18,6 +18,7 @@ import { buildIncidents, legacyRecommendations, partition, RowFindings } from '.
 import { corroborate } from './support.ts';
 import { FlowFindingMap } from './flows.ts';
 import { analyzeTime } from './time.ts';
+import { preludeFor } from './prelude.ts';
 
 export interface FindingsOptions {
   /** Typing rules (default TYPING_RULES). */
@@ -30,22 +31,10 @@ export interface FindingsOptions {
 }
 
 export function analyzeFindings(input: FindingsInput, options: FindingsOptions = {}): Findings {
-  const ctx = buildContext(input.table);
+  // The work that needs the table alone: given (made while the detector scored), or made now.
+  const { ctx, order, hits, periodic, resolved, rates, timeline } = preludeFor(input.table, input.prelude, options);
   const n = ctx.n;
-  const behaviour = { ...DEFAULT_BEHAVIOUR, ...options.behaviour };
-  const order = ctx.time ? timeOrder(ctx.time) : null;
 
-  const hits = new Hits(n);
-  detectScans(ctx, hits, order);
-  let periodic: ReturnType<typeof detectBeacons> = [];
-  if (order) {
-    detectFloods(ctx, hits, order, behaviour);
-    periodic = detectBeacons(ctx, hits, order, behaviour);
-  }
-  detectBruteForce(ctx, hits, order, behaviour);
-  detectExfiltration(ctx, hits);
-
-  const resolved = resolveRules(ctx, options.rules ?? TYPING_RULES);
   const { flagged, flaggedCount, detectedRows } = flagRows(input.isAnomaly, hits.type);
   // Every anomalous row typed by the rules at once (condition by condition over the rows).
   const explained = new ExplanationIndex(input.explanations);
@@ -55,13 +44,14 @@ export function analyzeFindings(input: FindingsInput, options: FindingsOptions =
 
   // Incidents: parts typed by a rule alone keep its attack only with the volume the attack needs.
   let parts = partition(ctx, found);
-  if (corroborate(ctx, found, parts, resolved, order, hits) > 0) parts = partition(ctx, found);
+  if (corroborate(ctx, found, parts, resolved, order, hits, rates) > 0) parts = partition(ctx, found);
   const { incidents, incidentOf } = buildIncidents(ctx, input, found, parts, { expiryMinutes: options.blockMinutes ?? 60, now: options.now ?? Date.now(), rules: resolved, explained });
   const flows = new FlowFindingMap(n, found, incidentOf, incidents, hits.type);
   return {
     flows,
     incidents,
-    time: analyzeTime(ctx.time, order, flagged, periodic),
+    // The flagged rows are the findings' rows (one each).
+    time: analyzeTime(timeline, ctx.time, found.row.subarray(0, found.count), periodic),
     recommendations: legacyRecommendations(incidents),
   };
 }
@@ -140,6 +130,8 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 export { TYPING_RULES, TYPING_THRESHOLD, UNCORROBORATED_CONFIDENCE, AUTH_PORTS, SERVICE_PORTS, typeFlow, resolveRules } from './rules.ts';
 export type { TypingRule, Condition, Corroboration, Typing } from './rules.ts';
 export { DEFAULT_BEHAVIOUR } from './behaviour.ts';
+export { prepareFindings } from './prelude.ts';
+export type { FindingsPrelude } from './prelude.ts';
 export type { BehaviourOptions } from './behaviour.ts';
 export { buildMitigation, safeAddress, safePort, D3FEND } from './mitigations.ts';
 export type { MitigationScope } from './mitigations.ts';

@@ -460,6 +460,11 @@ function bound(ctx: Context, resolved: ResolvedRules): BoundRules {
   return b;
 }
 
+/** Binds the resolved rules' conditions to the context's columns now (typing would when first run). */
+export function bindRules(ctx: Context, resolved: ResolvedRules): void {
+  bound(ctx, resolved);
+}
+
 const repeatCache = new WeakMap<Context, { codes: Int32Array; counts: Int32Array }>();
 
 /**
@@ -468,6 +473,12 @@ const repeatCache = new WeakMap<Context, { codes: Int32Array; counts: Int32Array
  * value of its own, not another address's, and the key stays exact however many addresses there are.
  */
 export function repeatCount(ctx: Context, row: number): number {
+  const repeats = repeatCache.get(ctx) ?? repeatCounts(ctx);
+  return repeats.counts[repeats.codes[row]];
+}
+
+/** The repeat groups of every row (a code each) and their sizes, made once per context. */
+export function repeatCounts(ctx: Context): { codes: Int32Array; counts: Int32Array } {
   let repeats = repeatCache.get(ctx);
   if (!repeats) {
     if (ctx.src && ctx.dst) {
@@ -483,7 +494,7 @@ export function repeatCount(ctx: Context, row: number): number {
     }
     repeatCache.set(ctx, repeats);
   }
-  return repeats.counts[repeats.codes[row]];
+  return repeats;
 }
 
 const privacyCache = new WeakMap<Context, Int8Array>();

@@ -22,12 +22,12 @@ const MIN_WINDOW_MS = 60_000;
  * Checks every part typed by rules alone; rewrites the findings of parts without support in place.
  * Returns how many findings changed type (the parts must then be rebuilt).
  */
-export function corroborate(ctx: Context, found: RowFindings, parts: Parts, rules: ResolvedRules, order: Uint32Array | null, hits: Hits): number {
+export function corroborate(ctx: Context, found: RowFindings, parts: Parts, rules: ResolvedRules, order: Uint32Array | null, hits: Hits, totals: RateTotals | null = null): number {
   const { members, start } = parts;
   const nAddr = ctx.addresses.length;
   const stampAddr = new Int32Array(nAddr).fill(-1);
   const stampPort = new Int32Array(65536).fill(-1);
-  const rates = order && ctx.time ? new RateProbe(ctx, order) : null;
+  const rates = order && ctx.time ? new RateProbe(ctx, order, totals) : null;
   // Finding-indexed columns (see RowFindings.column).
   const src = ctx.src ? found.column(ctx.src) : null;
   const dport = ctx.dport ? found.column(ctx.dport) : null;
@@ -140,20 +140,63 @@ export function corroborate(ctx: Context, found: RowFindings, parts: Parts, rule
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
+/** A flow's weight in a rate: its packets, or 1 when that is missing or not positive. */
+function rateWeight(packets: Float64Array | null, i: number): number {
+  const w = packets ? packets[i] : 1;
+  return Number.isFinite(w) && w > 0 ? w : 1;
+}
+
+/**
+ * The weight (rateWeight) of every destination address's and every destination port's rows with a
+ * time, over the whole data: the denominators of the rate probe, summed in row order.
+ */
+export interface RateTotals {
+  /** By address code; null without both address columns. */
+  readonly perAddress: Float64Array | null;
+  /** By whole port 0..65535; null without a port column. */
+  readonly perPort: Float64Array | null;
+}
+
+/** RateTotals in one pass over the rows (null without times); what RateProbe would sum per target. */
+export function rateTotals(ctx: Context): RateTotals | null {
+  const { time, dst, dport } = ctx;
+  if (!time) return null;
+  const perAddress = ctx.src && dst ? new Float64Array(ctx.addresses.length) : null;
+  const perPort = dport ? new Float64Array(65536) : null;
+  sumRates(time, ctx.metrics.packets, dst, dport, perAddress, perPort);
+  return { perAddress, perPort };
+}
+
+/** The pass of rateTotals (a whole port indexes as an integer). */
+function sumRates(time: Float64Array, packets: Float64Array | null, dst: Int32Array | null, dport: Float64Array | null, perAddress: Float64Array | null, perPort: Float64Array | null): void {
+  for (let i = 0; i < time.length; i++) {
+    if (!Number.isFinite(time[i])) continue;
+    const w = rateWeight(packets, i);
+    if (perAddress !== null) {
+      const d = dst![i];
+      if (d >= 0) perAddress[d] += w;
+    }
+    if (perPort !== null) {
+      const port = dport![i];
+      if (port >= 0 && port <= 65535 && port === Math.floor(port)) perPort[port | 0] += w;
+    }
+  }
+}
+
 /**
  * A target's packet rate (all its flows, flagged or not) in a part's window against its own average
- * over the data: the window's rows are found by binary search in the time order.
+ * over the data: the window's rows are found by binary search in the time order. The averages'
+ * totals (rateTotals) are given (a findings prelude) or made when first needed.
  */
 class RateProbe {
   private readonly times: Float64Array;
   private readonly finite: number;
   private readonly span: number;
-  private readonly perAddress = new Map<number, number>();
-  private perPort: Float64Array | null = null;
 
   constructor(
     private readonly ctx: Context,
     private readonly order: Uint32Array,
+    private known: RateTotals | null,
   ) {
     this.times = orderedTimes(ctx.time!, order);
     let f = this.times.length;
@@ -163,9 +206,7 @@ class RateProbe {
   }
 
   private weight(i: number): number {
-    const p = this.ctx.metrics.packets;
-    const w = p ? p[i] : 1;
-    return Number.isFinite(w) && w > 0 ? w : 1;
+    return rateWeight(this.ctx.metrics.packets, i);
   }
 
   /** Rate in the part's window over the target's average rate; NaN when not measurable. */
@@ -187,7 +228,8 @@ class RateProbe {
     const byAddress = target >= 0 && ctx.dst !== null;
     const port = ctx.dport ? ctx.dport[row0] : NaN;
     if (!byAddress && !(port >= 0 && port <= 65535 && port === Math.floor(port))) return NaN;
-    const total = byAddress ? this.addressTotal(target) : this.totals()[port];
+    const totals = this.totals();
+    const total = byAddress ? totals.perAddress![target] : totals.perPort![port];
     if (!(total > 0)) return NaN;
     const width = Math.max(last - first, MIN_WINDOW_MS);
     const span = Math.max(this.span, width);
@@ -216,38 +258,8 @@ class RateProbe {
     return inWindow / width / (total / span);
   }
 
-  /**
-   * An address's weight over all its rows with a time, summed in row order (as one pass over the
-   * table would): its rows from the destination groups, put back in row order. Once per address.
-   */
-  private addressTotal(target: number): number {
-    let total = this.perAddress.get(target);
-    if (total === undefined) {
-      const groups = destinationGroups(this.ctx, this.order);
-      let own = groups.rows.subarray(groups.start[target], groups.start[target + 1]);
-      let ascending = true;
-      for (let x = 1; x < own.length && ascending; x++) ascending = own[x - 1] < own[x];
-      if (!ascending) own = own.slice().sort();
-      const time = this.ctx.time!;
-      total = 0;
-      for (let x = 0; x < own.length; x++) if (Number.isFinite(time[own[x]])) total += this.weight(own[x]);
-      this.perAddress.set(target, total);
-    }
-    return total;
-  }
-
-  /** Weight per destination port over all rows with a time (rows without addresses). */
-  private totals(): Float64Array {
-    const { ctx } = this;
-    if (!this.perPort) {
-      const sums = new Float64Array(65536);
-      const dport = ctx.dport!;
-      for (let i = 0; i < ctx.n; i++) {
-        const p = dport[i];
-        if (p >= 0 && p <= 65535 && p === Math.floor(p) && Number.isFinite(ctx.time![i])) sums[p] += this.weight(i);
-      }
-      this.perPort = sums;
-    }
-    return this.perPort;
+  /** The data's totals: the ones given, or summed when first needed. */
+  private totals(): RateTotals {
+    return (this.known ??= rateTotals(this.ctx)!);
   }
 }

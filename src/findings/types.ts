@@ -5,6 +5,7 @@
  */
 import type { Explanation } from '../detection/types.ts';
 import type { FlowTable } from '../ingest/types.ts';
+import type { FindingsPrelude } from './prelude.ts';
 
 export type AttackType =
   | 'ddos'
@@ -27,6 +28,11 @@ export interface FindingsInput {
   readonly severity: Float64Array;
   /** Explanations for (at least) every anomalous row, keyed by row index. */
   readonly explanations: ReadonlyMap<number, Explanation>;
+  /**
+   * prepareFindings of this table, made while the detector scored (with the same behaviour options);
+   * without it analyzeFindings makes it. The findings are the same either way.
+   */
+  readonly prelude?: FindingsPrelude;
 }
 
 /** Per-row typing, for anomalous rows and for rows that a behaviour detector hit. */
