@@ -17,7 +17,7 @@ import { CHART_INPUTS_VERSION, CHART_KINDS, type ChartInputs, distributionData, 
 import {
   anomalyRowsOf,
   DEFAULT_RECOMMENDATIONS,
-  encodeIncidentsBin,
+  writeIncidentsBin,
   packAnomalyRowsJob,
   type ReportWorker,
   startReportWorker,
@@ -91,7 +91,7 @@ export const REPORT_WORKER_MIN_ROWS = 100_000;
  * Report workers: the anomaly report CSV (the most text to make) is cut in this many parts written
  * at once, while the main thread writes anomalies.bin, incidents.bin and rows.bin.
  */
-const REPORT_WORKERS = 2;
+const REPORT_WORKERS = 1;
 
 /** Context columns shown with each anomaly, when the file has them. */
 const CONTEXT_COLUMNS = [
@@ -392,10 +392,15 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         pointsDone.then(() => undefined),
         writeFile(file('charts.json'), JSON.stringify(chartInputs)),
         writeFile(file('model.json'), JSON.stringify(model.toJSON())),
-        writeFile(
-          file('incidents.bin'),
-          encodeIncidentsBin({ table, incidents: incidentRows, scores, severity, isAnomaly, flowFindings: findings.flows, anomalyRank: (row) => anomalyRank[row] }),
-        ),
+        writeIncidentsBin(file('incidents.bin'), {
+          table,
+          incidents: incidentRows,
+          scores,
+          severity,
+          isAnomaly,
+          flowFindings: findings.flows,
+          anomalyRank: (row) => anomalyRank[row],
+        }),
       ]),
     );
     const [chartsDone, reportsDone, writesDone] = await settleAll([charts, reports, writes]);

@@ -6,10 +6,10 @@
  * decodes only its own rows into the AnomalyRow objects the API answers (anomalyRowOf).
  * Analyses from before it have anomalies.json instead (storage/json-lines.ts); both are read.
  */
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { AnomalyRow } from '../analysis/types.ts';
 import { anomalyRowOf, type AnomalyRowsJob, type PackedValueColumn } from './report-job.ts';
-import { encodeSections, type SectionData, Sections } from './sections.ts';
+import { encodeSections, type SectionData, Sections, writeSectionsFile } from './sections.ts';
 
 const MAGIC = 'FSANOM01';
 
@@ -19,8 +19,8 @@ interface Header {
   readonly columns: readonly { readonly name: string; readonly kind: PackedValueColumn['kind'] }[];
 }
 
-/** anomalies.bin's bytes for a job. */
-export function encodeAnomalyRowsFile(job: AnomalyRowsJob): Buffer {
+/** anomalies.bin's bytes for a job, in pieces (sections.ts; Buffer.concat gives the file). */
+export function encodeAnomalyRowsFile(job: AnomalyRowsJob): Uint8Array[] {
   const ex = job.explanation;
   const f = job.finding;
   const sections: [string, SectionData][] = [
@@ -51,14 +51,7 @@ export function encodeAnomalyRowsFile(job: AnomalyRowsJob): Buffer {
 
 /** Writes anomalies.bin for a job. */
 export async function writeAnomalyRowsFile(path: string, job: AnomalyRowsJob): Promise<void> {
-  const fh = await open(path, 'w');
-  try {
-    const bytes = encodeAnomalyRowsFile(job);
-    let off = 0;
-    while (off < bytes.length) off += (await fh.write(bytes, off, bytes.length - off)).bytesWritten;
-  } finally {
-    await fh.close();
-  }
+  await writeSectionsFile(path, encodeAnomalyRowsFile(job));
 }
 
 /** A read anomalies.bin: AnomalyRow objects of any of its positions, decoded when asked for. */

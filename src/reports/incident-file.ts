@@ -22,7 +22,7 @@ import { z } from 'zod';
 import type { FlowFinding } from '../findings/types.ts';
 import type { FlowTable } from '../ingest/index.ts';
 import { appendedNames, csvCell, numberCell, SCORE_DIGITS, SEVERITY_DIGITS } from './csv.ts';
-import { encodeSections, Sections } from './sections.ts';
+import { encodeSections, Sections, writeSectionsFile } from './sections.ts';
 import { readOriginalLines } from './writers.ts';
 
 export const INCIDENTS_FILE_VERSION = 1;
@@ -81,8 +81,12 @@ interface BinHeader {
   readonly incidents: readonly { readonly id: string; readonly from: number; readonly to: number; readonly ranksFrom: number; readonly ranksTo: number }[];
 }
 
-/** incidents.bin's bytes. Scores and severities are kept exact (the CSV prints them with SCORE_DIGITS and SEVERITY_DIGITS). */
-export function encodeIncidentsBin(input: IncidentsFileInput): Buffer {
+/**
+ * incidents.bin's bytes, in pieces (sections.ts: writeSectionsFile writes them; Buffer.concat gives
+ * the file). Scores and severities are kept exact (the CSV prints them with SCORE_DIGITS and
+ * SEVERITY_DIGITS).
+ */
+export function encodeIncidentsBin(input: IncidentsFileInput): Uint8Array[] {
   const { table, scores, severity, isAnomaly, flowFindings, anomalyRank } = input;
   let total = 0;
   for (const inc of input.incidents) total += inc.rows.length;
@@ -139,6 +143,11 @@ export function encodeIncidentsBin(input: IncidentsFileInput): Buffer {
     ['reason', reason],
     ['ranks', ranks.subarray(0, q)],
   ]);
+}
+
+/** Writes incidents.bin. */
+export async function writeIncidentsBin(path: string, input: IncidentsFileInput): Promise<void> {
+  await writeSectionsFile(path, encodeIncidentsBin(input));
 }
 
 /** Reads incidents.bin into the IncidentsFile its incident CSVs and filters use (throws on anything else). */

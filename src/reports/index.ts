@@ -23,6 +23,7 @@ export { decodeRowsFile, encodeRowsFile, type RowsFileInput, writeRowsFile, writ
 export {
   decodeIncidentsBin,
   encodeIncidentsBin,
+  writeIncidentsBin,
   INCIDENT_REPORT_COLUMNS,
   INCIDENTS_FILE_VERSION,
   incidentReportChunks,

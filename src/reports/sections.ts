@@ -11,6 +11,8 @@
  *                                   Float64 offsets[count + 1] and then their UTF-8 bytes
  */
 
+import { open } from 'node:fs/promises';
+
 export type SectionKind = 'i32' | 'f64' | 'u8' | 'text';
 export type SectionData = Int32Array | Float64Array | Uint8Array | readonly string[];
 
@@ -41,8 +43,12 @@ function textBytes(texts: readonly string[]): Uint8Array {
   return out.subarray(0, offsetBytes + pos);
 }
 
-/** The file's bytes: `magic` (8 ASCII characters), the header (`fields` plus the section table), the sections. */
-export function encodeSections(magic: string, fields: Record<string, unknown>, sections: readonly (readonly [string, SectionData])[]): Buffer {
+/**
+ * The file's bytes as pieces to write in order (writeSectionsFile; Buffer.concat gives the file):
+ * `magic` (8 ASCII characters), the header (`fields` plus the section table), the sections. Typed
+ * arrays are viewed, not copied, so a file of tens of MB costs no second copy in memory.
+ */
+export function encodeSections(magic: string, fields: Record<string, unknown>, sections: readonly (readonly [string, SectionData])[]): Uint8Array[] {
   if (magic.length !== MAGIC_BYTES) throw new Error(`magic must be ${MAGIC_BYTES} characters`);
   const parts = sections.map(([name, data]) => {
     const kind = kindOf(data);
@@ -72,12 +78,36 @@ export function encodeSections(magic: string, fields: Record<string, unknown>, s
     }
     headerLength = length;
   }
-  const out = Buffer.alloc(layout(MAGIC_BYTES + 4 + headerLength));
-  out.write(magic, 0, 'latin1');
-  out.writeUInt32LE(headerLength, MAGIC_BYTES);
-  out.write(text.padEnd(headerLength, ' '), MAGIC_BYTES + 4, 'utf8');
-  for (const p of parts) out.set(p.bytes, table[p.name][0]);
-  return out;
+  const start = Buffer.alloc(MAGIC_BYTES + 4 + headerLength);
+  start.write(magic, 0, 'latin1');
+  start.writeUInt32LE(headerLength, MAGIC_BYTES);
+  start.write(text.padEnd(headerLength, ' '), MAGIC_BYTES + 4, 'utf8');
+  const pieces: Uint8Array[] = [start];
+  let at = start.length;
+  for (const p of parts) {
+    const gap = table[p.name][0] - at;
+    if (gap > 0) pieces.push(new Uint8Array(gap)); // zero padding up to the section's offset
+    pieces.push(p.bytes);
+    at = table[p.name][0] + p.bytes.byteLength;
+  }
+  return pieces;
+}
+
+/** Writes encodeSections' pieces as one file (one writev; no concatenated copy). */
+export async function writeSectionsFile(path: string, pieces: readonly Uint8Array[]): Promise<void> {
+  const fh = await open(path, 'w');
+  try {
+    let list = [...pieces];
+    while (list.length > 0) {
+      let written = (await fh.writev(list)).bytesWritten;
+      // A short write: go on from the first byte not written.
+      let k = 0;
+      while (k < list.length && written >= list[k].byteLength) written -= list[k++].byteLength;
+      list = k < list.length ? [list[k].subarray(written), ...list.slice(k + 1)] : [];
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /** A decoded container: its header fields, and views of its sections. */

@@ -49,7 +49,7 @@ function input() {
 
 describe('incidents.bin', () => {
   it('when written and read, then each incident has its flows in order, exact scores, types, reasons (none as -1) and sorted anomaly ranks', () => {
-    const file = decodeIncidentsBin(encodeIncidentsBin(input()));
+    const file = decodeIncidentsBin(Buffer.concat(encodeIncidentsBin(input())));
     assert.deepEqual(file.header, ['src', 'dst', 'bytes']);
     assert.deepEqual(file.types, ['port_scan', 'normal', 'beaconing']);
     assert.deepEqual(file.reasons, ['probed 40 ports — «fast»', 'every 60 s']);
@@ -74,7 +74,7 @@ describe('incidents.bin', () => {
   it('when an incident CSV is written from it, then it is the one the same data gives as incidents.json', async () => {
     const source = join(dir, 'input.csv');
     await writeFile(source, CSV);
-    const bin = decodeIncidentsBin(encodeIncidentsBin(input()));
+    const bin = decodeIncidentsBin(Buffer.concat(encodeIncidentsBin(input())));
     // incidents.json kept scores to 6 and severities to 2 decimals: the CSV prints them so anyway.
     const json = parseIncidentsFile(
       JSON.stringify({
