@@ -156,7 +156,12 @@ async function main(): Promise<void> {
   let elapsed: number;
   let idleRss: number;
   try {
-    await fetch(`${url}/health`);
+    // A running app: its worker threads, warmed at start, are ready (as after any first seconds of uptime).
+    for (let i = 0; i < 300; i++) {
+      const health = (await (await fetch(`${url}/health`)).json()) as { workers?: { detector: string; parser: string } };
+      if (health.workers === undefined || (health.workers.detector === 'ready' && health.workers.parser === 'ready')) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     idleRss = procStatus(pid, 'VmRSS');
     const form = new FormData();
     form.append('file', await openAsBlob(CSV, { type: 'text/csv' }), path.basename(CSV));

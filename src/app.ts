@@ -14,7 +14,7 @@ import { AnalyzeService } from './web/analyze/service.ts';
 import { errorHandler, notFound } from './web/errors.ts';
 import { generateRoutes } from './web/generate/routes.ts';
 import { GenerateService } from './web/generate/service.ts';
-import { healthRoutes } from './web/health/routes.ts';
+import { healthRoutes, type WorkerReadiness } from './web/health/routes.ts';
 import { homeLocals, pagesRoutes } from './web/pages/routes.ts';
 import { findProjectRoot } from './web/paths.ts';
 import { reportsRoutes } from './web/reports/routes.ts';
@@ -28,6 +28,8 @@ export interface AppDeps {
   readonly store?: AnalysisStore;
   /** Default: concurrency 1, config.server.maxQueue waiting. server.ts passes its own to close it on shutdown. */
   readonly queue?: AnalysisQueue;
+  /** Readiness of the worker threads server.ts warms at start, for /health (left out when not given). */
+  readonly workers?: Readonly<WorkerReadiness>;
   /** Default: a service over the store. server.ts and tests pass their own to wait for charts being drawn. */
   readonly reports?: ReportsService;
   /** Folder holding views/, public/ and node_modules/ (default: the project root). */
@@ -91,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: '100kb' }));
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
 
-  app.use(healthRoutes({ version: packageVersion(root), queue }));
+  app.use(healthRoutes({ version: packageVersion(root), queue, workers: deps.workers }));
   app.use(analyzeRoutes({ config, service: analyze }));
   app.use(generateRoutes({ service: generate, store }));
   app.use(reportsRoutes({ service: reports }));

@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { AnalysisQueue } from './analysis/queue.ts';
 import { createApp } from './app.ts';
+import type { WorkerReadiness } from './web/health/routes.ts';
 import { ReportsService } from './web/reports/service.ts';
 import { ConfigError, loadConfig, type Config } from './config/index.ts';
 import { closeScorePool, warmScorePool } from './detection/index.ts';
@@ -43,7 +44,8 @@ export async function startServer(config: Config, logger: Logger, options: { swe
   if (options.sweep ?? true) await sweepLeftovers(config, store);
   const queue = new AnalysisQueue({ concurrency: 1, maxWaiting: config.server.maxQueue });
   const reports = new ReportsService(store);
-  const app = createApp({ config, logger, store, queue, reports, detectorWorkers: DETECTOR_WORKERS });
+  const workers: WorkerReadiness = { detector: false, parser: false };
+  const app = createApp({ config, logger, store, queue, reports, workers, detectorWorkers: DETECTOR_WORKERS });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.server.port, config.server.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once('error', reject);
@@ -58,12 +60,18 @@ export async function startServer(config: Config, logger: Logger, options: { swe
   // Start the detector's worker threads now, not on the first upload (never blocks listening).
   const warmStarted = performance.now();
   warmScorePool(DETECTOR_WORKERS).then(
-    () => logger.debug(`detector workers ready in ${Math.round(performance.now() - warmStarted)}ms`, { workers: DETECTOR_WORKERS }),
+    () => {
+      workers.detector = true;
+      logger.debug(`detector workers ready in ${Math.round(performance.now() - warmStarted)}ms`, { workers: DETECTOR_WORKERS });
+    },
     (err: unknown) => logger.warn(`detector workers did not start: ${(err as Error).message}`),
   );
   // Likewise the upload parser's workers, warmed up so the first upload's parse runs hot.
   warmParsePool().then(
-    () => logger.debug(`parse workers ready in ${Math.round(performance.now() - warmStarted)}ms`),
+    () => {
+      workers.parser = true;
+      logger.debug(`parse workers ready in ${Math.round(performance.now() - warmStarted)}ms`);
+    },
     (err: unknown) => logger.warn(`parse workers did not warm up: ${(err as Error).message}`),
   );
 

@@ -62,6 +62,14 @@ describe('server.ts', () => {
     const [m] = await waitFor(child, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
     const res = await fetch(`${m[1]}/health`);
     assert.equal(res.status, 200);
+    // The worker threads warmed at start report ready soon after.
+    let workers: unknown;
+    for (let i = 0; i < 200; i++) {
+      workers = ((await (await fetch(`${m[1]}/health`)).json()) as { workers?: unknown }).workers;
+      if (JSON.stringify(workers) === JSON.stringify({ detector: 'ready', parser: 'ready' })) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(workers, { detector: 'ready', parser: 'ready' });
     child.proc.kill('SIGTERM');
     assert.equal(await child.exited, 0);
     assert.match(child.output(), /shut down cleanly/);
