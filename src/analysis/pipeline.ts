@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Explanation } from '../detection/types.ts';
 import { AnomalyModel } from '../detection/index.ts';
-import { analyzeFindings } from '../findings/index.ts';
+import { analyzeFindings, prepareFindings } from '../findings/index.ts';
 import type { Findings, FlowFinding, Incident } from '../findings/types.ts';
 import { column, columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
@@ -277,7 +277,12 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       reportWorkers = Array.from({ length: REPORT_WORKERS }, () => startReportWorker());
     }
 
-    const fit = await AnomalyModel.fit(features, columns, { contamination, nEstimators, randomState }, { workers: options.workers ?? 2 });
+    // fit runs on this thread up to handing the rows to the score workers; while they score, this
+    // thread does the part of the findings that needs only the table.
+    const fitting = AnomalyModel.fit(features, columns, { contamination, nEstimators, randomState }, { workers: options.workers ?? 2 });
+    fitting.catch(() => undefined); // observed below
+    const prelude = prepareFindings({ table });
+    const fit = await fitting;
     const { model, scores, isAnomaly, severity } = fit;
     timer.mark('fit');
 
@@ -306,7 +311,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const pointsDone: Promise<ChartPoints> = worker !== undefined ? worker.samplePoints(pointsJob) : writePoints(pointsJob);
     pointsDone.catch(() => undefined); // observed below (settleAll)
 
-    const findings: Findings = analyzeFindings({ table, features, scores, isAnomaly, severity, explanations });
+    const findings: Findings = analyzeFindings({ table, features, scores, isAnomaly, severity, explanations, prelude });
     timer.mark('findings', { incidents: findings.incidents.length });
 
     const incidentById = new Map(findings.incidents.map((inc) => [inc.id, inc]));
