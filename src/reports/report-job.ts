@@ -263,21 +263,25 @@ export async function writeAnomalyRowsJob(job: AnomalyRowsJob): Promise<void> {
 }
 
 /**
- * The anomaly report of a job cut into `count` jobs of consecutive rows for the report workers,
- * each writing its part to `<report>.part<i>` (joinFiles makes the report of them, in order).
- * They carry no anomalies.bin and no reasons (the CSV has none): the longest strings are not
- * copied to the workers.
+ * The anomaly report of a job cut into jobs of consecutive rows, one per share (fractions of the
+ * rows, in order; default two halves), each writing its part to `<report>.part<i>` (joinFiles makes
+ * the report of them, in order). They carry no anomalies.bin and no reasons (the CSV has none):
+ * the longest strings are not copied to a report worker.
  */
-export function reportPartsOf(job: AnomalyRowsJob, count: number): { jobs: AnomalyRowsJob[]; paths: string[] } {
+export function reportPartsOf(job: AnomalyRowsJob, shares: readonly number[] = [0.5, 0.5]): { jobs: AnomalyRowsJob[]; paths: string[] } {
   const report = job.report;
   if (report === null) throw new Error('This job has no anomaly report');
   const n = job.row.length;
-  const parts = Math.max(1, Math.min(count, n));
+  const total = shares.reduce((a, b) => a + b, 0);
+  if (shares.length === 0 || !(total > 0) || shares.some((w) => !(w >= 0))) throw new RangeError(`Invalid report shares ${shares.join(', ')}`);
   const jobs: AnomalyRowsJob[] = [];
   const paths: string[] = [];
-  for (let i = 0; i < parts; i++) {
+  let before = 0;
+  for (let i = 0; i < shares.length; i++) {
     const path = `${report.outPath}.part${i}`;
-    const part: ReportPart = { from: Math.floor((n * i) / parts), to: Math.floor((n * (i + 1)) / parts), header: i === 0 };
+    const from = Math.round((n * before) / total);
+    before += shares[i];
+    const part: ReportPart = { from, to: i === shares.length - 1 ? n : Math.round((n * before) / total), header: i === 0 };
     jobs.push({ ...job, outPath: null, finding: { ...job.finding, reason: [] }, report: { ...report, outPath: path, part } });
     paths.push(path);
   }

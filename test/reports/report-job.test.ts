@@ -199,9 +199,9 @@ describe('the anomalies as a job, and anomalies.bin', () => {
       assert.deepEqual(await readFile(join(dir, `${name}.json`)), await readFile(join(dir, 'here.json')), `${name}.json`);
     }
     // The report in parts (what the report workers get): joined, the same CSV; no anomalies.bin, no reasons copied.
-    for (const count of [1, 2, 3, 5, 9]) {
-      const parts = reportPartsOf(job(`parts${count}`), count);
-      assert.equal(parts.jobs.length, Math.min(count, s.rows.length));
+    for (const [count, shares] of [[1, [1]], [2, [0.5, 0.5]], [3, [0.8, 0, 0.2]], [5, [1, 1, 1, 1, 1]], [9, [1, 2, 3, 4, 5, 6, 7, 8, 9]]] as const) {
+      const parts = reportPartsOf(job(`parts${count}`), shares);
+      assert.equal(parts.jobs.length, count);
       for (const part of parts.jobs) {
         assert.equal(part.outPath, null);
         assert.deepEqual(part.finding.reason, []);
@@ -217,6 +217,8 @@ describe('the anomalies as a job, and anomalies.bin', () => {
       await assert.rejects(readFile(parts.paths[parts.paths.length - 1]), /ENOENT/, 'parts removed');
       await assert.rejects(readFile(join(dir, `parts${count}.json`)), /ENOENT/);
     }
+    assert.throws(() => reportPartsOf(job('bad'), []), RangeError);
+    assert.throws(() => reportPartsOf(job('bad'), [1, -1]), RangeError);
     // A job without the report writes anomalies.bin alone, and refuses to write a report.
     const plain = packAnomalyRowsJob({ ...input, outPath: join(dir, 'plain.json') });
     assert.equal(plain.report, null);
