@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ChunkPusher, createCsvParser, createThreadedCsvParser, CsvFormatError, type CsvOptions, type FlowTable, MAX_RECORD_BYTES, parseCsvFile } from '../../src/ingest/index.ts';
 import { DEFAULT_FEATURES, flowCsv } from '../helpers/csv.ts';
+import { type Outcome, outcome } from '../helpers/parse.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'csv');
 const dir = await mkdtemp(join(tmpdir(), 'ingest-push-test-'));
@@ -38,16 +39,6 @@ function cut(bytes: Buffer, at: readonly number[]): Buffer[] {
   return parts;
 }
 
-type Outcome = { table: FlowTable } | { error: CsvFormatError };
-
-async function outcome(run: () => Promise<FlowTable>): Promise<Outcome> {
-  try {
-    return { table: await run() };
-  } catch (err) {
-    assert.ok(err instanceof CsvFormatError, `expected CsvFormatError, got ${String(err)}`);
-    return { error: err };
-  }
-}
 
 /** Pushes `parts` (each copied, so the parser can't lean on the caller's buffers) and ends with `source`. */
 function pushed(parts: readonly Buffer[], source: string | Buffer, options: CsvOptions & { chunkBytes?: number }): Promise<FlowTable> {

@@ -16,6 +16,7 @@ import { PartParser } from '../../src/ingest/part.ts';
 import { BatchSplitter, findRecordCut, quoteParity } from '../../src/ingest/split.ts';
 import { mulberry32 } from '../../src/lib/prng.ts';
 import { DEFAULT_FEATURES, flowCsv } from '../helpers/csv.ts';
+import { type Outcome, outcome } from '../helpers/parse.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'csv');
 const dir = await mkdtemp(join(tmpdir(), 'ingest-threaded-test-'));
@@ -27,16 +28,6 @@ async function tempCsv(bytes: Buffer): Promise<string> {
   return p;
 }
 
-type Outcome = { table: FlowTable } | { error: CsvFormatError };
-
-async function outcome(run: () => Promise<FlowTable>): Promise<Outcome> {
-  try {
-    return { table: await run() };
-  } catch (err) {
-    assert.ok(err instanceof CsvFormatError, `expected CsvFormatError, got ${String(err)}`);
-    return { error: err };
-  }
-}
 
 function assertSame(got: Outcome, want: Outcome, what: string): void {
   if ('error' in want) {

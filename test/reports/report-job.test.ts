@@ -81,6 +81,20 @@ async function setup() {
   return { source, table, rows, scores, severity, explanations, flowFindings, recommendationFor, names };
 }
 
+/** What packAnomalyRowsJob takes, from the setup (all but the output paths). */
+function jobInput(s: Awaited<ReturnType<typeof setup>>) {
+  return {
+    table: s.table,
+    valueNames: s.names,
+    rows: s.rows,
+    scores: s.scores,
+    severity: s.severity,
+    explanations: s.explanations,
+    flowFindings: s.flowFindings,
+    recommendationFor: s.recommendationFor,
+  };
+}
+
 /** The AnomalyRow objects as the pipeline built them before anomalies.json became a job. */
 function legacyRows(s: Awaited<ReturnType<typeof setup>>): AnomalyRow[] {
   const { table, names } = s;
@@ -119,17 +133,7 @@ describe('the anomalies as a job, and anomalies.bin', () => {
   it('when packed and written, then the rows and the bytes are what the Maps gave, through a structured clone too', async () => {
     const s = await setup();
     const expected = legacyRows(s);
-    const job = packAnomalyRowsJob({
-      outPath: join(dir, 'job.json'),
-      table: s.table,
-      valueNames: s.names,
-      rows: s.rows,
-      scores: s.scores,
-      severity: s.severity,
-      explanations: s.explanations,
-      flowFindings: s.flowFindings,
-      recommendationFor: s.recommendationFor,
-    });
+    const job = packAnomalyRowsJob({ ...jobInput(s), outPath: join(dir, 'job.json') });
     assert.deepEqual(anomalyRowsOf(job, 20), expected);
     assert.deepEqual(anomalyRowsOf(job, 2), expected.slice(0, 2));
     // Key order too: JSON text equal, row by row.
@@ -149,16 +153,7 @@ describe('the anomalies as a job, and anomalies.bin', () => {
 
   it('when the job runs in the report worker, then the file has the same bytes', async () => {
     const s = await setup();
-    const input = {
-      table: s.table,
-      valueNames: s.names,
-      rows: s.rows,
-      scores: s.scores,
-      severity: s.severity,
-      explanations: s.explanations,
-      flowFindings: s.flowFindings,
-      recommendationFor: s.recommendationFor,
-    };
+    const input = jobInput(s);
     await writeAnomalyRowsJob(packAnomalyRowsJob({ ...input, outPath: join(dir, 'here.json') }));
     const worker = startReportWorker();
     try {
@@ -172,16 +167,7 @@ describe('the anomalies as a job, and anomalies.bin', () => {
 
   it('when the job also carries the anomaly report, then its CSV has the bytes writeAnomalyReport writes from the Maps, here, cloned and in the worker', async () => {
     const s = await setup();
-    const input = {
-      table: s.table,
-      valueNames: s.names,
-      rows: s.rows,
-      scores: s.scores,
-      severity: s.severity,
-      explanations: s.explanations,
-      flowFindings: s.flowFindings,
-      recommendationFor: s.recommendationFor,
-    };
+    const input = jobInput(s);
     await writeAnomalyReport({ ...input, sourcePath: s.source, outPath: join(dir, 'maps.csv') });
     const expected = await readFile(join(dir, 'maps.csv'), 'utf8');
     assert.equal(expected.trimEnd().split('\n').length >= s.rows.length + 1, true);
@@ -229,17 +215,7 @@ describe('the anomalies as a job, and anomalies.bin', () => {
     const s = await setup();
     const worker = startReportWorker();
     try {
-      const job = packAnomalyRowsJob({
-        outPath: join(dir, 'no-such-folder', 'x.json'),
-        table: s.table,
-        valueNames: s.names,
-        rows: s.rows,
-        scores: s.scores,
-        severity: s.severity,
-        explanations: s.explanations,
-        flowFindings: s.flowFindings,
-        recommendationFor: s.recommendationFor,
-      });
+      const job = packAnomalyRowsJob({ ...jobInput(s), outPath: join(dir, 'no-such-folder', 'x.json') });
       await assert.rejects(worker.run(job), /Report worker failed: .*ENOENT/);
     } finally {
       await worker.close();
