@@ -12,3 +12,18 @@ export async function outcome(run: () => Promise<FlowTable>): Promise<Outcome> {
     return { error: err };
   }
 }
+
+/** `got` is `want`: the same table, or the same error at the same place. */
+export function assertSame(got: Outcome, want: Outcome, what: string): void {
+  if ('error' in want) {
+    assert.ok('error' in got, `${what}: expected the error ${want.error.message}`);
+    assert.deepEqual(
+      { message: got.error.message, line: got.error.line, column: got.error.column, columnName: got.error.columnName },
+      { message: want.error.message, line: want.error.line, column: want.error.column, columnName: want.error.columnName },
+      what,
+    );
+  } else {
+    assert.ok('table' in got, `${what}: unexpected error ${'error' in got ? got.error.message : ''}`);
+    assert.deepEqual(got.table, want.table, what);
+  }
+}

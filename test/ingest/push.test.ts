@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ChunkPusher, createCsvParser, createThreadedCsvParser, CsvFormatError, type CsvOptions, type FlowTable, MAX_RECORD_BYTES, parseCsvFile } from '../../src/ingest/index.ts';
 import { DEFAULT_FEATURES, flowCsv } from '../helpers/csv.ts';
-import { type Outcome, outcome } from '../helpers/parse.ts';
+import { assertSame, type Outcome, outcome } from '../helpers/parse.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'csv');
 const dir = await mkdtemp(join(tmpdir(), 'ingest-push-test-'));
@@ -49,19 +49,6 @@ function pushed(parts: readonly Buffer[], source: string | Buffer, options: CsvO
   })();
 }
 
-function assertSame(got: Outcome, want: Outcome, what: string): void {
-  if ('error' in want) {
-    assert.ok('error' in got, `${what}: expected the error ${want.error.message}`);
-    assert.deepEqual(
-      { message: got.error.message, line: got.error.line, column: got.error.column, columnName: got.error.columnName },
-      { message: want.error.message, line: want.error.line, column: want.error.column, columnName: want.error.columnName },
-      what,
-    );
-  } else {
-    assert.ok('table' in got, `${what}: unexpected error ${'error' in got ? got.error.message : ''}`);
-    assert.deepEqual(got.table, want.table, what);
-  }
-}
 
 /** Compares push parsing (whole, byte by byte, random cuts, from a path and from a buffer) with parseCsvFile. */
 async function assertLikeParseCsvFile(bytes: Buffer, options: CsvOptions = {}, seed = 1, byteByByte = true): Promise<Outcome> {

@@ -16,7 +16,7 @@ import { PartParser } from '../../src/ingest/part.ts';
 import { BatchSplitter, findRecordCut, quoteParity } from '../../src/ingest/split.ts';
 import { mulberry32 } from '../../src/lib/prng.ts';
 import { DEFAULT_FEATURES, flowCsv } from '../helpers/csv.ts';
-import { type Outcome, outcome } from '../helpers/parse.ts';
+import { assertSame, type Outcome, outcome } from '../helpers/parse.ts';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'csv');
 const dir = await mkdtemp(join(tmpdir(), 'ingest-threaded-test-'));
@@ -29,19 +29,6 @@ async function tempCsv(bytes: Buffer): Promise<string> {
 }
 
 
-function assertSame(got: Outcome, want: Outcome, what: string): void {
-  if ('error' in want) {
-    assert.ok('error' in got, `${what}: expected the error ${want.error.message}`);
-    assert.deepEqual(
-      { message: got.error.message, line: got.error.line, column: got.error.column, columnName: got.error.columnName },
-      { message: want.error.message, line: want.error.line, column: want.error.column, columnName: want.error.columnName },
-      what,
-    );
-  } else {
-    assert.ok('table' in got, `${what}: unexpected error ${'error' in got ? got.error.message : ''}`);
-    assert.deepEqual(got.table, want.table, what);
-  }
-}
 
 /** createCsvParser on the whole file: the reference. */
 function reference(bytes: Buffer, path: string, options: CsvOptions): Promise<Outcome> {
