@@ -95,7 +95,7 @@ export const REPORT_WORKER_MIN_ROWS = 100_000;
  * of peak memory for no gain on two cores.)
  */
 const REPORT_WORKERS = 1;
-const MAIN_REPORT_SHARE = 0.2;
+const MAIN_REPORT_SHARE = 0.3;
 
 /** Context columns shown with each anomaly, when the file has them. */
 const CONTEXT_COLUMNS = [
@@ -325,7 +325,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       return incident?.mitigation.summary ?? DEFAULT_RECOMMENDATIONS[finding?.type ?? 'untyped'];
     };
     let behaviourOnly = 0;
-    for (const [row] of findings.flows) if (isAnomaly[row] !== 1) behaviourOnly++;
+    for (const row of findings.flows.keys()) if (isAnomaly[row] !== 1) behaviourOnly++;
     // Every incident's rows most severe first: its sample of flows for the page, and all of them
     // (with their positions in anomalies.bin) for incidents.bin.
     const incidentRows = findings.incidents.map((inc) => ({ id: inc.id, rows: bySeverity(inc.rows, severity, scores) }));
