@@ -151,6 +151,11 @@ describe('real views', () => {
         assert.match(html, /<html/i, url);
         assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, `${url}: inline script`);
       }
+      // Sizes in decimal units, as the evidence sentences write them (a 1,000-byte kB).
+      const csv = flowCsv({ rows: 150, anomalies: 4 });
+      const page = await (await fetch(`${real.url}/analysis/${id}`, { headers: { Accept: 'text/html' } })).text();
+      const size = Buffer.byteLength(csv);
+      assert.ok(page.includes(`· ${(size / 1000).toFixed(1)} kB ·`), `file size ${size} shown as ${(size / 1000).toFixed(1)} kB`);
     } finally {
       await real.close();
     }
