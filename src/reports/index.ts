@@ -55,4 +55,4 @@ export {
 } from './report-job.ts';
 export { type ReportWorker, startReportWorker } from './report-runner.ts';
 export { type PointsJob, writePoints } from './points-job.ts';
-export { AnomalyRowsFile, encodeAnomalyRowsFile, writeAnomalyRowsFile } from './anomalies-file.ts';
+export { AnomalyRowsFile, writeAnomalyRowsFile } from './anomalies-file.ts';

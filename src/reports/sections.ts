@@ -134,10 +134,6 @@ export class Sections<H> {
     return new Sections<H>(buf, header as H, sections);
   }
 
-  has(name: string): boolean {
-    return name in this.table;
-  }
-
   private entry(name: string, kind: SectionKind): readonly [number, number] {
     const e = this.table[name];
     if (e === undefined || e[2] !== kind) throw new Error(`no ${kind} section ${name}`);
@@ -165,12 +161,5 @@ export class Sections<H> {
     const offsets = new Float64Array(this.buf.buffer, at, count + 1);
     const blob = at - this.buf.byteOffset + offsets.byteLength;
     return this.buf.toString('utf8', blob + offsets[k], blob + offsets[k + 1]);
-  }
-
-  /** Number of texts (or elements) in a section. */
-  count(name: string): number {
-    const e = this.table[name];
-    if (e === undefined) throw new Error(`no section ${name}`);
-    return e[1];
   }
 }

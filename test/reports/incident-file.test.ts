@@ -101,6 +101,13 @@ describe('incidents.bin', () => {
     );
   });
 
+  it('when the bytes sit at an odd offset in their memory (a pooled buffer), then they read the same', () => {
+    const bytes = Buffer.concat(encodeIncidentsBin(input()));
+    const odd = Buffer.alloc(bytes.length + 3);
+    bytes.copy(odd, 3);
+    assert.deepEqual(decodeIncidentsBin(odd.subarray(3)), decodeIncidentsBin(bytes));
+  });
+
   it('when the bytes are not an incidents.bin, then reading throws', () => {
     assert.throws(() => decodeIncidentsBin(Buffer.from('{"version":1}')), /Not a incidents.bin file/);
   });
