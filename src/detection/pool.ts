@@ -26,7 +26,6 @@ class PoolWorker {
 
   constructor() {
     this.worker = startModuleWorker('score-worker', import.meta.url);
-    this.worker.unref();
     let markReady: () => void = () => {};
     let failReady: (e: Error) => void = () => {};
     this.ready = new Promise<void>((resolve, reject) => {
@@ -36,6 +35,10 @@ class PoolWorker {
     this.ready.catch(() => {}); // observed through run() / warmScorePool()
     this.worker.on('message', (msg: { id: number; ok: boolean; message?: string; ready?: true }) => {
       if (msg.ready) {
+        // Ref'd while it starts (whoever waits for it keeps the process alive), then only while a
+        // task is in flight. (Unref'd before the 'message' listener was added, it stayed ref'd:
+        // adding that listener refs a worker, and an idle pool kept the process from exiting.)
+        if (this.pending.size === 0) this.worker.unref();
         markReady();
         return;
       }
