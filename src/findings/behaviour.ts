@@ -6,7 +6,7 @@
 import type { AttackType, PeriodicPattern } from './types.ts';
 import type { Context, Groups } from './context.ts';
 import { codeBuffer, destinationGroups, groupBy, isIdentity, KeyIndex, orderedTimes, pairCodes, quantileOfCounts, quantileSorted, restrictCodes, restrictRows, sortNumbers } from './context.ts';
-import { AUTH_PORTS, groupThousands, isInternal } from './rules.ts';
+import { AUTH_PORTS, fmtSize, groupThousands, isInternal } from './rules.ts';
 
 export const TYPE_CODES: readonly AttackType[] = ['ddos', 'port_scan', 'brute_force', 'data_exfiltration', 'beaconing', 'protocol_misuse', 'untyped'];
 export const code = (t: AttackType): number => TYPE_CODES.indexOf(t);
@@ -605,7 +605,7 @@ export function detectExfiltration(ctx: Context, hits: Hits): void {
     flagged[g] = 1;
     confOf[g] = Math.min(0.97, 0.75 + 0.05 * Math.log2(bigBytes[g] / (20 * q99) + 1));
     reasonOf[g] = hits.addReason(
-      `${ctx.addresses[src[i]]} sent ${bigFlows[g]} large flows (${(bigBytes[g] / 1e6).toFixed(1)} MB, each above the 95th percentile of ${groupThousands(Math.round(large))} bytes) to ${ctx.addresses[dst[i]]}: ${Math.round((100 * bigFlows[g]) / flows[g])} % of this pair's flows vs about 5 % usually`,
+      `${ctx.addresses[src[i]]} sent ${bigFlows[g]} large flows (${fmtSize(bigBytes[g])}, each above the 95th percentile of ${groupThousands(Math.round(large))} bytes) to ${ctx.addresses[dst[i]]}: ${Math.round((100 * bigFlows[g]) / flows[g])} % of this pair's flows vs about 5 % usually`,
       'T1048',
     );
   }

@@ -7,7 +7,7 @@
 import type { Context, Metric } from './context.ts';
 import type { RowFindings } from './incidents.ts';
 import type { Condition, ResolvedRules, TypingRule } from './rules.ts';
-import { fmt, METRIC_NAMES, repeatCount } from './rules.ts';
+import { fmt, fmtSize, METRIC_NAMES, repeatCount } from './rules.ts';
 import type { ExplanationIndex } from './explanations.ts';
 import { KEPT } from './explanations.ts';
 
@@ -32,20 +32,12 @@ export const SUPPORT_PORTS = 2;
 export const SUPPORT_RATE = 3;
 export const SUPPORT_BYTES = 4;
 
-export const fmtBytes = (b: number): string =>
-  b >= 1e9 ? `${(b / 1e9).toFixed(2)} GB` : b >= 1e6 ? `${(b / 1e6).toFixed(1)} MB` : b >= 1e3 ? `${(b / 1e3).toFixed(1)} kB` : `${b} B`;
 export const fmtSpan = (ms: number): string => {
   const s = ms / 1000;
   return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 };
 export const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
 
-/** A size with three significant digits: 35.5 MB, 182 MB, 5.53 MB. */
-const fmtSize = (b: number): string => {
-  const a = Math.abs(b);
-  const [d, u] = a >= 1e9 ? [1e9, 'GB'] : a >= 1e6 ? [1e6, 'MB'] : a >= 1e3 ? [1e3, 'kB'] : [1, 'B'];
-  return d === 1 ? `${Math.round(b)} B` : `${Number((b / d).toPrecision(3))} ${u}`;
-};
 
 const fmtMetric = (metric: Metric, v: number): string => (metric === 'bytes' ? fmtSize(v) : metric === 'duration' ? `${fmt(v)} s` : fmt(v));
 
@@ -92,7 +84,7 @@ export function incidentEvidence(ctx: Context, explained: ExplanationIndex, foun
       ? ` at ${iso(frame.first)}`
       : ` from ${iso(frame.first)} to ${iso(frame.last)} (${fmtSpan(frame.last - frame.first)})`
     : '';
-  out.push(`${plural(n, 'flow')} (${fmtBytes(frame.bytes)})${when}: ${frame.where}${frame.spread.length ? `; ${frame.spread.join(', ')}` : ''}.`);
+  out.push(`${plural(n, 'flow')} (${fmtSize(frame.bytes)})${when}: ${frame.where}${frame.spread.length ? `; ${frame.spread.join(', ')}` : ''}.`);
 
   const { hitCount, tallies, topCount, topTouched, features, untypedFlows } = tallyMembers(ctx, explained, found, members, rules);
 

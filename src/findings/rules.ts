@@ -205,6 +205,13 @@ export interface Typing {
   readonly held: number;
 }
 
+/** A size in decimal units with three significant digits (35.5 MB, 182 MB, 11.5 GB), as every finding writes sizes. */
+export const fmtSize = (b: number): string => {
+  const a = Math.abs(b);
+  const [d, u] = a >= 1e9 ? [1e9, 'GB'] : a >= 1e6 ? [1e6, 'MB'] : a >= 1e3 ? [1e3, 'kB'] : [1, 'B'];
+  return d === 1 ? `${Math.round(b)} B` : `${Number((b / d).toPrecision(3))} ${u}`;
+};
+
 export const fmt = (x: number): string =>
   !Number.isFinite(x) ? String(x) : Math.abs(x) >= 100 ? groupThousands(Math.round(x)) : shortPrecision3(x);
 

@@ -29,12 +29,17 @@ test('when the generated sample of the analysis page is analysed, then no incide
   const [window, behaviour, perFlow, detector, ...rest] = exfil.evidence;
   assert.deepEqual(rest, []);
   assert.match(window, /^30 flows \([\d.]+ GB\) from 2024-03-01T\S+Z to 2024-03-01T\S+Z \(\d+ min\): 10\.0\.1\.101 → 52\.159\.172\.99\.$/);
-  assert.match(behaviour, /^10\.0\.1\.101 sent 30 large flows \([\d.]+ MB, each above the 95th percentile of [\d,]+ bytes\) to 52\.159\.172\.99: 100 % of this pair's flows vs about 5 % usually\.$/);
+  assert.match(behaviour, /^10\.0\.1\.101 sent 30 large flows \([\d.]+ [kMG]B, each above the 95th percentile of [\d,]+ bytes\) to 52\.159\.172\.99: 100 % of this pair's flows vs about 5 % usually\.$/);
   assert.match(
     perFlow,
     /^Bulk transfer out, per flow: bytes_transferred [\d.]+ MB–[\d.]+ MB, all above the 99th percentile \([\d.]+ MB\); connection_duration [\d.]+ s–[\d.]+ s, all above the 90th percentile \([\d.]+ s\); .*all from an internal host to an external address\.$/,
   );
   assert.match(detector, /^30 of 30 flows flagged by the Isolation Forest \(highest severity \d+\), most often for \w+ high \(\d+ of them\)\.$/);
+  // Every size is written one way: decimal units, three significant digits (the window and the behaviour say the same total).
+  const sizes = exfil.evidence.join(' ').match(/[\d.]+ [kMG]B/g) ?? [];
+  assert.ok(sizes.length >= 4);
+  for (const size of sizes) assert.ok(size.replace(/\D/g, '').replace(/^0+/, '').length <= 3, `${size}: three significant digits`);
+  assert.equal(/\(([\d.]+ [kMG]B)\)/.exec(window)?.[1], /\(([\d.]+ [kMG]B),/.exec(behaviour)?.[1]);
   // The behaviour sentence appears once, not once per example flow.
   assert.equal(exfil.evidence.filter((e) => e.includes('sent 30 large flows')).length, 1);
 });
