@@ -8,7 +8,7 @@ import { copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Explanation } from '../detection/types.ts';
-import { AnomalyModel, helpScoring } from '../detection/index.ts';
+import { AnomalyModel } from '../detection/index.ts';
 import { analyzeFindings, prepareFindings } from '../findings/index.ts';
 import type { Findings, FlowFinding, Incident } from '../findings/types.ts';
 import { column, columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
@@ -282,12 +282,10 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     }
 
     // fit runs on this thread up to handing the rows to the score workers; while they score, this
-    // thread does the part of the findings that needs only the table, then scores what is left
-    // with them.
+    // thread does the part of the findings that needs only the table.
     const fitting = AnomalyModel.fit(features, columns, { contamination, nEstimators, randomState }, { workers: options.workers ?? 2 });
     fitting.catch(() => undefined); // observed below
     const prelude = prepareFindings({ table });
-    helpScoring();
     const fit = await fitting;
     const { model, scores, isAnomaly, severity } = fit;
     timer.mark('fit');

@@ -8,5 +8,5 @@ export { averagePathLength, maxDepthFor, quantile, quantileSorted } from './math
 export { featureStats, percentileOf, fitImputeScale, transformColumns, STAT_QUANTILES } from './preprocess.ts';
 export { rocAuc } from './metrics.ts';
 export { Random } from './random.ts';
-export { closeScorePool, defaultWorkers, helpScoring, warmScorePool } from './pool.ts';
+export { closeScorePool, defaultWorkers, warmScorePool } from './pool.ts';
 export * from './types.ts';

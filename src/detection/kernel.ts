@@ -346,27 +346,3 @@ export function scoreRange(
     else for (let r = b0; r < b1; r++) out[r] = -(2 ** -(sums[r - b0] / d));
   }
 }
-
-/**
- * Scores rows [0, end) in chunks of `chunk` rows, each claimed with Atomics.add on `next[0]`, until
- * none is left: the pool's workers and the main thread share one scoring this way, each taking the
- * next chunk when free (the scores do not depend on who scored a row). Returns the rows it scored.
- */
-export function scoreClaimedChunks(
-  f: PackedForest,
-  rows: Float32Array,
-  end: number,
-  out: Float64Array,
-  chunkRows: number,
-  next: Int32Array,
-  chunk: number,
-): number {
-  let scored = 0;
-  for (;;) {
-    const from = Atomics.add(next, 0, 1) * chunk;
-    if (from >= end) return scored;
-    const to = Math.min(end, from + chunk);
-    scoreRange(f, rows, from, to, out, chunkRows);
-    scored += to - from;
-  }
-}

@@ -7,7 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../lib/worker.ts';
 import { availableParallelism } from 'node:os';
-import { type PackedForest, scoreClaimedChunks } from './kernel.ts';
+import type { PackedForest } from './kernel.ts';
 import { featureStats, fitImputeScale, transformColumns } from './preprocess.ts';
 import { Random } from './random.ts';
 import type { WorkerTask } from './score-worker.ts';
@@ -128,16 +128,9 @@ async function runSplit(nRows: number, n: number, task: (id: number, start: numb
   await Promise.all(jobs);
 }
 
-/** Rows per claimed chunk of a shared scoring: small enough to share out evenly, large enough to cost nothing to claim. */
-const CLAIM_ROWS = 8192;
-
-/** Scorings in flight that the main thread may help with (helpScoring). */
-const helpable = new Set<{ forest: PackedForest; rows: Float32Array; end: number; out: Float64Array; chunkRows: number; next: Int32Array }>();
-
 /**
- * sklearn scores of rows [0, nRows) of a shared float32 matrix on `n` workers, into a shared output:
- * the workers claim chunks of CLAIM_ROWS rows until none is left, and so may this thread
- * (helpScoring) when it has nothing else to do. Equal to scoring on one thread.
+ * Score rows [0, nRows) of a shared float32 matrix on `n` workers, into a shared Float64Array.
+ * Rows are split into n contiguous ranges; results equal single-threaded scoring exactly.
  */
 export async function scoreParallel(
   forest: PackedForest,
@@ -150,27 +143,7 @@ export async function scoreParallel(
   if (!(rows.buffer instanceof SharedArrayBuffer) || !(out.buffer instanceof SharedArrayBuffer)) {
     throw new Error('scoreParallel needs rows and output on SharedArrayBuffers');
   }
-  const next = new Int32Array(new SharedArrayBuffer(4));
-  const job = { forest, rows, end: nRows, out, chunkRows, next };
-  helpable.add(job);
-  try {
-    await Promise.all(
-      getWorkers(n).map((w) => w.run({ kind: 'score', id: nextId++, forest, rows, start: 0, end: nRows, out, chunkRows, claim: { next, chunk: CLAIM_ROWS } })),
-    );
-  } finally {
-    helpable.delete(job);
-  }
-}
-
-/**
- * Scores, on this thread, chunks of the scorings in flight on the pool until none is left, and
- * returns how many rows it scored: a caller with a free core lends it to the fit (the pipeline does
- * after its own work during the fit). Blocks this thread while it scores.
- */
-export function helpScoring(): number {
-  let scored = 0;
-  for (const job of [...helpable]) scored += scoreClaimedChunks(job.forest, job.rows, job.end, job.out, job.chunkRows, job.next, CLAIM_ROWS);
-  return scored;
+  await runSplit(nRows, n, (id, start, end) => ({ kind: 'score', id, forest, rows, start, end, out, chunkRows }));
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { creditsRange } from './explain.ts';
-import { packForest, scoreClaimedChunks, scoreRange, type PackedForest } from './kernel.ts';
+import { packForest, scoreRange, type PackedForest } from './kernel.ts';
 import { Random, sampleWithoutReplacement } from './random.ts';
 import { growTree } from './tree.ts';
 
@@ -18,8 +18,6 @@ export interface WorkerTask {
   readonly end: number;
   readonly out: Float64Array;
   readonly chunkRows: number;
-  /** Score: rows [0, end) in chunks of `chunk` claimed on this shared counter (scoreClaimedChunks), not [start, end). */
-  readonly claim?: { readonly next: Int32Array; readonly chunk: number };
 }
 
 /**
@@ -44,7 +42,6 @@ if (parentPort) {
   port.on('message', (task: WorkerTask) => {
     try {
       if (task.kind === 'credits') creditsRange(task.forest, task.rows, task.start, task.end, task.out);
-      else if (task.claim) scoreClaimedChunks(task.forest, task.rows, task.end, task.out, task.chunkRows, task.claim.next, task.claim.chunk);
       else scoreRange(task.forest, task.rows, task.start, task.end, task.out, task.chunkRows);
       port.postMessage({ id: task.id, ok: true });
     } catch (error) {

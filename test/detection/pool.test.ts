@@ -42,28 +42,3 @@ if (fit.scores.length !== 40_000) process.exit(3);
     assert.deepEqual(await Promise.all([run(warmed), run(scored)]), [0, 0]);
   });
 });
-
-describe('helpScoring', () => {
-  it('when this thread helps a scoring in flight, then it scores some chunks and the scores are those of one thread', async () => {
-    const { IsolationForest } = await import('../../src/detection/isolation-forest.ts');
-    const { closeScorePool, helpScoring, warmScorePool } = await import('../../src/detection/index.ts');
-    await warmScorePool(2);
-    try {
-      const n = 300_000;
-      const cols = 3;
-      const data = new Float32Array(n * cols);
-      for (let i = 0; i < data.length; i++) data[i] = Math.sin(i * 12.9898) * 43758.5453 - Math.floor(Math.sin(i * 12.9898) * 43758.5453);
-      const rows = { data, rows: n, cols };
-      const forest = new IsolationForest({ randomState: 3, nEstimators: 50 }).fit(rows);
-      const alone = forest.scoreSamples(rows, { foldDuplicates: false });
-      const scoring = forest.scoreRowsAsync(rows, { workers: 2, foldDuplicates: false });
-      const helped = helpScoring();
-      const together = await scoring;
-      assert.ok(helped > 0 && helped < n, `this thread scored ${helped} of ${n} rows`);
-      assert.deepEqual(Array.from(together), Array.from(alone));
-      assert.equal(helpScoring(), 0, 'nothing in flight: nothing to help with');
-    } finally {
-      await closeScorePool();
-    }
-  });
-});
