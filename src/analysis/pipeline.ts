@@ -25,7 +25,6 @@ import {
   joinFiles,
   reportPartsOf,
   writeAnomalyFiles,
-  writeAnomalyReportJob,
   writeAnomalyRowsJob,
   writePoints,
   writeRowsFile,
@@ -89,13 +88,10 @@ export const EAGER_RESULTS_MAX_ROWS = 20_000;
 /** From this many rows the report workers take their share (their start-up is hidden behind the fit). */
 export const REPORT_WORKER_MIN_ROWS = 100_000;
 /**
- * The anomaly report CSV (the most text to make) is written by one report worker while the main
- * thread writes anomalies.bin, incidents.bin and rows.bin, and then the last MAIN_REPORT_SHARE of
- * its rows: the two threads finish at about the same time. (A second report worker cost ~100 MB
- * of peak memory for no gain on two cores.)
+ * One report worker: it samples the chart points and prepares the anomaly report during the
+ * findings, then writes the report. (A second one cost ~100 MB of peak memory for no gain on two cores.)
  */
 const REPORT_WORKERS = 1;
-const MAIN_REPORT_SHARE = 0.3;
 
 /** Context columns shown with each anomaly, when the file has them. */
 const CONTEXT_COLUMNS = [
@@ -314,6 +310,24 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const worker = reportWorkers.find((w) => w.alive);
     const pointsDone: Promise<ChartPoints> = worker !== undefined ? worker.samplePoints(pointsJob) : writePoints(pointsJob);
     pointsDone.catch(() => undefined); // observed below (settleAll)
+    // It also makes the anomaly report's findings-independent part now (each anomaly's original
+    // record, score and explanation text: most of the report's work), and only adds the finding
+    // cells once the findings exist.
+    const reportJob = (flowFindings: ReadonlyMap<number, FlowFinding>, recommendationFor: (row: number) => string) =>
+      packAnomalyRowsJob({
+        table,
+        rows: anomalous,
+        scores,
+        severity,
+        explanations,
+        flowFindings,
+        recommendationFor,
+        outPath: file('anomalies.bin'),
+        valueNames: valueNames(features),
+        report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
+      });
+    const preparing = worker !== undefined ? worker.prepareReport(reportPartsOf(reportJob(new Map(), () => ''), [1]).jobs[0]) : null;
+    preparing?.catch(() => undefined); // a failure surfaces when the report is written
 
     const findings: Findings = analyzeFindings({ table, features, scores, isAnomaly, severity, explanations, prelude });
     timer.mark('findings', { incidents: findings.incidents.length });
@@ -339,29 +353,17 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     // The anomaly files (anomalies.bin and the anomaly report CSV): one job of plain data, run in
     // the report worker when there is one (same bytes either way); the summary's top rows come
     // from the same data.
-    const job = packAnomalyRowsJob({
-      table,
-      rows: anomalous,
-      scores,
-      severity,
-      explanations,
-      flowFindings: findings.flows,
-      recommendationFor,
-      outPath: file('anomalies.bin'),
-      valueNames: valueNames(features),
-      report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
-    });
+    const job = reportJob(findings.flows, recommendationFor);
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
-    // The report worker gets most of the anomaly report CSV now: it writes it on the other core while
-    // this thread writes anomalies.bin and the other artifacts, then the rest of the report.
-    const worker0 = reportWorkers.find((w) => w.alive);
+    // The report worker writes the anomaly report from what it prepared, adding the finding cells,
+    // while this thread writes anomalies.bin and the other artifacts.
     let anomalyReport: (() => Promise<void>) | null = null;
-    if (worker0 !== undefined) {
-      const parts = reportPartsOf(job, [1 - MAIN_REPORT_SHARE, MAIN_REPORT_SHARE]);
-      const there = worker0.run(parts.jobs[0]);
+    if (preparing !== null && worker !== undefined && worker.alive) {
+      const parts = reportPartsOf(job, [1]);
+      const there = worker.run(parts.jobs[0]);
       there.catch(() => undefined); // observed below (settleAll)
       anomalyReport = async () => {
-        await settleAll([there, writeAnomalyReportJob(parts.jobs[1])]);
+        await there;
         await joinFiles(parts.paths, file('anomalies.csv'));
       };
     }

@@ -12,7 +12,7 @@ import type { Explanation, FeatureContribution } from '../detection/types.ts';
 import type { AttackType, FlowFinding } from '../findings/types.ts';
 import { type Column, columnValueAsText, type FlowTable, formatTimestamp } from '../ingest/index.ts';
 import { writeAnomalyRowsFile } from './anomalies-file.ts';
-import { type ReportPart, writeAnomalyReportRows } from './writers.ts';
+import { prepareAnomalyReport, type PreparedReport, type ReportPart, writePreparedReport } from './writers.ts';
 
 /** One column of AnomalyRow.values (index k is the k-th anomaly). */
 export type PackedValueColumn =
@@ -289,25 +289,42 @@ export function reportPartsOf(job: AnomalyRowsJob, shares: readonly number[] = [
 }
 
 /** Writes the job's anomaly report CSV (writers.ts; same bytes as writeAnomalyReport from the Maps). */
-export async function writeAnomalyReportJob(job: AnomalyRowsJob): Promise<void> {
+export async function writeAnomalyReportJob(job: AnomalyRowsJob, prepared?: PreparedReport): Promise<void> {
   const report = job.report;
   if (report === null) throw new Error('This job has no anomaly report');
   const { strings, finding: f } = job;
   const has = (k: number) => f.has[k] === 1;
-  await writeAnomalyReportRows(report.sourcePath, report.outPath, {
-    header: report.header,
-    count: job.row.length,
-    starts: report.starts,
-    ends: report.ends,
-    lines: job.line,
-    score: (k) => job.score[k],
-    severity: (k) => job.severity[k],
-    type: (k) => (has(k) ? strings[f.type[k]] : 'untyped'),
-    confidence: (k) => (has(k) ? f.confidence[k] : undefined),
-    incidentId: (k) => (has(k) && f.incident[k] >= 0 ? strings[f.incident[k]] : ''),
-    explanation: (k) => explanationOf(job, k),
-    recommendation: (k) => strings[job.recommendation[k]],
-  }, report.part);
+  const findingCells = {
+    type: (k: number) => (has(k) ? strings[f.type[k]] : 'untyped'),
+    confidence: (k: number) => (has(k) ? f.confidence[k] : undefined),
+    incidentId: (k: number) => (has(k) && f.incident[k] >= 0 ? strings[f.incident[k]] : ''),
+    recommendation: (k: number) => strings[job.recommendation[k]],
+  };
+  await writePreparedReport(prepared ?? (await prepareAnomalyReportJob(job)), findingCells, report.outPath);
+}
+
+/**
+ * The findings-independent part of the job's anomaly report (original records, scores and
+ * explanation text): a job packed before the findings exist (no findings, no recommendations)
+ * gives the same as the complete one.
+ */
+export function prepareAnomalyReportJob(job: AnomalyRowsJob): Promise<PreparedReport> {
+  const report = job.report;
+  if (report === null) throw new Error('This job has no anomaly report');
+  return prepareAnomalyReport(
+    report.sourcePath,
+    {
+      header: report.header,
+      count: job.row.length,
+      starts: report.starts,
+      ends: report.ends,
+      lines: job.line,
+      score: (k) => job.score[k],
+      severity: (k) => job.severity[k],
+      explanation: (k) => explanationOf(job, k),
+    },
+    report.part,
+  );
 }
 
 /** Writes every file the job has: anomalies.bin and the anomaly report CSV, together. */

@@ -17,6 +17,11 @@ export interface ReportWorker {
   readonly alive: boolean;
   /** Writes the job's files; rejects when the job fails or the worker dies. */
   run(job: AnomalyRowsJob): Promise<void>;
+  /**
+   * Prepares the job's anomaly report (its findings-independent part, see prepareAnomalyReportJob)
+   * for a later run() of a job with the same report path; resolves when prepared.
+   */
+  prepareReport(job: AnomalyRowsJob): Promise<void>;
   /** Samples the chart points (sampleChartPoints), writes them as JSON to `outPath`, and gives them back. */
   samplePoints(job: PointsJob): Promise<SampledChartPoints>;
   /** Stops the worker (after the jobs settle, or to give up on them). */
@@ -56,6 +61,7 @@ export function startReportWorker(): ReportWorker {
       return dead === null;
     },
     run: (job) => call<void>({ kind: 'anomalies', job }),
+    prepareReport: (job) => call<void>({ kind: 'prepare-report', job }),
     samplePoints: (job) => call<SampledChartPoints>({ kind: 'points', job }),
     async close() {
       dead ??= new Error('Report worker closed');

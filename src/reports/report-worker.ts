@@ -7,20 +7,38 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { type PointsJob, writePoints } from './points-job.ts';
-import { type AnomalyRowsJob, writeAnomalyFiles } from './report-job.ts';
+import { type AnomalyRowsJob, prepareAnomalyReportJob, writeAnomalyFiles, writeAnomalyReportJob } from './report-job.ts';
+import type { PreparedReport } from './writers.ts';
 
 export type ReportWorkerRequest =
   | { readonly id: number; readonly kind: 'anomalies'; readonly job: AnomalyRowsJob }
+  | { readonly id: number; readonly kind: 'prepare-report'; readonly job: AnomalyRowsJob }
   | { readonly id: number; readonly kind: 'points'; readonly job: PointsJob };
 
 export type ReportWorkerReply = { readonly id: number; readonly ok: true; readonly value: unknown } | { readonly id: number; readonly ok: false; readonly message: string };
 
+/** Reports prepared before the findings (prepare-report), by the path they will be written to. */
+const prepared = new Map<string, Promise<PreparedReport>>();
+
+/** The job's files, its report from what was prepared for it when there is. */
+async function writeFiles(job: AnomalyRowsJob): Promise<void> {
+  const ready = job.report !== null ? prepared.get(job.report.outPath) : undefined;
+  if (ready === undefined || job.outPath !== null) return writeAnomalyFiles(job);
+  prepared.delete(job.report!.outPath);
+  await writeAnomalyReportJob(job, await ready);
+}
+
 if (parentPort) {
   const port = parentPort;
   port.on('message', (msg: ReportWorkerRequest) => {
-    const work: Promise<unknown> = msg.kind === 'anomalies' ? writeAnomalyFiles(msg.job) : writePoints(msg.job);
+    let work: Promise<unknown>;
+    if (msg.kind === 'prepare-report') {
+      const ready = prepareAnomalyReportJob(msg.job);
+      prepared.set(msg.job.report!.outPath, ready);
+      work = ready;
+    } else work = msg.kind === 'anomalies' ? writeFiles(msg.job) : writePoints(msg.job);
     work.then(
-      (value) => port.postMessage({ id: msg.id, ok: true, value: msg.kind === 'anomalies' ? undefined : value } satisfies ReportWorkerReply),
+      (value) => port.postMessage({ id: msg.id, ok: true, value: msg.kind === 'points' ? value : undefined } satisfies ReportWorkerReply),
       (err: unknown) => port.postMessage({ id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) } satisfies ReportWorkerReply),
     );
   });

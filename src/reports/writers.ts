@@ -263,12 +263,48 @@ export interface ReportPart {
   readonly header: boolean;
 }
 
-/** The anomaly report (see writeAnomalyReport) of `rows`, or of one part of them, from the source file at `sourcePath`. */
-export async function writeAnomalyReportRows(sourcePath: string, outPath: string, rows: AnomalyReportRows, part?: ReportPart): Promise<void> {
+/** What the anomaly report needs that does not depend on the findings. */
+export type ReportRowsBeforeFindings = Pick<AnomalyReportRows, 'header' | 'count' | 'starts' | 'ends' | 'lines' | 'score' | 'severity' | 'explanation'>;
+
+/**
+ * The findings-independent part of an anomaly report (or of one part of it): each row's original
+ * record and its score, severity, top-features and explanation cells, made before the findings
+ * exist (the report worker does it while the main thread finds the incidents).
+ */
+export interface PreparedReport {
+  readonly from: number;
+  readonly to: number;
+  readonly header: boolean;
+  readonly columns: readonly string[];
+  readonly original: OriginalRecords;
+  /** ',score,severity' of row from + j. */
+  readonly scores: readonly string[];
+  /** ',top_features,explanation' of row from + j. */
+  readonly explanations: readonly string[];
+}
+
+export async function prepareAnomalyReport(sourcePath: string, rows: ReportRowsBeforeFindings, part?: ReportPart): Promise<PreparedReport> {
   const from = part?.from ?? 0;
   const to = part?.to ?? rows.count;
   const slice = (a: ArrayLike<number>) => Float64Array.from({ length: to - from }, (_, k) => a[from + k]);
   const original = await readOriginalRecords(sourcePath, slice(rows.starts), slice(rows.ends), slice(rows.lines));
+  const scores = new Array<string>(to - from);
+  const explanations = new Array<string>(to - from);
+  for (let k = from; k < to; k++) {
+    const e = rows.explanation(k);
+    scores[k - from] = `,${numberCell(rows.score(k), SCORE_DIGITS)},${numberCell(rows.severity(k), SEVERITY_DIGITS)}`;
+    explanations[k - from] = `,${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(e === undefined ? '' : explanationSentence(e))}`;
+  }
+  return { from, to, header: part?.header ?? true, columns: rows.header, original, scores, explanations };
+}
+
+/** Writes a prepared report (part) with the finding cells of its rows: the bytes writeAnomalyReportRows writes. */
+export async function writePreparedReport(
+  prepared: PreparedReport,
+  rows: Pick<AnomalyReportRows, 'type' | 'confidence' | 'incidentId' | 'recommendation'>,
+  outPath: string,
+): Promise<void> {
+  const { from, to, original } = prepared;
   // Types, incidents and recommendations repeat (one per incident or type): escape each once.
   const escaped = new Map<string, string>();
   const cell = (text: string): string => {
@@ -277,24 +313,26 @@ export async function writeAnomalyReportRows(sourcePath: string, outPath: string
     return c;
   };
   await writeAtomically(outPath, async (out) => {
-    if (part?.header ?? true) {
-      const names = appendedNames(rows.header, ANOMALY_REPORT_COLUMNS);
-      out.text(`${[...rows.header.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
+    if (prepared.header) {
+      const names = appendedNames(prepared.columns, ANOMALY_REPORT_COLUMNS);
+      out.text(`${[...prepared.columns.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
     }
     for (let k = from; k < to; k++) {
       const confidence = rows.confidence(k);
-      const e = rows.explanation(k);
       out.bytes(original.bytes, original.start[k - from], original.end[k - from]);
       out.text(
-        `,${numberCell(rows.score(k), SCORE_DIGITS)},${numberCell(rows.severity(k), SEVERITY_DIGITS)},${cell(rows.type(k))},${
-          confidence === undefined ? '' : numberCell(confidence, 2)
-        },${cell(rows.incidentId(k))},${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(
-          e === undefined ? '' : explanationSentence(e),
-        )},${cell(rows.recommendation(k))}\n`,
+        `${prepared.scores[k - from]},${cell(rows.type(k))},${confidence === undefined ? '' : numberCell(confidence, 2)},${cell(rows.incidentId(k))}${
+          prepared.explanations[k - from]
+        },${cell(rows.recommendation(k))}\n`,
       );
       await out.flushIfOver();
     }
   });
+}
+
+/** The anomaly report (see writeAnomalyReport) of `rows`, or of one part of them, from the source file at `sourcePath`. */
+export async function writeAnomalyReportRows(sourcePath: string, outPath: string, rows: AnomalyReportRows, part?: ReportPart): Promise<void> {
+  await writePreparedReport(await prepareAnomalyReport(sourcePath, rows, part), rows, outPath);
 }
 
 /** Joins files (the parts of one report, in order) into `outPath`; the parts are gone afterwards. */
