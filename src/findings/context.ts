@@ -70,6 +70,30 @@ const RADIX_SORT_MIN = 4096;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
+ * Radix keys of doubles, [low word, high word] per value, ordered as the values (negatives: all
+ * bits inverted; positives: the sign bit set), or in reverse when `descending` (every bit flipped).
+ * Little-endian only (callers check LITTLE_ENDIAN).
+ */
+function radixKeys(values: Float64Array, descending: boolean): Uint32Array<ArrayBuffer> {
+  const n = values.length;
+  const bits = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  const keys = new Uint32Array(2 * n);
+  const flip = descending ? 0xffffffff : 0;
+  for (let i = 0; i < n; i++) {
+    const lo = bits[2 * i];
+    const hi = bits[2 * i + 1];
+    if (hi >>> 31) {
+      keys[2 * i] = ~lo ^ flip;
+      keys[2 * i + 1] = ~hi ^ flip;
+    } else {
+      keys[2 * i] = lo ^ flip;
+      keys[2 * i + 1] = (hi | 0x80000000) ^ flip;
+    }
+  }
+  return keys;
+}
+
+/**
  * `values.sort()` (ascending, -0 before +0) for values without NaN, in place: an LSD radix sort on
  * the numbers' bits made order-preserving (sign flipped, negatives' bits inverted), 16 bits a pass,
  * skipping passes where every value shares the digit. Several times faster than the native sort on
@@ -79,19 +103,7 @@ export function sortNumbers(values: Float64Array): Float64Array {
   const n = values.length;
   if (n < RADIX_SORT_MIN || !LITTLE_ENDIAN) return values.sort();
   const bits = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
-  // Keys: [low word, high word] per value, in order-preserving form.
-  let keys = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const lo = bits[2 * i];
-    const hi = bits[2 * i + 1];
-    if (hi >>> 31) {
-      keys[2 * i] = ~lo >>> 0;
-      keys[2 * i + 1] = ~hi >>> 0;
-    } else {
-      keys[2 * i] = lo;
-      keys[2 * i + 1] = (hi | 0x80000000) >>> 0;
-    }
-  }
+  let keys = radixKeys(values, false);
   let other = new Uint32Array(2 * n);
   const count = new Int32Array(65536);
   for (let pass = 0; pass < 4; pass++) {
@@ -292,22 +304,7 @@ export function orderByValueDesc(values: Float64Array): Uint32Array {
   let order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (!LITTLE_ENDIAN) return order.sort((a, b) => values[b] - values[a] || a - b);
-  const bits = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
-  // Keys: [low word, high word] per value, largest value smallest key.
-  const keys = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    const lo = bits[2 * i];
-    const hi = bits[2 * i + 1];
-    if (hi >>> 31) {
-      // Negative: the bits as they are (more negative, larger bits, later).
-      keys[2 * i] = lo;
-      keys[2 * i + 1] = hi;
-    } else {
-      // Positive (or +0): the bits inverted below the sign, before every negative.
-      keys[2 * i] = ~lo >>> 0;
-      keys[2 * i + 1] = ~hi & 0x7fffffff;
-    }
-  }
+  const keys = radixKeys(values, true);
   let other = new Uint32Array(n);
   const count = new Int32Array(65536);
   for (let pass = 0; pass < 4; pass++) {
