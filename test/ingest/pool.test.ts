@@ -5,7 +5,6 @@
  * process alive.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import { ParseWorker, type ParseWorkerAnswer, parsePoolStatus } from '../../src/
 import { BatchSplitter } from '../../src/ingest/split.ts';
 import { WARM_ROWS, warmCsv, warmParse } from '../../src/ingest/warm.ts';
 import { DEFAULT_FEATURES, flowCsv } from '../helpers/csv.ts';
+import { runModule } from '../helpers/child.ts';
 
 const dir = await mkdtemp(join(tmpdir(), 'ingest-pool-test-'));
 after(() => rm(dir, { recursive: true, force: true }));
@@ -264,23 +264,6 @@ describe('the warm-up', () => {
 });
 
 describe('the process', () => {
-  /** Runs `code` (an ES module importing the pool) in a child process; its exit code, or 'hung'. */
-  async function run(code: string): Promise<number | 'hung'> {
-    // A file, not `-e`: the tsx bootstrap of the workers is CommonJS, and `--input-type=module` would reach them.
-    const script = join(dir, `child${fileNo++}.mts`);
-    await writeFile(script, code);
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'ignore', 'inherit'] });
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve('hung');
-      }, 30_000);
-      child.once('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c ?? -1);
-      });
-    });
-  }
   const ingest = JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'ingest', 'index.ts'));
   const parseOnce = `const p = createThreadedCsvParser({ batchBytes: 64 });
 p.push(Buffer.from('a,b\\n' + '1,2\\n'.repeat(100)));
@@ -292,6 +275,6 @@ if (t.rowCount !== 100) process.exit(3);
     // A top-level await left waiting when nothing keeps the process alive exits with 13.
     const open = `import { createThreadedCsvParser, warmParsePool } from ${ingest};\nawait warmParsePool(2, 200);\n${parseOnce}`;
     const closed = `import { closeParsePool, createThreadedCsvParser, warmParsePool } from ${ingest};\nawait warmParsePool(2, 200);\n${parseOnce}await closeParsePool();\n`;
-    assert.deepEqual(await Promise.all([run(open), run(closed)]), [0, 0]);
+    assert.deepEqual(await Promise.all([runModule(dir, open), runModule(dir, closed)]), [0, 0]);
   });
 });
