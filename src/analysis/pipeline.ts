@@ -312,8 +312,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     pointsDone.catch(() => undefined); // observed below (settleAll)
     // It also makes the anomaly report's findings-independent part now (each anomaly's original
     // record, score and explanation text: most of the report's work), and only adds the finding
-    // cells once the findings exist.
-    const reportJob = (flowFindings: ReadonlyMap<number, FlowFinding>, recommendationFor: (row: number) => string) =>
+    // cells once the findings exist. (The report reads no value columns: that job has none.)
+    const reportJob = (flowFindings: ReadonlyMap<number, FlowFinding>, recommendationFor: (row: number) => string, names: readonly string[]) =>
       packAnomalyRowsJob({
         table,
         rows: anomalous,
@@ -323,10 +323,10 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         flowFindings,
         recommendationFor,
         outPath: file('anomalies.bin'),
-        valueNames: valueNames(features),
+        valueNames: names,
         report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
       });
-    const preparing = worker !== undefined ? worker.prepareReport(reportPartsOf(reportJob(new Map(), () => ''), [1]).jobs[0]) : null;
+    const preparing = worker !== undefined ? worker.prepareReport(reportPartsOf(reportJob(new Map(), () => '', []), [1]).jobs[0]) : null;
     preparing?.catch(() => undefined); // a failure surfaces when the report is written
 
     const findings: Findings = analyzeFindings({ table, features, scores, isAnomaly, severity, explanations, prelude });
@@ -353,7 +353,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     // The anomaly files (anomalies.bin and the anomaly report CSV): one job of plain data, run in
     // the report worker when there is one (same bytes either way); the summary's top rows come
     // from the same data.
-    const job = reportJob(findings.flows, recommendationFor);
+    const job = reportJob(findings.flows, recommendationFor, valueNames(features));
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
     // The report worker writes the anomaly report from what it prepared, adding the finding cells,
     // while this thread writes anomalies.bin and the other artifacts.

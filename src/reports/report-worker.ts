@@ -7,7 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { type PointsJob, writePoints } from './points-job.ts';
-import { type AnomalyRowsJob, prepareAnomalyReportJob, writeAnomalyFiles, writeAnomalyReportJob } from './report-job.ts';
+import { type AnomalyRowsJob, prepareAnomalyReportJob, writeAnomalyFiles, writeAnomalyReportJob, writeAnomalyRowsJob } from './report-job.ts';
 import type { PreparedReport } from './writers.ts';
 
 export type ReportWorkerRequest =
@@ -23,9 +23,11 @@ const prepared = new Map<string, Promise<PreparedReport>>();
 /** The job's files, its report from what was prepared for it when there is. */
 async function writeFiles(job: AnomalyRowsJob): Promise<void> {
   const ready = job.report !== null ? prepared.get(job.report.outPath) : undefined;
-  if (ready === undefined || job.outPath !== null) return writeAnomalyFiles(job);
+  if (ready === undefined) return writeAnomalyFiles(job);
   prepared.delete(job.report!.outPath);
+  const bin = job.outPath !== null ? writeAnomalyRowsJob(job) : undefined;
   await writeAnomalyReportJob(job, await ready);
+  await bin;
 }
 
 if (parentPort) {
