@@ -26,6 +26,7 @@ async function writeFiles(job: AnomalyRowsJob): Promise<void> {
   if (ready === undefined) return writeAnomalyFiles(job);
   prepared.delete(job.report!.outPath);
   const bin = job.outPath !== null ? writeAnomalyRowsJob(job) : undefined;
+  bin?.catch(() => undefined); // observed below, even when the report fails first
   await writeAnomalyReportJob(job, await ready);
   await bin;
 }
