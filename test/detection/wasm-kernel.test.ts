@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { packForest, pathSums, scoreRange } from '../../src/detection/kernel.ts';
+import { Random, sampleWithoutReplacement } from '../../src/detection/random.ts';
+import { growTree } from '../../src/detection/tree.ts';
+import { scoringKernel, setScoringKernel } from '../../src/detection/wasm-kernel.ts';
+import { encodeModule, sleb, uleb } from '../../src/lib/wasm.ts';
+
+after(() => setScoringKernel('wasm'));
+
+/** Rows with heavy tails, repeated values, NaN and ±Infinity (NaN and -∞ go left, +∞ right, in both loops). */
+function rows(n: number, cols: number, seed: number): Float32Array {
+  const rng = new Random(seed);
+  const x = new Float32Array(n * cols);
+  for (let i = 0; i < x.length; i++) {
+    const u = rng.nextDouble();
+    x[i] = u < 0.01 ? NaN : u < 0.015 ? Infinity : u < 0.02 ? -Infinity : u < 0.2 ? 1.5 : Math.exp(4 * (rng.nextDouble() - 0.5));
+  }
+  return x;
+}
+
+function forestFor(x: Float32Array, n: number, cols: number, trees: number, sample: number, maxDepth: number, seed: number) {
+  const rng = new Random(seed);
+  const fit = new Float32Array(x.map((v) => (Number.isFinite(v) ? v : 0)));
+  const features = Int32Array.from({ length: cols }, (_, j) => j);
+  const grown = Array.from({ length: trees }, () => growTree(fit, cols, sampleWithoutReplacement(rng, n, sample), features, maxDepth, rng));
+  return packForest(grown, cols, sample);
+}
+
+function sums(kind: 'wasm' | 'js', run: () => Float64Array): Float64Array {
+  setScoringKernel(kind);
+  try {
+    return run();
+  } finally {
+    setScoringKernel('wasm');
+  }
+}
+
+test('the wasm scoring loop runs here (Node 20 has WebAssembly)', () => {
+  assert.equal(scoringKernel(), 'wasm');
+});
+
+test('when the wasm loop sums path lengths, then they equal the JavaScript loop bit for bit', () => {
+  const cases = [
+    { n: 5000, cols: 6, trees: 100, sample: 256, depth: 8 },
+    { n: 40_000, cols: 3, trees: 17, sample: 256, depth: 8 }, // more rows than one wasm chunk
+    { n: 300, cols: 1, trees: 5, sample: 2, depth: 1 },
+    { n: 50, cols: 4, trees: 3, sample: 1, depth: 0 }, // single-leaf trees (height 0)
+  ];
+  for (const [k, c] of cases.entries()) {
+    const x = rows(c.n, c.cols, 10 + k);
+    const forest = forestFor(x, c.n, c.cols, c.trees, c.sample, c.depth, 20 + k);
+    assert.ok(forest.heap, 'heap-order trees');
+    for (const [start, end, block] of [[0, c.n, 2048], [7, c.n - 3, 5], [1, 2, 1], [0, c.n, 1]] as const) {
+      const js = sums('js', () => {
+        const out = new Float64Array(end - start);
+        pathSums(forest, x, start, end, out, block);
+        return out;
+      });
+      const wasm = sums('wasm', () => {
+        const out = new Float64Array(end - start);
+        pathSums(forest, x, start, end, out, block);
+        return out;
+      });
+      assert.deepEqual(wasm, js, `case ${k}, rows [${start}, ${end}), block ${block}`);
+      assert.ok(js.every((v) => v > 0 || c.depth === 0), 'path lengths were summed');
+    }
+  }
+});
+
+test('when two forests alternate on one thread, then each is scored with its own trees', () => {
+  const x = rows(2000, 4, 3);
+  const a = forestFor(x, 2000, 4, 10, 256, 8, 1);
+  const b = forestFor(x, 2000, 4, 12, 64, 6, 2);
+  const score = (kind: 'wasm' | 'js', f: typeof a) =>
+    sums(kind, () => {
+      const out = new Float64Array(2000);
+      scoreRange(f, x, 0, 2000, out);
+      return out;
+    });
+  const expectA = score('js', a);
+  const expectB = score('js', b);
+  assert.notDeepEqual(expectA, expectB);
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(score('wasm', a), expectA);
+    assert.deepEqual(score('wasm', b), expectB);
+  }
+});
+
+test('the encoder writes LEB128 and a module WebAssembly accepts', () => {
+  assert.deepEqual(uleb(0), [0]);
+  assert.deepEqual(uleb(624485), [0xe5, 0x8e, 0x26]);
+  assert.deepEqual(sleb(-1), [0x7f]);
+  assert.deepEqual(sleb(63), [0x3f]);
+  assert.deepEqual(sleb(64), [0xc0, 0x00]);
+  assert.deepEqual(sleb(-123456), [0xc0, 0xbb, 0x78]);
+  const bytes = encodeModule([{ name: 'noop', params: 2, i32Locals: 1, body: [] }]);
+  assert.ok(WebAssembly.validate(bytes));
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: new WebAssembly.Memory({ initial: 1 }) } });
+  assert.equal(typeof instance.exports.noop, 'function');
+});
