@@ -20,6 +20,7 @@
  * many rows, or rows split across workers.
  */
 import type { PackedForest } from './kernel.ts';
+import { wasmCreditsRange } from './wasm-kernel.ts';
 
 /** Rows walked together, tree by tree: one tree's arrays stay in cache while the block's rows use it. */
 const CREDIT_BLOCK_ROWS = 512;
@@ -31,6 +32,8 @@ const CREDIT_BLOCK_ROWS = 512;
  * the blocks.
  */
 export function creditsRange(f: PackedForest, rows: ArrayLike<number>, start: number, end: number, out: Float64Array): void {
+  // The same walk in WebAssembly where it runs (wasm-kernel.ts: same credits, bit for bit).
+  if (wasmCreditsRange(f, rows, start, end, out)) return;
   const { roots, depth, node, threshold, gain, lo, hi, isolate, nTrees, cols } = f;
   out.fill(0, start * cols, end * cols);
   for (let b0 = start; b0 < end; b0 += CREDIT_BLOCK_ROWS) {

@@ -114,19 +114,34 @@ function warmPreprocessing(): void {
   columns.forEach((c, i) => featureStats('warm-up', c, scaler.mean[i], std[i]));
 }
 
-/** Split [0, nRows) into `n` contiguous ranges and run one task per range on the pool. */
-async function runSplit(nRows: number, n: number, task: (id: number, start: number, end: number) => WorkerTask): Promise<void> {
+/**
+ * Split [0, nRows) into `parts` contiguous ranges (default one per worker) and run one task per
+ * range on `n` workers, range i on worker i mod n (a worker takes its ranges in turn).
+ */
+async function runSplit(
+  nRows: number,
+  n: number,
+  task: (id: number, start: number, end: number) => WorkerTask,
+  parts: number = n,
+): Promise<void> {
   const ws = getWorkers(n);
-  const per = Math.ceil(nRows / n);
+  const per = Math.ceil(nRows / parts);
   const jobs: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < parts; i++) {
     const start = i * per;
     const end = Math.min(nRows, start + per);
     if (start >= end) break;
-    jobs.push(ws[i].run(task(nextId++, start, end)));
+    jobs.push(ws[i % n].run(task(nextId++, start, end)));
   }
   await Promise.all(jobs);
 }
+
+/**
+ * Ranges per worker for explanation credits. The rows come most severe first, and a row's walk
+ * gets cheaper the sooner the trees isolate it: one contiguous half each gave one worker
+ * ~70 % more work than the other (measured on 50,000 anomalies); interleaved quarters even it out.
+ */
+const CREDIT_PARTS_PER_WORKER = 4;
 
 /**
  * Score rows [0, nRows) of a shared float32 matrix on `n` workers, into a shared Float64Array.
@@ -154,7 +169,7 @@ export async function creditsParallel(forest: PackedForest, rows: Float32Array, 
   if (!(rows.buffer instanceof SharedArrayBuffer) || !(out.buffer instanceof SharedArrayBuffer)) {
     throw new Error('creditsParallel needs rows and output on SharedArrayBuffers');
   }
-  await runSplit(nRows, n, (id, start, end) => ({ kind: 'credits', id, forest, rows, start, end, out, chunkRows: 0 }));
+  await runSplit(nRows, n, (id, start, end) => ({ kind: 'credits', id, forest, rows, start, end, out, chunkRows: 0 }), n * CREDIT_PARTS_PER_WORKER);
 }
 
 /** Terminate the pool's workers (they are re-created on next use). */

@@ -1,132 +1,268 @@
 /**
- * The heap-order scoring loop (kernel.ts, `heapPathSums`) as WebAssembly: the same walk, the same
- * float32-row against float64-threshold comparisons and the same tree-order sums, so the path sums
- * are bit-identical; measured ~1.7× faster than the JavaScript loop on 1M rows × 100 trees (no
- * typed-array bounds checks, the comparison result used directly as the branch offset). Built at
- * run time by lib/wasm.ts; where WebAssembly is unavailable the JavaScript loop runs instead.
+ * The two tree walks that cost the most, as WebAssembly: scoring (kernel.ts `heapPathSums`) and
+ * explanation credits (explain.ts `creditsRange`). Each is the same walk as its JavaScript twin,
+ * with the same float32-row against float64-threshold comparisons and the same floating-point
+ * operations in the same order, so the results are bit-identical; measured ~1.7× faster (no
+ * typed-array bounds checks, the comparison result used directly as a branch offset). Built at run
+ * time by lib/wasm.ts; where WebAssembly is unavailable the JavaScript loops run instead.
  *
- * Each thread has its own instance and memory: the forest is copied in once per forest (a few
- * hundred KB), rows go through in chunks of CHUNK_ROWS (copied in, summed, copied out), so memory
- * stays bounded and the callers' SharedArrayBuffers need not live in wasm memory.
+ * Each thread has its own instances and memories: the forest is copied in once per forest (a few
+ * hundred KB to a few MB), rows go through in chunks (copied in, walked, results copied out), so
+ * memory stays bounded and the callers' SharedArrayBuffers need not live in wasm memory.
  */
-import { encodeModule, I, Op } from '../lib/wasm.ts';
+import { encodeModule, I, Op, type WasmFunction } from '../lib/wasm.ts';
 import type { HeapForest, PackedForest } from './kernel.ts';
 
 /** Rows copied into wasm memory per call. */
 const CHUNK_ROWS = 16_384;
-/** Rows walking a tree in lock step (independent chains of loads keep the CPU busy). */
+/** Rows walking a tree in lock step when scoring (independent chains of loads keep the CPU busy). */
 const LANES = 8;
-
-// Parameters of `pathSums` (byte addresses are i32s into the module's memory).
-const P_ROWS = 0; // float32 rows, row-major
-const P_COLS = 1;
-const P_COUNT = 2; // rows to sum: out[0 .. count)
-const P_FEATURE = 3; // int32 per heap slot
-const P_THRESHOLD = 4; // float64 per heap slot
-const P_LEAF = 5; // float64 per bottom slot
-const P_HEAP_BASE = 6; // int32 per tree
-const P_LEAF_BASE = 7; // int32 per tree
-const P_DEPTH = 8; // int32 per tree
-const P_TREES = 9;
-const P_OUT = 10; // float64 per row
-const P_BLOCK = 11; // rows per block, tree-major inside a block
-const PARAMS = 12;
-// Locals.
-let nextLocal = PARAMS;
-const local = () => nextLocal++;
-const B0 = local();
-const B1 = local();
-const T = local();
-const STEPS = local();
-const FB = local(); // this tree's feature slots
-const TB = local(); // this tree's threshold slots
-const LB = local(); // leaf address of bottom slot 0: leaf + (leafBase[t] - (2^steps - 1)) · 8
-const R = local();
-const D = local();
-const ROW_BYTES = local();
-const A = Array.from({ length: LANES }, local); // row address of each lane
-const S = Array.from({ length: LANES }, local); // heap slot of each lane
+/** Rows per block of the credits walk, tree-major inside a block (as explain.ts). */
+const CREDIT_BLOCK_ROWS = 512;
 
 const { get, set, i32, whileLoop } = I;
 
-/** s = 2s + 1 + (rows[a + 4·feature[s]] > threshold[s]) for lane k. */
-function step(k: number): number[] {
-  return [
+/** Numbers locals from `first` on, in the order asked. */
+function localCounter(first: number): () => number {
+  let next = first;
+  return () => next++;
+}
+
+// ---- Scoring: path sums over heap-order trees ----------------------------------------------------
+
+// Parameters of `pathSums` (byte addresses are i32s into the module's memory).
+const S_ROWS = 0; // float32 rows, row-major
+const S_COLS = 1;
+const S_COUNT = 2; // rows to sum: out[0 .. count)
+const S_FEATURE = 3; // int32 per heap slot
+const S_THRESHOLD = 4; // float64 per heap slot
+const S_LEAF = 5; // float64 per bottom slot
+const S_HEAP_BASE = 6; // int32 per tree
+const S_LEAF_BASE = 7; // int32 per tree
+const S_DEPTH = 8; // int32 per tree
+const S_TREES = 9;
+const S_OUT = 10; // float64 per row
+const S_BLOCK = 11; // rows per block, tree-major inside a block
+const S_PARAMS = 12;
+
+function pathSumsFunction(): WasmFunction {
+  const local = localCounter(S_PARAMS);
+  const B0 = local();
+  const B1 = local();
+  const T = local();
+  const STEPS = local();
+  const FB = local(); // this tree's feature slots
+  const TB = local(); // this tree's threshold slots
+  const LB = local(); // leaf address of bottom slot 0: leaf + (leafBase[t] - (2^steps - 1)) · 8
+  const R = local();
+  const D = local();
+  const ROW_BYTES = local();
+  const A = Array.from({ length: LANES }, local); // row address of each lane
+  const S = Array.from({ length: LANES }, local); // heap slot of each lane
+  const locals = local() - S_PARAMS;
+
+  /** s = 2s + 1 + (rows[a + 4·feature[s]] > threshold[s]) for lane k. */
+  const step = (k: number) => [
     ...get(S[k]), ...i32(1), Op.i32Shl, ...i32(1), Op.i32Add,
     ...get(A[k]), ...get(FB), ...get(S[k]), ...i32(2), Op.i32Shl, Op.i32Add, ...I.i32Load(), ...i32(2), Op.i32Shl, Op.i32Add,
     ...I.f32Load(), Op.f64PromoteF32,
     ...get(TB), ...get(S[k]), ...i32(3), Op.i32Shl, Op.i32Add, ...I.f64Load(),
     Op.f64Gt, Op.i32Add, ...set(S[k]),
   ];
-}
-
-/** out[r + k] += leaf[lb + 8·s] for lane k. */
-function accumulate(k: number): number[] {
-  const outAddress = [...get(P_OUT), ...get(R), ...i32(k), Op.i32Add, ...i32(3), Op.i32Shl, Op.i32Add];
-  return [
-    ...outAddress,
-    ...outAddress, ...I.f64Load(),
-    ...get(LB), ...get(S[k]), ...i32(3), Op.i32Shl, Op.i32Add, ...I.f64Load(),
-    Op.f64Add, ...I.f64Store(),
-  ];
-}
-
-/** Rows r .. r + lanes - 1 down the current tree; then r += lanes. */
-function lanes(n: number): number[] {
-  const start: number[] = [];
-  const steps: number[] = [];
-  const sums: number[] = [];
-  for (let k = 0; k < n; k++) {
-    start.push(...get(P_ROWS), ...get(R), ...i32(k), Op.i32Add, ...get(ROW_BYTES), Op.i32Mul, Op.i32Add, ...set(A[k]), ...i32(0), ...set(S[k]));
-    steps.push(...step(k));
-    sums.push(...accumulate(k));
-  }
-  return [
-    ...start,
-    ...get(STEPS), ...set(D),
-    ...whileLoop([...get(D), ...i32(0), Op.i32GtS], [...steps, ...get(D), ...i32(1), Op.i32Sub, ...set(D)]),
-    ...sums,
-    ...get(R), ...i32(n), Op.i32Add, ...set(R),
-  ];
-}
-
-/** The `pathSums` function's instructions. */
-function pathSumsBody(): number[] {
+  /** out[r + k] += leaf[lb + 8·s] for lane k. */
+  const accumulate = (k: number) => {
+    const outAddress = [...get(S_OUT), ...get(R), ...i32(k), Op.i32Add, ...i32(3), Op.i32Shl, Op.i32Add];
+    return [
+      ...outAddress,
+      ...outAddress, ...I.f64Load(),
+      ...get(LB), ...get(S[k]), ...i32(3), Op.i32Shl, Op.i32Add, ...I.f64Load(),
+      Op.f64Add, ...I.f64Store(),
+    ];
+  };
+  /** Rows r .. r + n - 1 down the current tree; then r += n. */
+  const lanes = (n: number) => {
+    const start: number[] = [];
+    const steps: number[] = [];
+    const sums: number[] = [];
+    for (let k = 0; k < n; k++) {
+      start.push(...get(S_ROWS), ...get(R), ...i32(k), Op.i32Add, ...get(ROW_BYTES), Op.i32Mul, Op.i32Add, ...set(A[k]), ...i32(0), ...set(S[k]));
+      steps.push(...step(k));
+      sums.push(...accumulate(k));
+    }
+    return [
+      ...start,
+      ...get(STEPS), ...set(D),
+      ...whileLoop([...get(D), ...i32(0), Op.i32GtS], [...steps, ...get(D), ...i32(1), Op.i32Sub, ...set(D)]),
+      ...sums,
+      ...get(R), ...i32(n), Op.i32Add, ...set(R),
+    ];
+  };
   const word = (base: number, index: number) => [...get(base), ...get(index), ...i32(2), Op.i32Shl, Op.i32Add, ...I.i32Load()];
-  return [
-    ...get(P_COLS), ...i32(2), Op.i32Shl, ...set(ROW_BYTES),
+  const body = [
+    ...get(S_COLS), ...i32(2), Op.i32Shl, ...set(ROW_BYTES),
     ...i32(0), ...set(B0),
-    ...whileLoop([...get(B0), ...get(P_COUNT), Op.i32LtS], [
+    ...whileLoop([...get(B0), ...get(S_COUNT), Op.i32LtS], [
       // b1 = min(count, b0 + block)
-      ...get(B0), ...get(P_BLOCK), Op.i32Add, ...get(P_COUNT),
-      ...get(B0), ...get(P_BLOCK), Op.i32Add, ...get(P_COUNT), Op.i32LtS, Op.select, ...set(B1),
+      ...get(B0), ...get(S_BLOCK), Op.i32Add, ...get(S_COUNT),
+      ...get(B0), ...get(S_BLOCK), Op.i32Add, ...get(S_COUNT), Op.i32LtS, Op.select, ...set(B1),
       // out[b0 .. b1) = 0
       ...get(B0), ...set(R),
       ...whileLoop([...get(R), ...get(B1), Op.i32LtS], [
-        ...get(P_OUT), ...get(R), ...i32(3), Op.i32Shl, Op.i32Add, ...I.f64Zero(), ...I.f64Store(),
+        ...get(S_OUT), ...get(R), ...i32(3), Op.i32Shl, Op.i32Add, ...I.f64Zero(), ...I.f64Store(),
         ...get(R), ...i32(1), Op.i32Add, ...set(R),
       ]),
       ...i32(0), ...set(T),
-      ...whileLoop([...get(T), ...get(P_TREES), Op.i32LtS], [
-        ...word(P_DEPTH, T), ...set(STEPS),
-        ...word(P_HEAP_BASE, T), ...set(D), // D holds heapBase[t] for the next two lines
-        ...get(P_FEATURE), ...get(D), ...i32(2), Op.i32Shl, Op.i32Add, ...set(FB),
-        ...get(P_THRESHOLD), ...get(D), ...i32(3), Op.i32Shl, Op.i32Add, ...set(TB),
-        ...get(P_LEAF), ...word(P_LEAF_BASE, T), ...i32(1), ...get(STEPS), Op.i32Shl, ...i32(1), Op.i32Sub, Op.i32Sub,
+      ...whileLoop([...get(T), ...get(S_TREES), Op.i32LtS], [
+        ...word(S_DEPTH, T), ...set(STEPS),
+        ...word(S_HEAP_BASE, T), ...set(D), // D holds heapBase[t] for the next two lines
+        ...get(S_FEATURE), ...get(D), ...i32(2), Op.i32Shl, Op.i32Add, ...set(FB),
+        ...get(S_THRESHOLD), ...get(D), ...i32(3), Op.i32Shl, Op.i32Add, ...set(TB),
+        ...get(S_LEAF), ...word(S_LEAF_BASE, T), ...i32(1), ...get(STEPS), Op.i32Shl, ...i32(1), Op.i32Sub, Op.i32Sub,
         ...i32(3), Op.i32Shl, Op.i32Add, ...set(LB),
         ...get(B0), ...set(R),
         ...whileLoop([...get(R), ...i32(LANES), Op.i32Add, ...get(B1), Op.i32LeS], lanes(LANES)),
         ...whileLoop([...get(R), ...get(B1), Op.i32LtS], lanes(1)),
         ...get(T), ...i32(1), Op.i32Add, ...set(T),
       ]),
-      ...get(B0), ...get(P_BLOCK), Op.i32Add, ...set(B0),
+      ...get(B0), ...get(S_BLOCK), Op.i32Add, ...set(B0),
     ]),
   ];
+  return { name: 'pathSums', params: S_PARAMS, i32Locals: locals, body };
 }
 
-interface PathSumsExport {
-  (...args: number[]): void;
+// ---- Explanation credits: the node walk of explain.ts -------------------------------------------
+
+const C_ROWS = 0; // float32 rows, row-major
+const C_COLS = 1;
+const C_COUNT = 2; // rows: out[0 .. count · cols)
+const C_ROOTS = 3; // int32 per tree
+const C_DEPTH = 4; // int32 per tree
+const C_NODE = 5; // int32 × 4 per node: feature, left, right, unused
+const C_THRESHOLD = 6; // float64 per node
+const C_GAIN = 7; // float64 × 2 per node
+const C_LO = 8; // float64 per node
+const C_HI = 9; // float64 per node
+const C_ISOLATE = 10; // float64 per node
+const C_TREES = 11;
+const C_OUT = 12; // float64 per row and column
+const C_PARAMS = 13;
+
+function creditsFunction(): WasmFunction {
+  const local = localCounter(C_PARAMS);
+  const B0 = local();
+  const B1 = local();
+  const T = local();
+  const ROOT = local();
+  const STEPS = local();
+  const R = local();
+  const D = local();
+  const G = local();
+  const K = local(); // byte address of node g's four words
+  const FEAT = local();
+  const SIDE = local();
+  const ROW = local(); // byte address of row r
+  const ORow = local(); // byte address of out row r
+  const OA = local(); // byte address of out[o + feat]
+  const I8 = local(); // 8 · g
+  const ROW_BYTES = local();
+  const OUT_BYTES = local();
+  const i32Count = local() - C_PARAMS;
+  const fLocal = localCounter(local());
+  const X = fLocal();
+  const LO = fLocal();
+  const HI = fLocal();
+  const U = fLocal();
+  const P = fLocal();
+  const ALIVE = fLocal();
+  const GAIN = fLocal();
+  const f64Count = fLocal() - (C_PARAMS + i32Count);
+
+  const at8 = (base: number) => [...get(base), ...get(I8), Op.i32Add, ...I.f64Load()];
+  const word = (base: number, index: number) => [...get(base), ...get(index), ...i32(2), Op.i32Shl, Op.i32Add, ...I.i32Load()];
+  // One step of row r in the current tree at node g (explain.ts, creditsRange's inner loop).
+  const stepBody = [
+    ...get(C_NODE), ...get(G), ...i32(4), Op.i32Shl, Op.i32Add, ...set(K),
+    // a leaf is its own left child: stop
+    ...get(K), ...I.i32Load(4), ...get(G), Op.i32Eq, Op.brIf, 1,
+    ...get(G), ...i32(3), Op.i32Shl, ...set(I8),
+    ...get(K), ...I.i32Load(), ...set(FEAT),
+    ...get(ROW), ...get(FEAT), ...i32(2), Op.i32Shl, Op.i32Add, ...I.f32Load(), Op.f64PromoteF32, ...set(X),
+    ...get(X), ...at8(C_THRESHOLD), Op.f64Gt, ...set(SIDE),
+    ...at8(C_LO), ...set(LO),
+    ...at8(C_HI), ...set(HI),
+    ...get(C_GAIN), ...get(I8), ...i32(1), Op.i32Shl, Op.i32Add, ...get(SIDE), ...i32(3), Op.i32Shl, Op.i32Add, ...I.f64Load(), ...set(GAIN),
+    ...get(ORow), ...get(FEAT), ...i32(3), Op.i32Shl, Op.i32Add, ...set(OA),
+    // if (x > hi || x < lo)
+    ...get(X), ...get(HI), Op.f64Gt, ...get(X), ...get(LO), Op.f64Lt, Op.i32Or,
+    ...I.ifElse(
+      [
+        // u = x > hi ? x - hi : lo - x;  p = u / (u + (hi - lo))
+        ...get(X), ...get(HI), Op.f64Sub, ...get(LO), ...get(X), Op.f64Sub, ...get(X), ...get(HI), Op.f64Gt, Op.select, ...set(U),
+        ...get(U), ...get(U), ...get(HI), ...get(LO), Op.f64Sub, Op.f64Add, Op.f64Div, ...set(P),
+        // out += alive · (p · isolate[g] + (1 - p) · gain)
+        ...get(OA),
+        ...get(OA), ...I.f64Load(),
+        ...get(ALIVE), ...get(P), ...at8(C_ISOLATE), Op.f64Mul, ...I.f64(1), ...get(P), Op.f64Sub, ...get(GAIN), Op.f64Mul, Op.f64Add, Op.f64Mul,
+        Op.f64Add, ...I.f64Store(),
+        // alive *= 1 - p
+        ...get(ALIVE), ...I.f64(1), ...get(P), Op.f64Sub, Op.f64Mul, ...set(ALIVE),
+      ],
+      [
+        // out += alive · gain
+        ...get(OA),
+        ...get(OA), ...I.f64Load(), ...get(ALIVE), ...get(GAIN), Op.f64Mul, Op.f64Add, ...I.f64Store(),
+      ],
+    ),
+    // g = node[4g + 1 + side]
+    ...get(K), ...get(SIDE), ...i32(2), Op.i32Shl, Op.i32Add, ...I.i32Load(4), ...set(G),
+    ...get(D), ...i32(1), Op.i32Sub, ...set(D),
+  ];
+  const rowBody = [
+    ...get(C_ROWS), ...get(R), ...get(ROW_BYTES), Op.i32Mul, Op.i32Add, ...set(ROW),
+    ...get(C_OUT), ...get(R), ...get(OUT_BYTES), Op.i32Mul, Op.i32Add, ...set(ORow),
+    ...get(ROOT), ...set(G),
+    ...I.f64(1), ...set(ALIVE),
+    ...get(STEPS), ...set(D),
+    ...whileLoop([...get(D), ...i32(0), Op.i32GtS], stepBody),
+    ...get(R), ...i32(1), Op.i32Add, ...set(R),
+  ];
+  const body = [
+    ...get(C_COLS), ...i32(2), Op.i32Shl, ...set(ROW_BYTES),
+    ...get(C_COLS), ...i32(3), Op.i32Shl, ...set(OUT_BYTES),
+    // out[0 .. count · cols) = 0
+    ...i32(0), ...set(R),
+    ...whileLoop([...get(R), ...get(C_COUNT), ...get(C_COLS), Op.i32Mul, Op.i32LtS], [
+      ...get(C_OUT), ...get(R), ...i32(3), Op.i32Shl, Op.i32Add, ...I.f64Zero(), ...I.f64Store(),
+      ...get(R), ...i32(1), Op.i32Add, ...set(R),
+    ]),
+    ...i32(0), ...set(B0),
+    ...whileLoop([...get(B0), ...get(C_COUNT), Op.i32LtS], [
+      ...get(B0), ...i32(CREDIT_BLOCK_ROWS), Op.i32Add, ...get(C_COUNT),
+      ...get(B0), ...i32(CREDIT_BLOCK_ROWS), Op.i32Add, ...get(C_COUNT), Op.i32LtS, Op.select, ...set(B1),
+      ...i32(0), ...set(T),
+      ...whileLoop([...get(T), ...get(C_TREES), Op.i32LtS], [
+        ...word(C_ROOTS, T), ...set(ROOT),
+        ...word(C_DEPTH, T), ...set(STEPS),
+        ...get(B0), ...set(R),
+        ...whileLoop([...get(R), ...get(B1), Op.i32LtS], rowBody),
+        ...get(T), ...i32(1), Op.i32Add, ...set(T),
+      ]),
+      ...get(B0), ...i32(CREDIT_BLOCK_ROWS), Op.i32Add, ...set(B0),
+    ]),
+    // out /= nTrees
+    ...i32(0), ...set(R),
+    ...whileLoop([...get(R), ...get(C_COUNT), ...get(C_COLS), Op.i32Mul, Op.i32LtS], [
+      ...get(C_OUT), ...get(R), ...i32(3), Op.i32Shl, Op.i32Add, ...set(OA),
+      ...get(OA), ...get(OA), ...I.f64Load(), ...get(C_TREES), Op.f64ConvertI32S, Op.f64Div, ...I.f64Store(),
+      ...get(R), ...i32(1), Op.i32Add, ...set(R),
+    ]),
+  ];
+  return { name: 'credits', params: C_PARAMS, i32Locals: i32Count, f64Locals: f64Count, body };
 }
+
+// ---- Instances ----------------------------------------------------------------------------------
+
+type Run = (...args: number[]) => void;
 
 const PAGE = 65_536;
 
@@ -134,93 +270,162 @@ function align(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 
-/** One thread's wasm scorer: its memory holds one forest, then a chunk of rows and their sums. */
-class WasmScorer {
-  private readonly memory: WebAssembly.Memory;
-  private readonly run: PathSumsExport;
-  private forest: HeapForest | null = null;
-  private cols = 0;
-  private layout = { feature: 0, threshold: 0, leaf: 0, heapBase: 0, leafBase: 0, depth: 0, rows: 0, out: 0 };
+/** An instance of the module over a memory of its own that grows as needed. */
+class Instance {
+  private readonly memory = new WebAssembly.Memory({ initial: 16 });
+  readonly exports: Record<string, Run>;
 
   constructor(module: WebAssembly.Module) {
-    this.memory = new WebAssembly.Memory({ initial: 16 });
-    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
-    this.run = instance.exports.pathSums as PathSumsExport;
+    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as Record<string, Run>;
   }
 
-  /** Copies the forest in (when it is not the one held) and sizes the memory for its chunks. */
-  private load(f: PackedForest, hf: HeapForest): void {
-    if (this.forest === hf && this.cols === f.cols) return;
-    const slots = hf.feature.length;
-    const feature = 0;
-    const threshold = align(feature + 4 * slots, 8);
-    const leaf = threshold + 8 * slots;
-    const heapBase = leaf + 8 * hf.leaf.length;
-    const leafBase = heapBase + 4 * f.nTrees;
-    const depth = leafBase + 4 * f.nTrees;
-    const rows = align(depth + 4 * f.nTrees, 16);
-    const out = align(rows + 4 * f.cols * CHUNK_ROWS, 16);
-    const bytes = out + 8 * CHUNK_ROWS;
+  /** The memory's buffer, at least `bytes` long (growing it replaces the buffer: take views after). */
+  buffer(bytes: number): ArrayBuffer {
     const have = this.memory.buffer.byteLength;
     if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
-    const buffer = this.memory.buffer;
-    new Int32Array(buffer, feature, slots).set(hf.feature);
-    new Float64Array(buffer, threshold, slots).set(hf.threshold);
-    new Float64Array(buffer, leaf, hf.leaf.length).set(hf.leaf);
-    new Int32Array(buffer, heapBase, f.nTrees).set(hf.heapBase.subarray(0, f.nTrees));
-    new Int32Array(buffer, leafBase, f.nTrees).set(hf.leafBase.subarray(0, f.nTrees));
-    new Int32Array(buffer, depth, f.nTrees).set(f.depth.subarray(0, f.nTrees));
-    this.layout = { feature, threshold, leaf, heapBase, leafBase, depth, rows, out };
-    this.forest = hf;
-    this.cols = f.cols;
+    return this.memory.buffer;
   }
+}
+
+/** Lays out arrays one after another (each 16-byte aligned) and copies them in. */
+class Layout {
+  private end = 0;
+  private readonly copies: (() => void)[] = [];
+  constructor(private readonly buffer: (bytes: number) => ArrayBuffer) {}
+
+  reserve(bytes: number): number {
+    const at = align(this.end, 16);
+    this.end = at + bytes;
+    return at;
+  }
+
+  add(values: Int32Array | Float64Array): number {
+    const at = this.reserve(values.byteLength);
+    this.copies.push(() => {
+      const view = values instanceof Int32Array ? new Int32Array(this.memory, at, values.length) : new Float64Array(this.memory, at, values.length);
+      view.set(values);
+    });
+    return at;
+  }
+
+  private memory!: ArrayBuffer;
+
+  /** Grows the memory to fit and copies every added array in. */
+  commit(): ArrayBuffer {
+    this.memory = this.buffer(this.end);
+    for (const copy of this.copies) copy();
+    return this.memory;
+  }
+}
+
+class WasmScorer {
+  private forest: HeapForest | null = null;
+  private cols = 0;
+  private at = { feature: 0, threshold: 0, leaf: 0, heapBase: 0, leafBase: 0, depth: 0, rows: 0, out: 0 };
+
+  constructor(private readonly instance: Instance) {}
 
   /** heapPathSums: rows [start, end) into out[0 .. end - start), in blocks of `block` rows. */
   pathSums(f: PackedForest, hf: HeapForest, rows: Float32Array, start: number, end: number, out: Float64Array, block: number): void {
-    this.load(f, hf);
-    const L = this.layout;
+    if (this.forest !== hf || this.cols !== f.cols) {
+      const layout = new Layout((bytes) => this.instance.buffer(bytes));
+      const trees = (a: Int32Array) => a.subarray(0, f.nTrees);
+      this.at = {
+        feature: layout.add(hf.feature),
+        threshold: layout.add(hf.threshold),
+        leaf: layout.add(hf.leaf),
+        heapBase: layout.add(trees(hf.heapBase)),
+        leafBase: layout.add(trees(hf.leafBase)),
+        depth: layout.add(trees(f.depth)),
+        rows: layout.reserve(4 * f.cols * CHUNK_ROWS),
+        out: layout.reserve(8 * CHUNK_ROWS),
+      };
+      layout.commit();
+      this.forest = hf;
+      this.cols = f.cols;
+    }
+    const at = this.at;
     const cols = f.cols;
-    const buffer = this.memory.buffer;
-    const chunkRows = new Float32Array(buffer, L.rows, cols * CHUNK_ROWS);
-    const chunkOut = new Float64Array(buffer, L.out, CHUNK_ROWS);
+    const buffer = this.instance.buffer(0);
+    const chunkRows = new Float32Array(buffer, at.rows, cols * CHUNK_ROWS);
+    const chunkOut = new Float64Array(buffer, at.out, CHUNK_ROWS);
+    const run = this.instance.exports.pathSums;
     for (let c0 = start; c0 < end; c0 += CHUNK_ROWS) {
       const count = Math.min(CHUNK_ROWS, end - c0);
       chunkRows.set(rows.subarray(c0 * cols, (c0 + count) * cols));
-      this.run(L.rows, cols, count, L.feature, L.threshold, L.leaf, L.heapBase, L.leafBase, L.depth, f.nTrees, L.out, block);
+      run(at.rows, cols, count, at.feature, at.threshold, at.leaf, at.heapBase, at.leafBase, at.depth, f.nTrees, at.out, block);
       out.set(chunkOut.subarray(0, count), c0 - start);
     }
   }
 }
 
+class WasmCredits {
+  private forest: PackedForest | null = null;
+  private at = { roots: 0, depth: 0, node: 0, threshold: 0, gain: 0, lo: 0, hi: 0, isolate: 0, rows: 0, out: 0 };
+
+  constructor(private readonly instance: Instance) {}
+
+  /** creditsRange: rows [start, end) into out[start · cols .. end · cols). */
+  credits(f: PackedForest, rows: Float32Array, start: number, end: number, out: Float64Array): void {
+    const cols = f.cols;
+    if (this.forest !== f) {
+      const layout = new Layout((bytes) => this.instance.buffer(bytes));
+      this.at = {
+        roots: layout.add(f.roots.subarray(0, f.nTrees)),
+        depth: layout.add(f.depth.subarray(0, f.nTrees)),
+        node: layout.add(f.node),
+        threshold: layout.add(f.threshold),
+        gain: layout.add(f.gain),
+        lo: layout.add(f.lo),
+        hi: layout.add(f.hi),
+        isolate: layout.add(f.isolate),
+        rows: layout.reserve(4 * cols * CHUNK_ROWS),
+        out: layout.reserve(8 * cols * CHUNK_ROWS),
+      };
+      layout.commit();
+      this.forest = f;
+    }
+    const at = this.at;
+    const buffer = this.instance.buffer(0);
+    const chunkRows = new Float32Array(buffer, at.rows, cols * CHUNK_ROWS);
+    const chunkOut = new Float64Array(buffer, at.out, cols * CHUNK_ROWS);
+    const run = this.instance.exports.credits;
+    for (let c0 = start; c0 < end; c0 += CHUNK_ROWS) {
+      const count = Math.min(CHUNK_ROWS, end - c0);
+      chunkRows.set(rows.subarray(c0 * cols, (c0 + count) * cols));
+      run(at.rows, cols, count, at.roots, at.depth, at.node, at.threshold, at.gain, at.lo, at.hi, at.isolate, f.nTrees, at.out);
+      out.set(chunkOut.subarray(0, count * cols), c0 * cols);
+    }
+  }
+}
+
 let preferred: 'wasm' | 'js' = 'wasm';
-let scorer: WasmScorer | null | undefined;
+let kernels: { scorer: WasmScorer; credits: WasmCredits } | null | undefined;
 
 /**
- * Which scoring loop runs: 'wasm' (the default, where WebAssembly works) or 'js'. Both give the
- * same sums bit for bit; 'js' is for comparing them (tests, benchmarks).
+ * Which loops run: 'wasm' (the default, where WebAssembly works) or 'js'. Both give the same
+ * results bit for bit; 'js' is for comparing them (tests, benchmarks).
  */
 export function setScoringKernel(kind: 'wasm' | 'js'): void {
   preferred = kind;
 }
 
-/** The loop that will run: 'wasm' when preferred and available, else 'js'. */
+/** The loops that will run: 'wasm' when preferred and available, else 'js'. */
 export function scoringKernel(): 'wasm' | 'js' {
-  return preferred === 'wasm' && wasmScorer() !== null ? 'wasm' : 'js';
+  return preferred === 'wasm' && wasmKernels() !== null ? 'wasm' : 'js';
 }
 
-/** This thread's scorer, made on first use; null when WebAssembly is unavailable. */
-function wasmScorer(): WasmScorer | null {
-  if (scorer === undefined) {
+/** This thread's instances, made on first use; null when WebAssembly is unavailable. */
+function wasmKernels(): { scorer: WasmScorer; credits: WasmCredits } | null {
+  if (kernels === undefined) {
     try {
-      const module = new WebAssembly.Module(
-        encodeModule([{ name: 'pathSums', params: PARAMS, i32Locals: nextLocal - PARAMS, body: pathSumsBody() }]),
-      );
-      scorer = new WasmScorer(module);
+      const module = new WebAssembly.Module(encodeModule([pathSumsFunction(), creditsFunction()]));
+      kernels = { scorer: new WasmScorer(new Instance(module)), credits: new WasmCredits(new Instance(module)) };
     } catch {
-      scorer = null;
+      kernels = null;
     }
   }
-  return scorer;
+  return kernels;
 }
 
 /** heapPathSums through wasm; false (nothing done) when the JavaScript loop should run instead. */
@@ -234,8 +439,20 @@ export function wasmHeapPathSums(
   block: number,
 ): boolean {
   if (preferred !== 'wasm') return false;
-  const s = wasmScorer();
-  if (s === null) return false;
-  s.pathSums(f, hf, rows, start, end, out, block);
+  const k = wasmKernels();
+  if (k === null) return false;
+  k.scorer.pathSums(f, hf, rows, start, end, out, block);
+  return true;
+}
+
+/**
+ * creditsRange through wasm; false (nothing done) when the JavaScript loop should run instead
+ * (also for rows that are not float32: the wasm walk reads float32 rows only).
+ */
+export function wasmCreditsRange(f: PackedForest, rows: ArrayLike<number>, start: number, end: number, out: Float64Array): boolean {
+  if (preferred !== 'wasm' || !(rows instanceof Float32Array)) return false;
+  const k = wasmKernels();
+  if (k === null) return false;
+  k.credits.credits(f, rows, start, end, out);
   return true;
 }

@@ -11,6 +11,8 @@
 export const Op = {
   block: 0x02,
   loop: 0x03,
+  if: 0x04,
+  else: 0x05,
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
@@ -27,12 +29,19 @@ export const Op = {
   i32LtS: 0x48,
   i32GtS: 0x4a,
   i32LeS: 0x4c,
+  i32Eq: 0x46,
+  f64Lt: 0x63,
   f64Gt: 0x64,
   i32Add: 0x6a,
   i32Sub: 0x6b,
   i32Mul: 0x6c,
+  i32Or: 0x72,
   i32Shl: 0x74,
   f64Add: 0xa0,
+  f64Sub: 0xa1,
+  f64Mul: 0xa2,
+  f64Div: 0xa3,
+  f64ConvertI32S: 0xb7,
   f64PromoteF32: 0xbb,
 } as const;
 
@@ -74,12 +83,19 @@ export const I = {
   get: (local: number) => [Op.localGet, ...uleb(local)],
   set: (local: number) => [Op.localSet, ...uleb(local)],
   i32: (value: number) => [Op.i32Const, ...sleb(value)],
+  f64: (value: number) => {
+    const bytes = new DataView(new ArrayBuffer(8));
+    bytes.setFloat64(0, value, true); // wasm constants are little-endian
+    return [Op.f64Const, ...new Uint8Array(bytes.buffer)];
+  },
   f64Zero: () => [Op.f64Const, 0, 0, 0, 0, 0, 0, 0, 0],
-  /** Loads and stores: natural alignment, no offset. */
-  i32Load: () => [Op.i32Load, 2, 0],
+  /** Loads and stores: natural alignment, a constant byte offset added to the address (default 0). */
+  i32Load: (offset = 0) => [Op.i32Load, 2, ...uleb(offset)],
   f32Load: () => [Op.f32Load, 2, 0],
   f64Load: () => [Op.f64Load, 3, 0],
   f64Store: () => [Op.f64Store, 3, 0],
+  /** `if (cond) then else otherwise`: cond leaves an i32 on the stack. */
+  ifElse: (then: readonly number[], otherwise: readonly number[]) => [Op.if, VOID, ...then, Op.else, ...otherwise, Op.end],
   /** `while (cond) body`: cond leaves an i32 on the stack. */
   whileLoop: (cond: readonly number[], body: readonly number[]) => [
     Op.block, VOID, Op.loop, VOID, ...cond, Op.i32Eqz, Op.brIf, 1, ...body, Op.br, 0, Op.end, Op.end,

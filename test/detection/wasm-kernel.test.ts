@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { creditsRange } from '../../src/detection/explain.ts';
 import { packForest, pathSums, scoreRange } from '../../src/detection/kernel.ts';
 import { Random, sampleWithoutReplacement } from '../../src/detection/random.ts';
 import { growTree } from '../../src/detection/tree.ts';
@@ -85,6 +86,43 @@ test('when two forests alternate on one thread, then each is scored with its own
     assert.deepEqual(score('wasm', a), expectA);
     assert.deepEqual(score('wasm', b), expectB);
   }
+});
+
+test('when the wasm loop computes explanation credits, then they equal the JavaScript loop bit for bit', () => {
+  const cases = [
+    { n: 3000, cols: 6, trees: 100, sample: 256, depth: 8 },
+    { n: 20_000, cols: 2, trees: 9, sample: 256, depth: 8 }, // more rows than one wasm chunk
+    { n: 40, cols: 3, trees: 4, sample: 1, depth: 0 },
+  ];
+  for (const [k, c] of cases.entries()) {
+    // Fit on the middle of the data, explain everything: many rows fall outside the split ranges.
+    const x = rows(c.n, c.cols, 30 + k);
+    const forest = forestFor(x.map((v) => v / 4), c.n, c.cols, c.trees, c.sample, c.depth, 40 + k);
+    if (c.depth > 0) assert.ok(forest.lo.some((v) => Number.isFinite(v)), 'the trees know their split ranges');
+    for (const [start, end] of [[0, c.n], [5, c.n - 7], [3, 4]] as const) {
+      const credits = (kind: 'wasm' | 'js') =>
+        sums(kind, () => {
+          const out = new Float64Array(c.n * c.cols).fill(-1);
+          creditsRange(forest, x, start, end, out);
+          return out;
+        });
+      const js = credits('js');
+      assert.deepEqual(credits('wasm'), js, `case ${k}, rows [${start}, ${end})`);
+      assert.equal(js[0], start === 0 ? js[0] : -1, 'rows outside the range are left alone');
+      if (c.depth > 0) assert.ok(js.some((v) => v > 0), 'credits were given');
+    }
+  }
+  // Rows that are not float32 take the JavaScript loop (the wasm walk reads float32 only).
+  const x64 = Float64Array.from(rows(100, 2, 5));
+  const forest = forestFor(new Float32Array(x64), 100, 2, 5, 64, 6, 6);
+  const viaJs = sums('js', () => {
+    const out = new Float64Array(200);
+    creditsRange(forest, x64, 0, 100, out);
+    return out;
+  });
+  const viaDefault = new Float64Array(200);
+  creditsRange(forest, x64, 0, 100, viaDefault);
+  assert.deepEqual(viaDefault, viaJs);
 });
 
 test('the encoder writes LEB128 and a module WebAssembly accepts', () => {
