@@ -17,6 +17,8 @@ import type { HeapForest, PackedForest } from './kernel.ts';
 const CHUNK_ROWS = 16_384;
 /** Rows walking a tree in lock step when scoring (independent chains of loads keep the CPU busy). */
 const LANES = 8;
+/** Rows walking a tree together in the credits walk. */
+const CREDIT_LANES = 4;
 /** Rows per block of the credits walk, tree-major inside a block (as explain.ts). */
 const CREDIT_BLOCK_ROWS = 512;
 
@@ -156,16 +158,18 @@ function creditsFunction(): WasmFunction {
   const STEPS = local();
   const R = local();
   const D = local();
-  const G = local();
   const K = local(); // byte address of node g's four words
   const FEAT = local();
   const SIDE = local();
-  const ROW = local(); // byte address of row r
-  const ORow = local(); // byte address of out row r
   const OA = local(); // byte address of out[o + feat]
   const I8 = local(); // 8 · g
+  const LIVE = local(); // some lane has not reached its leaf yet
   const ROW_BYTES = local();
   const OUT_BYTES = local();
+  // Per lane: node g, byte address of its row and of its out row.
+  const G = Array.from({ length: CREDIT_LANES }, local);
+  const ROW = Array.from({ length: CREDIT_LANES }, local);
+  const OROW = Array.from({ length: CREDIT_LANES }, local);
   const i32Count = local() - C_PARAMS;
   const fLocal = localCounter(local());
   const X = fLocal();
@@ -173,25 +177,27 @@ function creditsFunction(): WasmFunction {
   const HI = fLocal();
   const U = fLocal();
   const P = fLocal();
-  const ALIVE = fLocal();
   const GAIN = fLocal();
+  const ALIVE = Array.from({ length: CREDIT_LANES }, fLocal); // per lane: the chance the row is not isolated yet
   const f64Count = fLocal() - (C_PARAMS + i32Count);
 
   const at8 = (base: number) => [...get(base), ...get(I8), Op.i32Add, ...I.f64Load()];
   const word = (base: number, index: number) => [...get(base), ...get(index), ...i32(2), Op.i32Shl, Op.i32Add, ...I.i32Load()];
-  // One step of row r in the current tree at node g (explain.ts, creditsRange's inner loop).
-  const stepBody = [
-    ...get(C_NODE), ...get(G), ...i32(4), Op.i32Shl, Op.i32Add, ...set(K),
-    // a leaf is its own left child: stop
-    ...get(K), ...I.i32Load(4), ...get(G), Op.i32Eq, Op.brIf, 1,
-    ...get(G), ...i32(3), Op.i32Shl, ...set(I8),
+  /** K = address of lane k's node; leaves "node g is a leaf" (it is its own left child) on the stack. */
+  const atLeaf = (k: number) => [
+    ...get(C_NODE), ...get(G[k]), ...i32(4), Op.i32Shl, Op.i32Add, ...set(K),
+    ...get(K), ...I.i32Load(4), ...get(G[k]), Op.i32Eq,
+  ];
+  /** One step of lane k at an internal node (explain.ts, creditsRange's inner loop), K set. */
+  const step = (k: number) => [
+    ...get(G[k]), ...i32(3), Op.i32Shl, ...set(I8),
     ...get(K), ...I.i32Load(), ...set(FEAT),
-    ...get(ROW), ...get(FEAT), ...i32(2), Op.i32Shl, Op.i32Add, ...I.f32Load(), Op.f64PromoteF32, ...set(X),
+    ...get(ROW[k]), ...get(FEAT), ...i32(2), Op.i32Shl, Op.i32Add, ...I.f32Load(), Op.f64PromoteF32, ...set(X),
     ...get(X), ...at8(C_THRESHOLD), Op.f64Gt, ...set(SIDE),
     ...at8(C_LO), ...set(LO),
     ...at8(C_HI), ...set(HI),
     ...get(C_GAIN), ...get(I8), ...i32(1), Op.i32Shl, Op.i32Add, ...get(SIDE), ...i32(3), Op.i32Shl, Op.i32Add, ...I.f64Load(), ...set(GAIN),
-    ...get(ORow), ...get(FEAT), ...i32(3), Op.i32Shl, Op.i32Add, ...set(OA),
+    ...get(OROW[k]), ...get(FEAT), ...i32(3), Op.i32Shl, Op.i32Add, ...set(OA),
     // if (x > hi || x < lo)
     ...get(X), ...get(HI), Op.f64Gt, ...get(X), ...get(LO), Op.f64Lt, Op.i32Or,
     ...I.ifElse(
@@ -202,30 +208,48 @@ function creditsFunction(): WasmFunction {
         // out += alive · (p · isolate[g] + (1 - p) · gain)
         ...get(OA),
         ...get(OA), ...I.f64Load(),
-        ...get(ALIVE), ...get(P), ...at8(C_ISOLATE), Op.f64Mul, ...I.f64(1), ...get(P), Op.f64Sub, ...get(GAIN), Op.f64Mul, Op.f64Add, Op.f64Mul,
+        ...get(ALIVE[k]), ...get(P), ...at8(C_ISOLATE), Op.f64Mul, ...I.f64(1), ...get(P), Op.f64Sub, ...get(GAIN), Op.f64Mul, Op.f64Add, Op.f64Mul,
         Op.f64Add, ...I.f64Store(),
         // alive *= 1 - p
-        ...get(ALIVE), ...I.f64(1), ...get(P), Op.f64Sub, Op.f64Mul, ...set(ALIVE),
+        ...get(ALIVE[k]), ...I.f64(1), ...get(P), Op.f64Sub, Op.f64Mul, ...set(ALIVE[k]),
       ],
       [
         // out += alive · gain
         ...get(OA),
-        ...get(OA), ...I.f64Load(), ...get(ALIVE), ...get(GAIN), Op.f64Mul, Op.f64Add, ...I.f64Store(),
+        ...get(OA), ...I.f64Load(), ...get(ALIVE[k]), ...get(GAIN), Op.f64Mul, Op.f64Add, ...I.f64Store(),
       ],
     ),
     // g = node[4g + 1 + side]
-    ...get(K), ...get(SIDE), ...i32(2), Op.i32Shl, Op.i32Add, ...I.i32Load(4), ...set(G),
-    ...get(D), ...i32(1), Op.i32Sub, ...set(D),
+    ...get(K), ...get(SIDE), ...i32(2), Op.i32Shl, Op.i32Add, ...I.i32Load(4), ...set(G[k]),
   ];
-  const rowBody = [
-    ...get(C_ROWS), ...get(R), ...get(ROW_BYTES), Op.i32Mul, Op.i32Add, ...set(ROW),
-    ...get(C_OUT), ...get(R), ...get(OUT_BYTES), Op.i32Mul, Op.i32Add, ...set(ORow),
-    ...get(ROOT), ...set(G),
-    ...I.f64(1), ...set(ALIVE),
-    ...get(STEPS), ...set(D),
-    ...whileLoop([...get(D), ...i32(0), Op.i32GtS], stepBody),
-    ...get(R), ...i32(1), Op.i32Add, ...set(R),
-  ];
+  /**
+   * Rows r .. r + n - 1 down the current tree; then r += n. Each lane stops at its leaf (a lane at
+   * its leaf skips its step); the steps stop when every lane is at its leaf or after the tree's height.
+   */
+  const lanes = (n: number) => {
+    const start: number[] = [];
+    const steps: number[] = [];
+    for (let k = 0; k < n; k++) {
+      start.push(
+        ...get(C_ROWS), ...get(R), ...i32(k), Op.i32Add, ...get(ROW_BYTES), Op.i32Mul, Op.i32Add, ...set(ROW[k]),
+        ...get(C_OUT), ...get(R), ...i32(k), Op.i32Add, ...get(OUT_BYTES), Op.i32Mul, Op.i32Add, ...set(OROW[k]),
+        ...get(ROOT), ...set(G[k]),
+        ...I.f64(1), ...set(ALIVE[k]),
+      );
+      steps.push(...atLeaf(k), Op.i32Eqz, ...I.ifElse([...step(k), ...i32(1), ...get(LIVE), Op.i32Or, ...set(LIVE)], []));
+    }
+    return [
+      ...start,
+      ...get(STEPS), ...set(D),
+      ...whileLoop([...get(D), ...i32(0), Op.i32GtS], [
+        ...i32(0), ...set(LIVE),
+        ...steps,
+        ...get(LIVE), Op.i32Eqz, Op.brIf, 1, // every lane at its leaf: out of the loop's block
+        ...get(D), ...i32(1), Op.i32Sub, ...set(D),
+      ]),
+      ...get(R), ...i32(n), Op.i32Add, ...set(R),
+    ];
+  };
   const body = [
     ...get(C_COLS), ...i32(2), Op.i32Shl, ...set(ROW_BYTES),
     ...get(C_COLS), ...i32(3), Op.i32Shl, ...set(OUT_BYTES),
@@ -244,7 +268,8 @@ function creditsFunction(): WasmFunction {
         ...word(C_ROOTS, T), ...set(ROOT),
         ...word(C_DEPTH, T), ...set(STEPS),
         ...get(B0), ...set(R),
-        ...whileLoop([...get(R), ...get(B1), Op.i32LtS], rowBody),
+        ...whileLoop([...get(R), ...i32(CREDIT_LANES), Op.i32Add, ...get(B1), Op.i32LeS], lanes(CREDIT_LANES)),
+        ...whileLoop([...get(R), ...get(B1), Op.i32LtS], lanes(1)),
         ...get(T), ...i32(1), Op.i32Add, ...set(T),
       ]),
       ...get(B0), ...i32(CREDIT_BLOCK_ROWS), Op.i32Add, ...set(B0),
