@@ -25,6 +25,8 @@ const TEXT_EXTENSIONS = ['', '.csv', '.txt', '.log'];
 const UPLOAD_PREFIX = 'upload-';
 /** Bytes gathered before each write of an upload to disk. */
 const WRITE_BYTES = 1024 * 1024;
+/** Bytes taken in while a write is in flight, before the upload waits for it. */
+const MAX_GATHERED_BYTES = 8 * WRITE_BYTES;
 const UPLOAD_SUFFIX = '.part';
 
 /**
@@ -130,17 +132,21 @@ export function parsedUpload(req: Request, options: CsvOptions): FlowTable | und
  */
 const UPLOAD_PARSE_MAX_RECORD_BYTES = MAX_RECORD_BYTES - 2 * DEFAULT_CHUNK_BYTES;
 
-/** Resolves once the stream's file descriptor is closed (or it never opened one). */
 /**
  * A file written in pieces of at least WRITE_BYTES: the chunks that arrive meanwhile are kept (not
  * copied) and go to disk in one writev. A write per network chunk (~64 KiB, as fs.WriteStream
- * does) cost the main thread more than splitting the upload for the parse workers.
+ * does) cost the main thread more than splitting the upload for the parse workers. While a writev
+ * is in flight the next chunks are taken at once (up to MAX_GATHERED_BYTES): waiting for each
+ * writev held up the socket, and the upload of 94 MB took ~0.2 s longer than with no file at all.
  */
-class BatchedFileWriter extends Writable {
+export class BatchedFileWriter extends Writable {
   bytesWritten = 0;
   private fh: FileHandle | null = null;
   private chunks: Buffer[] = [];
   private size = 0;
+  /** The writev in flight (one at a time, in order); it never rejects: a failure is kept in `failed`. */
+  private inFlight: Promise<void> | null = null;
+  private failed: Error | null = null;
 
   constructor(private readonly path: string) {
     super();
@@ -157,40 +163,79 @@ class BatchedFileWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.failed !== null) {
+      callback(this.failed);
+      return;
+    }
     this.chunks.push(chunk);
     this.size += chunk.length;
-    if (this.size < WRITE_BYTES) callback();
-    else this.flushChunks().then(() => callback(), callback);
+    if (this.size < WRITE_BYTES || (this.inFlight !== null && this.size < MAX_GATHERED_BYTES)) {
+      callback();
+      return;
+    }
+    // Enough gathered: write it now, or once the writev in flight is done (the stream waits then).
+    const before = this.inFlight ?? Promise.resolve();
+    before.then(() => {
+      if (this.failed !== null) {
+        callback(this.failed);
+        return;
+      }
+      if (this.inFlight === null && this.size > 0) this.startWrite();
+      callback();
+    }, callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    this.flushChunks().then(() => callback(), callback);
+    const settle = async () => {
+      while (this.inFlight !== null) await this.inFlight;
+      if (this.failed === null && this.size > 0) {
+        this.startWrite();
+        await this.inFlight;
+      }
+      if (this.failed !== null) throw this.failed;
+    };
+    settle().then(() => callback(), callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     const fh = this.fh;
     this.fh = null;
+    // FileHandle.close waits for a writev in flight.
     if (fh === null) callback(error);
     else fh.close().then(() => callback(error), (err: Error) => callback(error ?? err));
   }
 
-  private async flushChunks(): Promise<void> {
+  /** Writes the gathered chunks (one writev, repeated after a short write); sets inFlight. */
+  private startWrite(): void {
     let list = this.chunks;
     this.chunks = [];
     this.size = 0;
-    while (list.length > 0) {
-      if (this.fh === null) throw new Error('the upload file is closed');
-      const { bytesWritten } = await this.fh.writev(list);
-      this.bytesWritten += bytesWritten;
-      // A short write: go on from the first byte not written.
-      let done = bytesWritten;
-      let k = 0;
-      while (k < list.length && done >= list[k].length) done -= list[k++].length;
-      list = k < list.length ? [list[k].subarray(done), ...list.slice(k + 1)] : [];
-    }
+    const write = async () => {
+      while (list.length > 0) {
+        if (this.fh === null) throw new Error('the upload file is closed');
+        const { bytesWritten } = await this.fh.writev(list);
+        this.bytesWritten += bytesWritten;
+        // A short write: go on from the first byte not written.
+        let done = bytesWritten;
+        let k = 0;
+        while (k < list.length && done >= list[k].length) done -= list[k++].length;
+        list = k < list.length ? [list[k].subarray(done), ...list.slice(k + 1)] : [];
+      }
+    };
+    const flight: Promise<void> = write().then(
+      () => {
+        if (this.inFlight === flight) this.inFlight = null;
+      },
+      (err: Error) => {
+        this.failed = err;
+        if (this.inFlight === flight) this.inFlight = null;
+      },
+    );
+    this.inFlight = flight;
   }
 }
 
+/** Resolves once the stream's file descriptor is closed (or it never opened one). */
 function whenClosed(out: Writable): Promise<void> {
   if (out.closed) return Promise.resolve();
   return new Promise((resolve) => {
