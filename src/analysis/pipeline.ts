@@ -8,7 +8,7 @@ import { copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Explanation } from '../detection/types.ts';
-import { AnomalyModel } from '../detection/index.ts';
+import { AnomalyModel, ExplanationSet } from '../detection/index.ts';
 import { analyzeFindings, prepareFindings } from '../findings/index.ts';
 import type { Findings, FlowFinding, Incident } from '../findings/types.ts';
 import { column, columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
@@ -158,12 +158,23 @@ async function moveFile(from: string, to: string, keep: boolean): Promise<void> 
 }
 
 /** Picks the scatter axes: the two features with the highest mean explanation weight among anomalies. */
-export function chooseAxes(features: readonly string[], explanations: Iterable<Explanation>): [string, string] {
+export function chooseAxes(features: readonly string[], explanations: Iterable<Explanation> | ExplanationSet): [string, string] {
   const sums = new Map<string, number>(features.map((f) => [f, 0]));
   let n = 0;
-  for (const e of explanations) {
-    n++;
-    for (const c of e.contributions) if (sums.has(c.feature)) sums.set(c.feature, sums.get(c.feature)! + c.weight);
+  if (explanations instanceof ExplanationSet) {
+    // The same sums from the arrays: each feature's weights added in the same order, row by row.
+    const set = explanations;
+    const total = new Float64Array(set.features.length);
+    for (let p = 0; p < set.weight.length; p++) total[set.feature[p]] += set.weight[p];
+    set.features.forEach((f, c) => {
+      if (sums.has(f)) sums.set(f, sums.get(f)! + total[c]);
+    });
+    n = set.size;
+  } else {
+    for (const e of explanations) {
+      n++;
+      for (const c of e.contributions) if (sums.has(c.feature)) sums.set(c.feature, sums.get(c.feature)! + c.weight);
+    }
   }
   if (features.length < 2) return [features[0], features[0]];
   if (n === 0) return [features[0], features[1]];
@@ -289,15 +300,14 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const anomalous: number[] = [];
     for (let i = 0; i < isAnomaly.length; i++) if (isAnomaly[i] === 1) anomalous.push(i);
     anomalous.sort((a, b) => severity[b] - severity[a] || scores[a] - scores[b] || a - b);
-    const explanationList = await model.explainAsync(columns, anomalous, { workers: options.workers ?? 2 });
-    const explanations = new Map<number, Explanation>();
-    for (const e of explanationList) explanations.set(e.row, e);
+    // Packed (typed arrays, no object per anomaly): findings, the axes and the anomaly rows read them so.
+    const explanations = await model.explainPacked(columns, anomalous, { workers: options.workers ?? 2 });
     timer.mark('explain', { anomalies: anomalous.length });
 
     // The chart points (every anomaly and a sample of normal rows on the two axes that explain the
     // anomalies best) need nothing of the findings: the report worker samples them and writes
     // points.json on another core while this thread finds the incidents.
-    const [xName, yName] = chooseAxes(features, explanationList);
+    const [xName, yName] = chooseAxes(features, explanations);
     const sameAxis = xName === yName;
     const pointsJob: PointsJob = {
       x: columns[features.indexOf(xName)],

@@ -2,6 +2,8 @@
 export { IsolationForest, InputError, NotFittedError, toFloat32Rows, PARALLEL_MIN_ROWS } from './isolation-forest.ts';
 export type { AsyncScoreOptions, Float32Rows } from './isolation-forest.ts';
 export { AnomalyModel } from './model.ts';
+export { ExplanationSet } from './explanation-set.ts';
+export type { Explanations } from './explanation-set.ts';
 export { ParameterError, DEFAULT_PARAMS, validateParams } from './params.ts';
 export { severityOf, severities } from './severity.ts';
 export { averagePathLength, maxDepthFor, quantile, quantileSorted } from './math.ts';

@@ -4,16 +4,16 @@
  * scoring of large inputs runs on the score worker pool.
  */
 import { z } from 'zod';
-import { creditsRange, normaliseWeights } from './explain.ts';
+import { creditsRange } from './explain.ts';
+import { ExplanationSet } from './explanation-set.ts';
 import { forestJsonSchema, InputError, IsolationForest, PARALLEL_MIN_ROWS } from './isolation-forest.ts';
 import { creditsParallel, defaultWorkers, sharedFloat64, warmScorePool } from './pool.ts';
-import { featureStats, fitImputeScale, percentileOf, scaleValue, transformColumns, type Scaler } from './preprocess.ts';
+import { featureStats, fitImputeScale, scaleValue, transformColumns, type Scaler } from './preprocess.ts';
 import { severityOf } from './severity.ts';
 import type {
   AnomalyModelJSON,
   DetectionWarning,
   Explanation,
-  FeatureContribution,
   FeatureStats,
   FitResult,
   IsolationForestParams,
@@ -115,64 +115,59 @@ export class AnomalyModel {
    * row's paths (see explain.ts), ranked, with the row's value (a missing value shows the imputed
    * mean the model used), the training median, its training percentile and direction.
    */
-  explain(columns: readonly Float64Array[], rows: readonly number[]): Explanation[] {
-    const x = this.explainRows(columns, rows, false);
-    const k = this.features.length;
-    const credits = new Float64Array(rows.length * k);
+  explain(columns: readonly Float64Array[], rows: ArrayLike<number>): Explanation[] {
+    const { x, values } = this.explainRows(columns, rows, false);
+    const credits = new Float64Array(rows.length * this.features.length);
     creditsRange(this.forest.packed, x, 0, rows.length, credits);
-    return this.contributions(columns, rows, credits);
+    return ExplanationSet.fromCredits(this.features, this.stats, rows, values, credits).toArray();
   }
 
   /**
    * explain() with the tree walks split across the score worker pool for many rows (default: 2
    * workers from 5,000 rows); the result is identical to explain().
    */
-  async explainAsync(columns: readonly Float64Array[], rows: readonly number[], options: ScoreOptions = {}): Promise<Explanation[]> {
-    const workers = Math.min(options.workers ?? (rows.length >= PARALLEL_EXPLAIN_ROWS ? defaultWorkers() : 1), rows.length);
-    if (!(workers > 1)) return this.explain(columns, rows);
-    const x = this.explainRows(columns, rows, true);
-    const credits = sharedFloat64(rows.length * this.features.length);
-    await creditsParallel(this.forest.packed, x, rows.length, credits, workers);
-    return this.contributions(columns, rows, credits);
+  async explainAsync(columns: readonly Float64Array[], rows: ArrayLike<number>, options: ScoreOptions = {}): Promise<Explanation[]> {
+    return (await this.explainPacked(columns, rows, options)).toArray();
   }
 
-  /** The scaled float32 rows to explain, row-major (shared for workers); checks the row numbers. */
-  private explainRows(columns: readonly Float64Array[], rows: readonly number[], shared: boolean): Float32Array {
+  /**
+   * The explanations of explainAsync() as flat arrays (ExplanationSet: no object per row), for
+   * callers that explain many rows; set.at(i) is explainAsync()'s i-th explanation.
+   */
+  async explainPacked(columns: readonly Float64Array[], rows: ArrayLike<number>, options: ScoreOptions = {}): Promise<ExplanationSet> {
+    const k = this.features.length;
+    const workers = Math.min(options.workers ?? (rows.length >= PARALLEL_EXPLAIN_ROWS ? defaultWorkers() : 1), rows.length);
+    const shared = workers > 1;
+    const { x, values } = this.explainRows(columns, rows, shared);
+    const credits = shared ? sharedFloat64(rows.length * k) : new Float64Array(rows.length * k);
+    if (shared) await creditsParallel(this.forest.packed, x, rows.length, credits, workers);
+    else creditsRange(this.forest.packed, x, 0, rows.length, credits);
+    return ExplanationSet.fromCredits(this.features, this.stats, rows, values, credits);
+  }
+
+  /**
+   * The rows to explain, row-major: scaled float32 (`x`, shared for workers) and the values the
+   * model uses (`values`: missing ones imputed with the mean), read from the columns in one pass.
+   * Checks the row numbers.
+   */
+  private explainRows(columns: readonly Float64Array[], rows: ArrayLike<number>, shared: boolean): { x: Float32Array; values: Float64Array } {
     checkColumns(this.features, columns, true);
+    const mean = this.scaler.mean;
     const k = this.features.length;
     const n = columns[0].length;
     const x = shared ? new Float32Array(new SharedArrayBuffer(Math.max(1, rows.length * k) * 4), 0, rows.length * k) : new Float32Array(rows.length * k);
+    const values = new Float64Array(rows.length * k);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i];
       if (!Number.isInteger(r) || r < 0 || r >= n) throw new InputError(`Row ${r} is out of range (0..${n - 1})`);
-      for (let c = 0; c < k; c++) x[i * k + c] = scaleValue(this.scaler, c, columns[c][r]);
-    }
-    return x;
-  }
-
-  /** Ranked contributions from raw credits (rows.length × k; normalised here, in place). */
-  private contributions(columns: readonly Float64Array[], rows: readonly number[], credits: Float64Array): Explanation[] {
-    const { features, stats } = this;
-    const mean = this.scaler.mean;
-    const k = features.length;
-    const out: Explanation[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      const o = i * k;
-      normaliseWeights(credits, o, k);
-      const contributions: FeatureContribution[] = [];
       for (let c = 0; c < k; c++) {
         const raw = columns[c][r];
-        const value = raw - raw === 0 ? raw : mean[c];
-        const st = stats[c];
-        const percentile = percentileOf(st, value);
-        const direction = value > st.median || (value === st.median && percentile >= 50) ? 'high' : 'low';
-        contributions.push({ feature: features[c], value, median: st.median, percentile, direction, weight: credits[o + c] });
+        const v = raw - raw === 0 ? raw : mean[c];
+        values[i * k + c] = v;
+        x[i * k + c] = scaleValue(this.scaler, c, v);
       }
-      rankByWeight(contributions);
-      out[i] = { row: r, contributions };
     }
-    return out;
+    return { x, values };
   }
 
   toJSON(): AnomalyModelJSON {
@@ -208,30 +203,6 @@ export class AnomalyModel {
     forest.featureNames = j.features;
     const scaler: Scaler = { mean: Float64Array.from(j.scaler.mean), scale: Float64Array.from(j.scaler.scale) };
     return new AnomalyModel(j.features, scaler, j.stats as FeatureStats[], forest);
-  }
-}
-
-/**
- * Sort a row's contributions by weight, largest first, keeping feature order among equal weights:
- * the order `sort((a, b) => b.weight - a.weight)` gives, by an insertion sort that costs far less
- * than a sort call per row. With a NaN weight that comparator is not an order, so the built-in sort
- * decides, as before.
- */
-function rankByWeight(list: FeatureContribution[]): void {
-  for (let i = 0; i < list.length; i++) {
-    if (Number.isNaN(list[i].weight)) {
-      list.sort((a, b) => b.weight - a.weight);
-      return;
-    }
-  }
-  for (let i = 1; i < list.length; i++) {
-    const item = list[i];
-    let j = i - 1;
-    while (j >= 0 && list[j].weight < item.weight) {
-      list[j + 1] = list[j];
-      j--;
-    }
-    list[j + 1] = item;
   }
 }
 

@@ -3,7 +3,7 @@
  * Pure data, built on the detector's scores and explanations. The helper that owns src/findings may
  * add fields; it must not remove or rename these (the web layer and reports read them).
  */
-import type { Explanation } from '../detection/types.ts';
+import type { Explanations } from '../detection/explanation-set.ts';
 import type { FlowTable } from '../ingest/types.ts';
 import type { FindingsPrelude } from './prelude.ts';
 
@@ -26,8 +26,8 @@ export interface FindingsInput {
   readonly isAnomaly: Uint8Array;
   /** 0..100 per row; 50 = the detector's threshold. */
   readonly severity: Float64Array;
-  /** Explanations for (at least) every anomalous row, keyed by row index. */
-  readonly explanations: ReadonlyMap<number, Explanation>;
+  /** Explanations for (at least) every anomalous row: keyed by row index, or packed (the pipeline's). */
+  readonly explanations: Explanations;
   /**
    * prepareFindings of this table, made while the detector scored (with the same behaviour options);
    * without it analyzeFindings makes it. The findings are the same either way.

@@ -8,6 +8,7 @@
  * the anomaly table are made by `anomalyRowOf` from the same data.
  */
 import type { AnomalyRow } from '../analysis/types.ts';
+import { ExplanationSet, type Explanations } from '../detection/explanation-set.ts';
 import type { Explanation, FeatureContribution } from '../detection/types.ts';
 import type { AttackType, FlowFinding } from '../findings/types.ts';
 import { type Column, columnValueAsText, type FlowTable, formatTimestamp } from '../ingest/index.ts';
@@ -79,7 +80,8 @@ export interface AnomalyRowsInput {
   readonly rows: readonly number[];
   readonly scores: Float64Array;
   readonly severity: Float64Array;
-  readonly explanations: ReadonlyMap<number, Explanation>;
+  /** Explanations by row (a row without one has none in the job): packed (the pipeline's), or a map. */
+  readonly explanations: Explanations;
   readonly flowFindings: ReadonlyMap<number, FlowFinding>;
   readonly recommendationFor: (row: number) => string;
   /** Also write the anomaly report CSV: the uploaded file the table was parsed from, and where. */
@@ -122,23 +124,7 @@ export function packAnomalyRowsJob(input: AnomalyRowsInput): AnomalyRowsJob {
     .filter((c) => c !== undefined)
     .map((c) => packColumn(table, c, rows));
 
-  const found: (Explanation | undefined)[] = new Array(n);
-  let total = 0;
-  for (let k = 0; k < n; k++) {
-    const e = explanations.get(rows[k]);
-    found[k] = e;
-    if (e !== undefined) total += e.contributions.length;
-  }
-  const explanation = {
-    has: new Uint8Array(n),
-    start: new Int32Array(n + 1),
-    feature: new Int32Array(total),
-    value: new Float64Array(total),
-    median: new Float64Array(total),
-    percentile: new Float64Array(total),
-    direction: new Int32Array(total),
-    weight: new Float64Array(total),
-  };
+  const explanation = explanationPacker(explanations, rows, strings);
   const finding = {
     has: new Uint8Array(n),
     type: new Int32Array(n),
@@ -152,7 +138,6 @@ export function packAnomalyRowsJob(input: AnomalyRowsInput): AnomalyRowsJob {
   const score = new Float64Array(n);
   const severity = new Float64Array(n);
   const recommendation = new Int32Array(n);
-  let p = 0;
   for (let k = 0; k < n; k++) {
     const r = rows[k];
     row[k] = r;
@@ -160,20 +145,7 @@ export function packAnomalyRowsJob(input: AnomalyRowsInput): AnomalyRowsJob {
     score[k] = input.scores[r];
     severity[k] = input.severity[r];
     recommendation[k] = strings.code(input.recommendationFor(r));
-    explanation.start[k] = p;
-    const e = found[k];
-    if (e !== undefined) {
-      explanation.has[k] = 1;
-      for (const c of e.contributions) {
-        explanation.feature[p] = strings.code(c.feature);
-        explanation.value[p] = c.value;
-        explanation.median[p] = c.median;
-        explanation.percentile[p] = c.percentile;
-        explanation.direction[p] = strings.code(c.direction);
-        explanation.weight[p] = c.weight;
-        p++;
-      }
-    }
+    explanation.add(k);
     const f = flowFindings.get(r);
     if (f !== undefined) {
       finding.has[k] = 1;
@@ -184,7 +156,6 @@ export function packAnomalyRowsJob(input: AnomalyRowsInput): AnomalyRowsJob {
       finding.incident[k] = f.incidentId === null ? -1 : strings.code(f.incidentId);
     }
   }
-  explanation.start[n] = p;
   let report: AnomalyRowsJob['report'] = null;
   if (input.report !== undefined) {
     const starts = new Float64Array(n);
@@ -195,7 +166,91 @@ export function packAnomalyRowsJob(input: AnomalyRowsInput): AnomalyRowsJob {
     }
     report = { ...input.report, header: [...table.header], starts, ends };
   }
-  return { outPath: input.outPath, report, row, line, score, severity, valueColumns, explanation, finding, recommendation, strings: strings.list };
+  return { outPath: input.outPath, report, row, line, score, severity, valueColumns, explanation: explanation.arrays, finding, recommendation, strings: strings.list };
+}
+
+/**
+ * The job's explanation arrays for `rows`, filled row by row by add(k) in order: after row k's
+ * recommendation and before its finding, so `strings` gets its codes in the order it always did
+ * (anomalies.bin's string list depends on it).
+ */
+function explanationPacker(explanations: Explanations, rows: readonly number[], strings: StringCodes): { arrays: AnomalyRowsJob['explanation']; add(k: number): void } {
+  const n = rows.length;
+  const arrays = (total: number) => ({
+    has: new Uint8Array(n),
+    start: new Int32Array(n + 1),
+    feature: new Int32Array(total),
+    value: new Float64Array(total),
+    median: new Float64Array(total),
+    percentile: new Float64Array(total),
+    direction: new Int32Array(total),
+    weight: new Float64Array(total),
+  });
+  let p = 0;
+  if (explanations instanceof ExplanationSet) {
+    // Every explained row has one contribution per feature: copy them, with the string codes of
+    // each feature and direction looked up once (made when first used, as from the objects).
+    const set = explanations;
+    const width = set.features.length;
+    const at = set.indicesOf(rows);
+    let total = 0;
+    for (let k = 0; k < n; k++) if (at[k] >= 0) total += width;
+    const out = arrays(total);
+    const { feature, value, median, percentile, direction, weight } = out;
+    const featureCode = new Int32Array(width).fill(-1);
+    const directionCode = Int32Array.of(-1, -1); // low, high
+    return {
+      arrays: out,
+      add(k) {
+        out.start[k] = p;
+        const i = at[k];
+        if (i >= 0) {
+          out.has[k] = 1;
+          for (let q = i * width; q < (i + 1) * width; q++, p++) {
+            const f = set.feature[q];
+            const h = set.high[q];
+            if (featureCode[f] < 0) featureCode[f] = strings.code(set.features[f]);
+            if (directionCode[h] < 0) directionCode[h] = strings.code(h === 1 ? 'high' : 'low');
+            feature[p] = featureCode[f];
+            direction[p] = directionCode[h];
+            value[p] = set.value[q];
+            median[p] = set.median[f];
+            percentile[p] = set.percentile[q];
+            weight[p] = set.weight[q];
+          }
+        }
+        out.start[k + 1] = p;
+      },
+    };
+  }
+  const found: (Explanation | undefined)[] = new Array(n);
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    const e = explanations.get(rows[k]);
+    found[k] = e;
+    if (e !== undefined) total += e.contributions.length;
+  }
+  const out = arrays(total);
+  return {
+    arrays: out,
+    add(k) {
+      out.start[k] = p;
+      const e = found[k];
+      if (e !== undefined) {
+        out.has[k] = 1;
+        for (const c of e.contributions) {
+          out.feature[p] = strings.code(c.feature);
+          out.value[p] = c.value;
+          out.median[p] = c.median;
+          out.percentile[p] = c.percentile;
+          out.direction[p] = strings.code(c.direction);
+          out.weight[p] = c.weight;
+          p++;
+        }
+      }
+      out.start[k + 1] = p;
+    },
+  };
 }
 
 function round2(x: number): number {

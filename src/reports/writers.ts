@@ -3,6 +3,7 @@
  * uploaded file through FlowTable.rowOffsets, never kept in memory as strings for every row.
  */
 import { open, rename, rm } from 'node:fs/promises';
+import { ExplanationSet, type Explanations } from '../detection/explanation-set.ts';
 import type { Explanation } from '../detection/types.ts';
 import type { AttackType, FlowFinding } from '../findings/types.ts';
 import {
@@ -42,7 +43,8 @@ export interface AnomalyReportOptions {
   readonly rows: readonly number[];
   readonly scores: Float64Array;
   readonly severity: Float64Array;
-  readonly explanations: ReadonlyMap<number, Explanation>;
+  /** By row: packed (the pipeline's), or a map. */
+  readonly explanations: Explanations;
   readonly flowFindings?: ReadonlyMap<number, FlowFinding>;
   /** The recommendation for a row; without it, a short default by attack type. */
   readonly recommendationFor?: (row: number) => string;
@@ -237,6 +239,8 @@ export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<vo
     lines[k] = table.lineNumbers[r];
   }
   const typeOf = (k: number) => flowFindings?.get(rows[k])?.type ?? 'untyped';
+  // A packed set's explanations: the position of every row found at once, each built when written.
+  const explanationOf = explanations instanceof ExplanationSet ? explanationsAt(explanations, rows) : (k: number) => explanations.get(rows[k]);
   await writeAnomalyReportRows(opts.sourcePath, opts.outPath, {
     header: table.header,
     count: n,
@@ -248,9 +252,15 @@ export async function writeAnomalyReport(opts: AnomalyReportOptions): Promise<vo
     type: typeOf,
     confidence: (k) => flowFindings?.get(rows[k])?.confidence,
     incidentId: (k) => flowFindings?.get(rows[k])?.incidentId ?? '',
-    explanation: (k) => explanations.get(rows[k]),
+    explanation: explanationOf,
     recommendation: (k) => (recommendationFor !== undefined ? recommendationFor(rows[k]) : DEFAULT_RECOMMENDATIONS[typeOf(k) as AttackType]),
   });
+}
+
+/** The explanation of rows[k] in a packed set, by k. */
+function explanationsAt(set: ExplanationSet, rows: readonly number[]): (k: number) => Explanation | undefined {
+  const at = set.indicesOf(rows);
+  return (k) => (at[k] < 0 ? undefined : set.at(at[k]));
 }
 
 /**
