@@ -197,6 +197,14 @@ function explanationPacker(explanations: Explanations, rows: readonly number[], 
     for (let k = 0; k < n; k++) if (at[k] >= 0) total += width;
     const out = arrays(total);
     const { feature, value, median, percentile, direction, weight } = out;
+    // The set's rows in its own order (the pipeline's): the numbers are its arrays as they are.
+    let inOrder = set.size === n;
+    for (let k = 0; k < n && inOrder; k++) inOrder = at[k] === k;
+    if (inOrder) {
+      value.set(set.value);
+      percentile.set(set.percentile);
+      weight.set(set.weight);
+    }
     const featureCode = new Int32Array(width).fill(-1);
     const directionCode = Int32Array.of(-1, -1); // low, high
     return {
@@ -213,10 +221,12 @@ function explanationPacker(explanations: Explanations, rows: readonly number[], 
             if (directionCode[h] < 0) directionCode[h] = strings.code(h === 1 ? 'high' : 'low');
             feature[p] = featureCode[f];
             direction[p] = directionCode[h];
-            value[p] = set.value[q];
             median[p] = set.median[f];
-            percentile[p] = set.percentile[q];
-            weight[p] = set.weight[q];
+            if (!inOrder) {
+              value[p] = set.value[q];
+              percentile[p] = set.percentile[q];
+              weight[p] = set.weight[q];
+            }
           }
         }
         out.start[k + 1] = p;
