@@ -26,36 +26,13 @@ function kindOf(data: SectionData): SectionKind {
   return data instanceof Int32Array ? 'i32' : data instanceof Float64Array ? 'f64' : 'u8';
 }
 
-/** Texts longer than this in total are encoded one by one (a joined string has a length limit). */
-const MAX_JOINED_CHARS = 1 << 28;
-
-/**
- * The texts as Float64 offsets[count + 1] followed by their UTF-8 bytes. ASCII texts (the usual
- * case: reasons, addresses, times) are joined and written in one call, their byte offsets being
- * their lengths: ~3× faster than a write per text the first time it runs (as in each analysis of a
- * fresh server), and no room reserved for 3 bytes per character.
- */
+/** The texts as Float64 offsets[count + 1] followed by their UTF-8 bytes. */
 function textBytes(texts: readonly string[]): Uint8Array {
+  let size = 0;
+  for (const t of texts) size += t.length * 3;
   const offsetBytes = 8 * (texts.length + 1);
+  const out = Buffer.allocUnsafe(offsetBytes + size);
   const offsets = new Float64Array(texts.length + 1);
-  let chars = 0;
-  for (const t of texts) chars += t.length;
-  if (chars <= MAX_JOINED_CHARS) {
-    const joined = texts.join('');
-    if (Buffer.byteLength(joined, 'utf8') === chars) {
-      let pos = 0;
-      for (let k = 0; k < texts.length; k++) {
-        offsets[k] = pos;
-        pos += texts[k].length;
-      }
-      offsets[texts.length] = pos;
-      const out = Buffer.allocUnsafe(offsetBytes + chars);
-      out.set(new Uint8Array(offsets.buffer), 0);
-      out.write(joined, offsetBytes, 'latin1'); // ASCII: the same bytes as UTF-8
-      return out;
-    }
-  }
-  const out = Buffer.allocUnsafe(offsetBytes + chars * 3);
   let pos = 0;
   for (let k = 0; k < texts.length; k++) {
     offsets[k] = pos;

@@ -10,7 +10,7 @@ function roundTrip(texts: readonly string[]): { decoded: string[]; bytes: Buffer
   return { decoded: texts.map((_, k) => s.text('texts', k)), bytes };
 }
 
-test('when every text is ASCII, then each comes back as written (texts joined into one write)', () => {
+test('when every text is ASCII, then each comes back as written', () => {
   const texts = ['Port scan: 40 ports', '', '10.0.0.1', 'a,"b"\nc', ' '.repeat(3)];
   assert.deepEqual(roundTrip(texts).decoded, texts);
   assert.deepEqual(roundTrip([]).decoded, []);
