@@ -2,7 +2,7 @@
  * createApp(deps) builds the Express app: security headers, access log, static files, routes by
  * feature, 404, the error handler. It never listens (server.ts does; tests listen on port 0).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express, type Request, type Response } from 'express';
 import { AnalysisQueue } from './analysis/queue.ts';
@@ -60,8 +60,7 @@ export function createApp(deps: AppDeps): Express {
   const root = deps.rootDir ?? findProjectRoot();
   const store = deps.store ?? new AnalysisStore(config.paths.outputs);
   const queue = deps.queue ?? new AnalysisQueue({ concurrency: 1, maxWaiting: config.server.maxQueue });
-  mkdirSync(config.paths.uploads, { recursive: true });
-  mkdirSync(store.samplesDir, { recursive: true });
+  // No folder is made here: the upload middleware makes uploads/, the store outputs/ and samples/.
 
   const reports = deps.reports ?? new ReportsService(store);
   const analyze = new AnalyzeService({

@@ -5,7 +5,7 @@
  * against a strict pattern before it becomes part of a path.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ANALYSIS_ID_PATTERN, type AnalysisSummary } from '../analysis/types.ts';
@@ -54,11 +54,21 @@ export class AnalysisStore {
     this.samplesDir = path.join(this.outputsDir, 'samples');
   }
 
-  /** Creates the folders and removes the temp folders and temp sample files a crashed run left behind. */
+  /**
+   * Removes the temp folders and temp sample files a crashed run left behind (a start-up sweep: run
+   * it before any process writes). Makes no folder: each is made by what writes into it, begin()
+   * outputs/ and newSampleName() outputs/samples/, so a store works without init() too.
+   */
   async init(): Promise<void> {
-    await mkdir(this.samplesDir, { recursive: true });
     for (const dir of [this.outputsDir, this.samplesDir]) {
-      for (const entry of await readdir(dir)) {
+      let entries: string[];
+      try {
+        entries = await readdir(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // nothing was ever written there
+        throw err;
+      }
+      for (const entry of entries) {
         if (entry.startsWith(TMP_PREFIX)) await rm(path.join(dir, entry), { recursive: true, force: true });
       }
     }
@@ -71,7 +81,7 @@ export class AnalysisStore {
       if (this.reserved.has(id) || existsSync(this.dirOf(id))) continue;
       const dir = this.tempDirOf(id);
       try {
-        await mkdir(this.outputsDir, { recursive: true });
+        await mkdir(this.outputsDir, { recursive: true }); // the one place outputs/ is made
         await mkdir(dir); // fails with EEXIST if another process took it
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EEXIST') continue;
@@ -196,8 +206,9 @@ export class AnalysisStore {
     }
   }
 
-  /** A fresh sample file name (not existing yet) in outputs/samples/. */
+  /** A fresh sample file name (not existing yet) in outputs/samples/, which is made if missing. */
   newSampleName(date = new Date()): { name: string; path: string } {
+    mkdirSync(this.samplesDir, { recursive: true }); // the one place samples/ is made (sync like this method; cheap when it exists)
     for (let attempt = 0; attempt < 100; attempt++) {
       const name = `sample_${makeId(date)}.csv`;
       const p = path.join(this.samplesDir, name);

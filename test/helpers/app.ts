@@ -96,12 +96,20 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await rm(dir, { recursive: true, force: true });
     },
     async leftovers() {
-      const uploads = await readdir(config.paths.uploads);
-      const temp = (await readdir(config.paths.outputs)).filter((n) => n.startsWith('.tmp-'));
-      const samples = (await readdir(store.samplesDir)).filter((n) => n.startsWith('.tmp-'));
+      const uploads = await readdirOrNone(config.paths.uploads);
+      const temp = (await readdirOrNone(config.paths.outputs)).filter((n) => n.startsWith('.tmp-'));
+      const samples = (await readdirOrNone(store.samplesDir)).filter((n) => n.startsWith('.tmp-'));
       return { uploads, temp: [...temp, ...samples] };
     },
   };
+}
+
+/** A folder's entries; none when it was never made (outputs/ and samples/ are made on first write). */
+async function readdirOrNone(dir: string): Promise<string[]> {
+  return readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
 }
 
 export interface UploadOptions {

@@ -51,7 +51,7 @@ describe('ids', () => {
     const ids = await Promise.all(Array.from({ length: 200 }, () => store.begin(now)));
     assert.equal(new Set(ids.map((i) => i.id)).size, 200);
     await Promise.all(ids.map((i) => store.abort(i.id)));
-    assert.deepEqual(await readdir(dir), ['samples']);
+    assert.deepEqual(await readdir(dir), []);
   });
 });
 
@@ -113,10 +113,29 @@ describe('AnalysisStore', () => {
     await mkdir(path.join(dir, '.tmp-20240115_080000_abcdef'));
     await writeFile(path.join(dir, '.tmp-20240115_080000_abcdef', 'input.csv'), 'x');
     await store.init();
-    assert.deepEqual(await readdir(dir), ['samples']);
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('when the store starts on folders that do not exist, then it sweeps nothing and makes nothing', async () => {
+    const fresh = new AnalysisStore(path.join(dir, 'never-made'));
+    await fresh.init();
+    assert.equal(existsSync(fresh.outputsDir), false);
+    assert.deepEqual(await fresh.list(), []);
+  });
+
+  it('when a fresh store allocates an analysis or a sample, then it makes the folder that holds it', async () => {
+    const fresh = new AnalysisStore(path.join(dir, 'fresh', 'outputs'));
+    const { id, dir: tmp } = await fresh.begin();
+    assert.equal(existsSync(tmp), true);
+    await fresh.abort(id);
+    assert.equal(existsSync(fresh.samplesDir), false);
+    const { path: p } = fresh.newSampleName();
+    assert.equal(path.dirname(p), fresh.samplesDir);
+    assert.equal(existsSync(fresh.samplesDir), true);
   });
 
   it('when the store starts, then temp sample files left by a crash are removed and finished samples kept', async () => {
+    await mkdir(path.join(dir, 'samples'));
     await writeFile(path.join(dir, 'samples', '.tmp-sample_20240115_080000_abcdef.csv'), 'partial');
     await writeFile(path.join(dir, 'samples', 'sample_20240115_080000_abcdef.csv'), 'done');
     await store.init();
