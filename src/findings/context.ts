@@ -1,8 +1,10 @@
 /**
  * The columns findings need, resolved once from a FlowTable: typed arrays (derived where a column is
  * missing but computable), addresses unified into one code space (source and destination columns have
- * separate dictionaries), quantile baselines from an evenly spaced sample, and grouping helpers.
+ * separate dictionaries), quantile baselines from an evenly spaced sample, and grouping helpers; and
+ * which side of the network an address is on (addressKind).
  */
+import { BlockList, isIP, isIPv6 } from 'node:net';
 import { CANONICAL } from '../ingest/types.ts';
 import { selectRanks } from '../lib/select.ts';
 import { quantileSorted as numpyQuantile } from '../detection/math.ts';
@@ -799,32 +801,76 @@ export class KeyIndex {
   }
 }
 
-const PRIVATE_V4 = [
-  [10, 0, 8],
-  [172, 16, 12],
-  [192, 168, 16],
-  [127, 0, 8],
-  [169, 254, 16],
-  [100, 64, 10],
-] as const;
+/**
+ * Which side of the network an address is on. 'internal': a host of the network the flows were
+ * exported from; 'external': a host on the Internet; 'not-a-host': a multicast or broadcast address
+ * (a group of receivers) or the unspecified address (none), which is neither.
+ */
+export type AddressKind = 'internal' | 'external' | 'not-a-host';
 
-/** true for RFC 1918 / loopback / link-local / CGNAT / ULA addresses; false for public; null for non-IP text. */
+/**
+ * The ranges that are not external, written once. An IPv4 range also covers its IPv4-mapped IPv6
+ * form (`::ffff:10.1.2.3`, as Zeek and dual-stack exporters write it): BlockList matches a mapped
+ * address against IPv4 subnets.
+ *
+ * Internal: ranges the Internet does not route, so a host seen with one is on the exporter's side
+ * (CGNAT is the ISP's customer side of its NAT, and overlay VPNs such as Tailscale use it too).
+ *
+ * Not a host: a multicast or broadcast address names a group of receivers and the unspecified
+ * address names none, so there is no host to isolate or to block. Their traffic stays on the local
+ * network (broadcast never crosses a router; multicast is forwarded only where routers are set up
+ * for it, in practice never to the Internet), so the detectors never take one for the external end
+ * of an exfiltration or a beacon (see `isInternal` in rules.ts), and the mitigations write no rule
+ * for one (mitigations.ts).
+ *
+ * Every other address is external, including the special-purpose blocks not listed here
+ * (documentation, benchmarking, reserved 240/4): none is anyone's private network.
+ */
+const ADDRESS_RANGES: readonly { network: string; prefix: number; kind: Exclude<AddressKind, 'external'> }[] = [
+  { network: '10.0.0.0', prefix: 8, kind: 'internal' }, // private network (RFC 1918)
+  { network: '172.16.0.0', prefix: 12, kind: 'internal' }, // private network (RFC 1918)
+  { network: '192.168.0.0', prefix: 16, kind: 'internal' }, // private network (RFC 1918)
+  { network: '100.64.0.0', prefix: 10, kind: 'internal' }, // shared address space, carrier-grade NAT (RFC 6598)
+  { network: '127.0.0.0', prefix: 8, kind: 'internal' }, // loopback (RFC 1122)
+  { network: '169.254.0.0', prefix: 16, kind: 'internal' }, // link-local (RFC 3927)
+  { network: '0.0.0.0', prefix: 8, kind: 'not-a-host' }, // "this network": unspecified, a source only while a host has no address yet (RFC 1122)
+  { network: '224.0.0.0', prefix: 4, kind: 'not-a-host' }, // multicast (RFC 5771)
+  { network: '255.255.255.255', prefix: 32, kind: 'not-a-host' }, // limited broadcast (RFC 919)
+  { network: '::1', prefix: 128, kind: 'internal' }, // loopback (RFC 4291)
+  { network: 'fe80::', prefix: 10, kind: 'internal' }, // link-local (RFC 4291)
+  { network: 'fec0::', prefix: 10, kind: 'internal' }, // site-local, deprecated but still configured (RFC 3879)
+  { network: 'fc00::', prefix: 7, kind: 'internal' }, // unique local (RFC 4193)
+  { network: '::', prefix: 128, kind: 'not-a-host' }, // unspecified (RFC 4291)
+  { network: 'ff00::', prefix: 8, kind: 'not-a-host' }, // multicast (RFC 4291)
+];
+
+/** ADDRESS_RANGES as one BlockList per kind. */
+const RANGES_OF_KIND = (['internal', 'not-a-host'] as const).map((kind) => {
+  const list = new BlockList();
+  for (const r of ADDRESS_RANGES) if (r.kind === kind) list.addSubnet(r.network, r.prefix, isIPv6(r.network) ? 'ipv6' : 'ipv4');
+  return { kind, list };
+});
+
+/**
+ * The kind of an address (see ADDRESS_RANGES); null for text that Node's own parser does not read as
+ * an IP address ("10.1.2", "1.2.3.4.5", "fe80::zz", "::ffff:999.1.1.1", "010.0.0.1", surrounding
+ * spaces). An IPv6 zone ("fe80::1%eth0") is allowed and plays no part in the kind.
+ */
+export function addressKind(a: string): AddressKind | null {
+  const family = isIP(a);
+  if (family === 0) return null;
+  const zone = a.indexOf('%');
+  const address = zone < 0 ? a : a.slice(0, zone);
+  for (const { kind, list } of RANGES_OF_KIND) if (list.check(address, family === 4 ? 'ipv4' : 'ipv6')) return kind;
+  return 'external';
+}
+
+/**
+ * true for an internal host's address (private, CGNAT, loopback, link-local, unique-local; also in
+ * IPv4-mapped form), false for any other IP address (a public host, or multicast / broadcast /
+ * unspecified, which are no internal host), null for text that is no IP address.
+ */
 export function isPrivateAddress(a: string): boolean | null {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(a);
-  if (m) {
-    const o = m.slice(1, 5).map(Number);
-    if (o.some((x) => x > 255)) return null;
-    const v = ((o[0] << 24) >>> 0) + (o[1] << 16) + (o[2] << 8) + o[3];
-    for (const [a0, a1, bits] of PRIVATE_V4) {
-      const base = ((a0 << 24) >>> 0) + (a1 << 16);
-      const mask = (0xffffffff << (32 - bits)) >>> 0;
-      if (((v & mask) >>> 0) === ((base & mask) >>> 0)) return true;
-    }
-    return false;
-  }
-  if (a.includes(':')) {
-    const l = a.toLowerCase();
-    return l === '::1' || l.startsWith('fe80:') || l.startsWith('fc') || l.startsWith('fd') || l.startsWith('ff');
-  }
-  return null;
+  const kind = addressKind(a);
+  return kind === null ? null : kind === 'internal';
 }

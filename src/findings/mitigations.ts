@@ -2,9 +2,12 @@
  * Mitigations per incident: what to do first, and ready-to-use nftables / iptables artifacts scoped to
  * the evidence (exact addresses and ports), with an expiry, the undo commands and how to verify.
  * Addresses are validated (canonical IPv4 / IPv6 text only) and ports are integers before they reach
- * a rule: nothing from the data is pasted into a command unchecked.
+ * a rule: nothing from the data is pasted into a command unchecked. Rules name hosts only: a
+ * multicast, broadcast or unspecified address (see addressKind) is left out of every rule and text,
+ * whichever role the incident gave it.
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { addressKind } from './context.ts';
 import type { AttackType, Mitigation } from './types.ts';
 
 export interface MitigationScope {
@@ -54,12 +57,15 @@ interface Split {
   readonly v6: string[];
 }
 
+/** The safe host addresses of a list by family, each once (see safeAddress and addressKind). */
 function split(addresses: readonly string[]): Split {
   const v4: string[] = [];
   const v6: string[] = [];
   for (const a of addresses) {
     const s = safeAddress(a);
-    if (!s) continue;
+    // Blocking a multicast group or the broadcast address would cut a service off for every host
+    // that uses it, and none of them is the offender; blocking 0.0.0.0 would stop DHCP.
+    if (!s || addressKind(s.address) === 'not-a-host') continue;
     (s.family === 4 ? v4 : v6).push(s.address);
   }
   return { v4: [...new Set(v4)], v6: [...new Set(v6)] };

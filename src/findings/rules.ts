@@ -7,8 +7,8 @@
 import type { Explanation } from '../detection/types.ts';
 import { CANONICAL } from '../ingest/types.ts';
 import type { AttackType } from './types.ts';
-import type { Context, Metric } from './context.ts';
-import { denseCodesOf, isPrivateAddress as isPrivate, pairCodes } from './context.ts';
+import type { AddressKind, Context, Metric } from './context.ts';
+import { addressKind, denseCodesOf, pairCodes } from './context.ts';
 import { ExplanationIndex, KEPT } from './explanations.ts';
 
 /** Ports of interactive login / authentication services (brute-force targets). */
@@ -504,30 +504,49 @@ export function repeatCounts(ctx: Context): { codes: Int32Array; counts: Int32Ar
   return repeats;
 }
 
-const privacyCache = new WeakMap<Context, Int8Array>();
-const PRIVACY_UNKNOWN = -2;
-const PRIVACY_NOT_IP = -1;
+const kindCache = new WeakMap<Context, Int8Array>();
+/** Per address code: KIND_NOT_WORKED_OUT until asked, then KIND_NOT_IP or an index into KINDS. */
+const KIND_NOT_WORKED_OUT = -2;
+const KIND_NOT_IP = -1;
+const KINDS: readonly AddressKind[] = ['internal', 'external', 'not-a-host'];
 
-/** isPrivateAddress of an address code, worked out once per address: null for text that is no IP. */
-export function isInternal(ctx: Context, code: number): boolean | null {
-  let cache = privacyCache.get(ctx);
+/** addressKind of an address code, worked out once per address: null for text that is no IP. */
+export function addressKindOf(ctx: Context, code: number): AddressKind | null {
+  let cache = kindCache.get(ctx);
   if (!cache) {
-    cache = new Int8Array(ctx.addresses.length).fill(PRIVACY_UNKNOWN);
-    privacyCache.set(ctx, cache);
+    cache = new Int8Array(ctx.addresses.length).fill(KIND_NOT_WORKED_OUT);
+    kindCache.set(ctx, cache);
   }
-  let v = cache[code];
-  if (v === PRIVACY_UNKNOWN) {
-    const p = isPrivate(ctx.addresses[code]);
-    v = cache[code] = p === null ? PRIVACY_NOT_IP : p ? 1 : 0;
+  let k = cache[code];
+  if (k === KIND_NOT_WORKED_OUT) {
+    const kind = addressKind(ctx.addresses[code]);
+    k = cache[code] = kind === null ? KIND_NOT_IP : KINDS.indexOf(kind);
   }
-  return v === PRIVACY_NOT_IP ? null : v === 1;
+  return k === KIND_NOT_IP ? null : KINDS[k];
 }
 
+/**
+ * Whether an address code is inside the network (true) or outside (false); null for text that is no
+ * IP. Inside are the internal hosts and the addresses that name no host (multicast, broadcast,
+ * unspecified): their traffic stays on the local network, so a flow to one is never outbound (a
+ * multicast stream is no exfiltration) and none is ever an external end to block.
+ */
+export function isInternal(ctx: Context, code: number): boolean | null {
+  const kind = addressKindOf(ctx, code);
+  return kind === null ? null : kind !== 'external';
+}
+
+/**
+ * Whether a flow goes from an internal host to an external one: false when either end is multicast,
+ * broadcast or unspecified (no host there), else null when either address is no IP (the data cannot
+ * say).
+ */
 function isInternalToExternal(ctx: Context, src: number, dst: number): boolean | null {
-  const a = isInternal(ctx, src);
-  const b = isInternal(ctx, dst);
+  const a = addressKindOf(ctx, src);
+  const b = addressKindOf(ctx, dst);
+  if (a === 'not-a-host' || b === 'not-a-host') return false;
   if (a === null || b === null) return null;
-  return a && !b;
+  return a === 'internal' && b === 'external';
 }
 
 export const METRIC_NAMES: Record<Metric, string> = {
