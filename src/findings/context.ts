@@ -5,10 +5,11 @@
  * which side of the network an address is on (addressKind).
  */
 import { BlockList, isIP, isIPv6 } from 'node:net';
+import { categoryColumn, column, numericColumn } from '../ingest/index.ts';
 import { CANONICAL } from '../ingest/types.ts';
 import { selectRanks } from '../lib/select.ts';
 import { quantileSorted as numpyQuantile } from '../detection/math.ts';
-import type { CategoryColumn, Column, FlowTable } from '../ingest/types.ts';
+import type { CategoryColumn, FlowTable } from '../ingest/types.ts';
 
 export type Metric = 'bytes' | 'packets' | 'duration' | 'bpp' | 'pps' | 'retrans';
 
@@ -36,19 +37,14 @@ export interface Context {
   readonly portShare: Float64Array | null;
 }
 
-function findColumn(table: FlowTable, name: string): Column | undefined {
-  const lower = name.toLowerCase();
-  return table.columns.find((c) => c.name.trim().toLowerCase() === lower);
-}
-
+// Columns are looked up by their exact name, as ingest and the pipeline do (the parser trims header
+// names): a column findings read is one the anomaly table shows, and the other way round.
 function numeric(table: FlowTable, name: string): Float64Array | null {
-  const c = findColumn(table, name);
-  return c && c.kind === 'numeric' ? c.values : null;
+  return numericColumn(table, name)?.values ?? null;
 }
 
 function category(table: FlowTable, name: string): CategoryColumn | null {
-  const c = findColumn(table, name);
-  return c && c.kind === 'category' ? c : null;
+  return categoryColumn(table, name) ?? null;
 }
 
 const SAMPLE = 65_536;
@@ -265,7 +261,7 @@ export function buildContext(table: FlowTable): Context {
   }
 
   const protoCol = category(table, CANONICAL.protocol);
-  const timeCol = findColumn(table, CANONICAL.timestamp) ?? table.columns.find((c) => c.kind === 'time');
+  const timeCol = column(table, CANONICAL.timestamp) ?? table.columns.find((c) => c.kind === 'time');
   let time: Float64Array | null = null;
   if (timeCol && timeCol.kind === 'time' && timeCol.missing < n) time = timeCol.values;
 
