@@ -9,33 +9,19 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { collectProblems, DESKTOP, findChromium, launchBrowser, PHONE, screenshot } from './helpers.ts';
-
-// Code inside page.evaluate/waitForFunction runs in the browser; the project's tsconfig has no DOM
-// lib, so the few browser globals used there are declared loosely, for this file only.
-/* eslint-disable @typescript-eslint/no-explicit-any */
-declare const document: any;
-declare const window: any;
-declare const MutationObserver: any;
-type HTMLElement = any;
-type HTMLImageElement = any;
-type HTMLCanvasElement = any;
-type HTMLDetailsElement = any;
-
-const chromiumPath = findChromium();
-const skip = chromiumPath ? false : 'no chromium binary found (install Debian package "chromium" or set CHROMIUM_PATH)';
+import { collectProblems, DESKTOP, launchBrowser, NO_CHROMIUM, PHONE, recordWhileShown, screenshot, waitForCharts, waitForImages, type HTMLDetailsElement } from './helpers.ts';
 
 const num = (text: string | null) => Number((text ?? '').replace(/[^\d.]/g, ''));
 
-describe('main flow in a browser', { skip }, () => {
+describe('main flow in a browser', { skip: NO_CHROMIUM }, () => {
   let browser: Browser;
   let app: TestApp;
   let tmp: string;
   before(async () => {
     app = await startTestApp({ realViews: true });
-    browser = await launchBrowser(chromiumPath as string);
+    browser = await launchBrowser();
     tmp = await mkdtemp(path.join(os.tmpdir(), 'flowsentry-browser-'));
   });
   after(async () => {
@@ -80,14 +66,7 @@ describe('main flow in a browser', { skip }, () => {
     assert.equal(sample.trim().split('\n').length - 1, records);
 
     // Upload it with the upload form; the progress area must appear before the page changes.
-    const progressSeen: string[] = [];
-    await page.exposeFunction('fsProgressSeen', (status: string) => progressSeen.push(status));
-    await page.evaluate(() => {
-      const el = document.getElementById('upload-progress') as HTMLElement;
-      new MutationObserver(() => {
-        if (!el.classList.contains('d-none')) (window as unknown as { fsProgressSeen(s: string): void }).fsProgressSeen(document.getElementById('upload-status')?.textContent ?? '');
-      }).observe(el, { attributes: true, subtree: true, childList: true, characterData: true });
-    });
+    const progressSeen = await recordWhileShown(page, 'upload-progress', 'upload-status');
     await page.setInputFiles('#file', samplePath);
     await Promise.all([page.waitForURL(/\/analysis\/\d{8}_\d{6}_[0-9a-f]{6}$/, { timeout: 120_000 }), page.click('#upload-submit')]);
     await page.waitForLoadState('load');
@@ -104,19 +83,10 @@ describe('main flow in a browser', { skip }, () => {
     assert.match((await page.locator('#analysis-title').textContent()) ?? '', /^sample_.*\.csv$/);
 
     // Images (server PNGs) loaded, and the interactive charts drawn.
-    for (const id of ['img-scatter', 'img-distribution', 'img-timeline']) {
-      await page.waitForFunction((i) => {
-        const img = document.getElementById(i) as HTMLImageElement | null;
-        return !!img && img.complete && img.naturalWidth > 0;
-      }, id);
-    }
-    assert.equal(await page.locator('#img-scatter').evaluate((i) => (i as HTMLImageElement).naturalWidth), 1200);
-    await page.waitForFunction(() => {
-      const w = window as unknown as { Chart?: { getChart(c: HTMLCanvasElement): { data: { datasets: { data: unknown[] }[] } } | undefined } };
-      const scatter = w.Chart?.getChart(document.getElementById('scatter-chart') as HTMLCanvasElement);
-      const timeline = w.Chart?.getChart(document.getElementById('timeline-chart') as HTMLCanvasElement);
-      return !!scatter && scatter.data.datasets[0].data.length > 0 && !!timeline && timeline.data.datasets[1].data.length > 0;
-    });
+    const [scatterImageWidth] = await waitForImages(page, ['img-scatter', 'img-distribution', 'img-timeline']);
+    assert.equal(scatterImageWidth, 1200);
+    const [scatter, timeline] = await waitForCharts(page, ['scatter-chart', 'timeline-chart']);
+    assert.ok(scatter[0] > 0 && timeline[1] > 0, `points drawn: anomalies ${scatter[0]}, flow buckets ${timeline[1]}`);
     assert.equal(await page.locator('#no-timeline').count(), 0);
 
     // Anomaly table, incidents, recommendations.

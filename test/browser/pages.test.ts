@@ -6,28 +6,29 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { createPreviewApp } from './preview.ts';
-import { collectProblems, DESKTOP, findChromium, launchBrowser, listen, PHONE, screenshot, type Listening } from './helpers.ts';
+import {
+  chartPoint,
+  collectProblems,
+  DESKTOP,
+  launchBrowser,
+  listen,
+  NO_CHROMIUM,
+  PHONE,
+  screenshot,
+  waitForChartTooltip,
+  waitForCharts,
+  waitForImages,
+  type HTMLDetailsElement,
+  type HTMLElement,
+  type Listening,
+} from './helpers.ts';
 
-// Code inside page.evaluate/waitForFunction runs in the browser; the project's tsconfig has no DOM
-// lib, so the few browser globals used there are declared loosely, for this file only.
-/* eslint-disable @typescript-eslint/no-explicit-any */
-declare const document: any;
-declare const window: any;
-declare const MutationObserver: any;
-type HTMLElement = any;
-type HTMLImageElement = any;
-type HTMLCanvasElement = any;
-type HTMLDetailsElement = any;
-
-const chromiumPath = findChromium();
-const skip = chromiumPath ? false : 'no chromium binary found (install Debian package "chromium" or set CHROMIUM_PATH)';
-
-describe('pages rendered from sample data', { skip }, () => {
+describe('pages rendered from sample data', { skip: NO_CHROMIUM }, () => {
   let browser: Browser;
   let server: Listening;
   before(async () => {
     server = await listen(createPreviewApp());
-    browser = await launchBrowser(chromiumPath as string);
+    browser = await launchBrowser();
   });
   after(async () => {
     await browser?.close();
@@ -108,37 +109,14 @@ describe('pages rendered from sample data', { skip }, () => {
     assert.equal(await page.locator('#flows-INC-002 tbody tr').count(), 9);
     assert.match((await page.locator('#flows-INC-002 h3').textContent()) ?? '', /all 9/);
     // Images (the inactive tab's too) and the two interactive charts.
-    for (const id of ['img-scatter', 'img-distribution', 'img-timeline']) {
-      await page.waitForFunction((i) => {
-        const img = document.getElementById(i) as HTMLImageElement | null;
-        return !!img && img.complete && img.naturalWidth > 0;
-      }, id);
-    }
-    assert.equal(await page.locator('#img-distribution').evaluate((i) => (i as HTMLImageElement).naturalWidth), 1200);
-    await page.waitForFunction(() => {
-      const w = window as unknown as { Chart?: { getChart(c: HTMLCanvasElement): unknown } };
-      return !!w.Chart?.getChart(document.getElementById('scatter-chart') as HTMLCanvasElement) && !!w.Chart?.getChart(document.getElementById('timeline-chart') as HTMLCanvasElement);
-    });
-    const shown = await page.evaluate(() => {
-      const w = window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { data: { datasets: { data: unknown[] }[] } } } };
-      return w.Chart.getChart(document.getElementById('scatter-chart') as HTMLCanvasElement).data.datasets.map((d) => d.data.length);
-    });
-    assert.deepEqual(shown, [150, 2850]);
+    assert.deepEqual(await waitForImages(page, ['img-scatter', 'img-distribution', 'img-timeline']), [1200, 1200, 1200]);
+    const [scatter] = await waitForCharts(page, ['scatter-chart', 'timeline-chart']);
+    assert.deepEqual(scatter, [150, 2850]);
     // Hovering an anomaly shows its row in the tooltip.
     await page.locator('#scatter-chart').scrollIntoViewIfNeeded();
-    const pos = await page.evaluate(() => {
-      const w = window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { getDatasetMeta(i: number): { data: { x: number; y: number }[] } } } };
-      const canvas = document.getElementById('scatter-chart') as HTMLCanvasElement;
-      const el = w.Chart.getChart(canvas).getDatasetMeta(0).data[0];
-      const r = canvas.getBoundingClientRect();
-      return { x: r.left + el.x, y: r.top + el.y };
-    });
+    const pos = await chartPoint(page, 'scatter-chart', 0, 0);
     await page.mouse.move(pos.x, pos.y);
-    await page.waitForFunction(() => {
-      const w = window as unknown as { Chart: { getChart(c: HTMLCanvasElement): { tooltip: { opacity: number; title: string[] } } } };
-      const t = w.Chart.getChart(document.getElementById('scatter-chart') as HTMLCanvasElement).tooltip;
-      return t.opacity > 0 && /^Row \d+ · ANOMALY$/.test(t.title[0] ?? '');
-    });
+    await waitForChartTooltip(page, 'scatter-chart', /^Row \d+ · ANOMALY$/);
     // Table: page 2 of 25 rows, ranks 26.., pagination links keep the size.
     const rows = page.locator('#anomaly-table tbody tr');
     assert.equal(await rows.count(), 25);
