@@ -83,17 +83,47 @@ function expiryText(scope: MitigationScope): string {
  */
 const MAX_MULTIPORT = 15;
 
-/** Block `addrs` by source (inbound) or destination (outbound) with an nft set whose elements time out. */
-function blockRules(scope: MitigationScope, addrs: Split, direction: 'saddr' | 'daddr', ports: readonly number[]) {
-  const s = slug(scope.id);
+/** TCP and UDP among the scope's protocols, in lower case: the only ones a port match applies to. */
+function portProtocols(scope: MitigationScope): string[] {
+  return scope.protocols.map((p) => p.toLowerCase()).filter((p) => p === 'tcp' || p === 'udp');
+}
+
+/** A rule set as the mitigations give it: nft and iptables scripts, and undo and verify commands. */
+interface Rules {
+  readonly nft: string;
+  readonly ipt: string;
+  readonly undo: string[];
+  readonly verify: string[];
+}
+
+/** What a builder writes for one address family with addresses (see familyRules). */
+interface FamilyPart {
+  readonly family: 4 | 6;
+  readonly addresses: readonly string[];
+  /** nft's keyword for the family ('ip' or 'ip6') and its iptables binary. */
+  readonly ipKw: 'ip' | 'ip6';
+  readonly bin: 'iptables' | 'ip6tables';
+  readonly addrType: 'ipv4_addr' | 'ipv6_addr';
+  /** The incident id as nft and iptables names take it ('INC-001' → 'inc001'). */
+  readonly name: string;
+  readonly nft: string[];
+  readonly undo: string[];
+  readonly verify: string[];
+  /**
+   * Inserts the iptables DROP rule `match` (the part before its comment) in every chain, commented
+   * with the incident and its expiry, has `at` delete it when it expires, and adds that delete to
+   * the undo commands.
+   */
+  drop(match: string): void;
+}
+
+/**
+ * What blockRules and rateLimitRules share: FlowSentry's nft table with `chains` hooked (priority
+ * -10, accepting by default), then per family with addresses (IPv4, then IPv6) the builder's `part`.
+ */
+function familyRules(scope: MitigationScope, chains: readonly string[], addrs: Split, part: (p: FamilyPart) => void): Rules {
   const minutes = scope.expiryMinutes;
-  const expires = expiryText(scope);
-  const hook = direction === 'saddr' ? 'input' : 'output';
-  const chains = direction === 'saddr' ? ['input', 'forward'] : ['output', 'forward'];
-  const portList = ports.map(safePort).filter((p): p is number => p !== null);
-  const portMatch = (proto: string) => (portList.length > 0 && portList.length <= MAX_MULTIPORT ? ` ${proto} dport { ${portList.join(', ')} }` : '');
-  const protos = scope.protocols.map((p) => p.toUpperCase()).filter((p) => p === 'TCP' || p === 'UDP');
-  const l4: (string | null)[] = portList.length > 0 && portList.length <= MAX_MULTIPORT && protos.length > 0 ? protos.map((p) => p.toLowerCase()) : [null];
+  const comment = `-m comment --comment "${scope.id} expires ${expiryText(scope)}" -j DROP`;
   const nft: string[] = [
     `nft add table inet ${TABLE}`,
     ...chains.map((c) => `nft add chain inet ${TABLE} ${c} '{ type filter hook ${c} priority -10; policy accept; }'`),
@@ -101,80 +131,91 @@ function blockRules(scope: MitigationScope, addrs: Split, direction: 'saddr' | '
   const ipt: string[] = [];
   const undo: string[] = [];
   const verify: string[] = [];
-  for (const [family, list] of [
+  for (const [family, addresses] of [
     [4, addrs.v4],
     [6, addrs.v6],
   ] as const) {
-    if (list.length === 0) continue;
-    const set = `${s}_${direction === 'saddr' ? 'src' : 'dst'}${family}`;
-    const ipKw = family === 4 ? 'ip' : 'ip6';
+    if (addresses.length === 0) continue;
     const bin = family === 4 ? 'iptables' : 'ip6tables';
-    nft.push(`nft add set inet ${TABLE} ${set} '{ type ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'}; flags timeout; }'`);
-    nft.push(`nft add element inet ${TABLE} ${set} '{ ${list.map((a) => `${a} timeout ${minutes}m`).join(', ')} }'`);
-    for (const c of chains) {
-      for (const proto of l4) {
-        nft.push(`nft add rule inet ${TABLE} ${c} ${ipKw} ${direction} @${set}${proto ? portMatch(proto) : ''} counter drop comment "${scope.id}"`);
-      }
-    }
-    for (const a of list) {
-      for (const proto of l4) {
-        const spec = `${direction === 'saddr' ? '-s' : '-d'} ${a}${proto ? ` -p ${proto} -m multiport --dports ${portList.join(',')}` : ''} -m comment --comment "${scope.id} expires ${expires}" -j DROP`;
+    part({
+      family,
+      addresses,
+      ipKw: family === 4 ? 'ip' : 'ip6',
+      bin,
+      addrType: family === 4 ? 'ipv4_addr' : 'ipv6_addr',
+      name: slug(scope.id),
+      nft,
+      undo,
+      verify,
+      drop(match) {
+        const spec = `${match} ${comment}`;
         for (const c of chains.map((x) => x.toUpperCase())) {
           ipt.push(`${bin} -I ${c} ${spec}`);
           ipt.push(`echo '${bin} -D ${c} ${spec.replace(/"/g, '\\"')}' | at now + ${minutes} minutes`);
           undo.push(`${bin} -D ${c} ${spec}`);
         }
-      }
-      verify.push(`conntrack -L ${direction === 'saddr' ? '-s' : '-d'} ${a}`);
-    }
-    undo.push(`nft delete element inet ${TABLE} ${set} '{ ${list.join(', ')} }'`);
-    verify.push(`nft list set inet ${TABLE} ${set}`);
-    verify.push(`${bin} -L ${chains[0].toUpperCase()} -v -n --line-numbers | grep '${scope.id}'`);
+      },
+    });
   }
-  verify.push(`nft list chain inet ${TABLE} ${hook}   # the counters of the '${scope.id}' rules must rise while the offender retries`);
-  undo.push(`nft delete table inet ${TABLE}   # removes every FlowSentry rule at once`);
   return { nft: nft.join('\n'), ipt: ipt.join('\n'), undo, verify };
 }
 
-/** Per-source rate limit of new connections to `victims` on `ports` (floods from many sources). */
-function rateLimitRules(scope: MitigationScope, victims: Split, ports: readonly number[], perSecond: number) {
-  const s = slug(scope.id);
-  const safePorts = ports.map(safePort).filter((p): p is number => p !== null && p > 0);
-  const portList = safePorts.length <= MAX_MULTIPORT ? safePorts : [];
-  const protos = scope.protocols.map((p) => p.toLowerCase()).filter((p) => p === 'tcp' || p === 'udp');
-  const nft: string[] = [`nft add table inet ${TABLE}`, ...['input', 'forward'].map((c) => `nft add chain inet ${TABLE} ${c} '{ type filter hook ${c} priority -10; policy accept; }'`)];
-  const ipt: string[] = [];
-  const undo: string[] = [];
-  const verify: string[] = [];
-  for (const [family, list] of [
-    [4, victims.v4],
-    [6, victims.v6],
-  ] as const) {
-    if (list.length === 0) continue;
-    const ipKw = family === 4 ? 'ip' : 'ip6';
-    const bin = family === 4 ? 'iptables' : 'ip6tables';
-    const meter = `${s}_rate${family}`;
-    nft.push(`nft add set inet ${TABLE} ${meter} '{ type ${family === 4 ? 'ipv4_addr' : 'ipv6_addr'}; flags dynamic,timeout; timeout ${scope.expiryMinutes}m; }'`);
-    for (const proto of protos.length ? protos : [null]) {
-      const pm = proto && portList.length ? ` ${proto} dport { ${portList.join(', ')} }` : '';
-      for (const c of ['input', 'forward']) {
-        nft.push(`nft add rule inet ${TABLE} ${c} ${ipKw} daddr { ${list.join(', ')} }${pm} ct state new update @${meter} '{ ${ipKw} saddr limit rate over ${perSecond}/second }' counter drop comment "${scope.id}"`);
-      }
-      for (const a of list) {
-        const spec = `-d ${a}${proto && portList.length ? ` -p ${proto} -m multiport --dports ${portList.join(',')}` : ''} -m conntrack --ctstate NEW -m hashlimit --hashlimit-above ${perSecond}/sec --hashlimit-mode srcip --hashlimit-name ${s}_${family} -m comment --comment "${scope.id} expires ${expiryText(scope)}" -j DROP`;
-        for (const c of ['INPUT', 'FORWARD']) {
-          ipt.push(`${bin} -I ${c} ${spec}`);
-          ipt.push(`echo '${bin} -D ${c} ${spec.replace(/"/g, '\\"')}' | at now + ${scope.expiryMinutes} minutes`);
-          undo.push(`${bin} -D ${c} ${spec}`);
-        }
+/** Block `addrs` by source (inbound) or destination (outbound) with an nft set whose elements time out. */
+function blockRules(scope: MitigationScope, addrs: Split, direction: 'saddr' | 'daddr', ports: readonly number[]): Rules {
+  const hook = direction === 'saddr' ? 'input' : 'output';
+  const chains = direction === 'saddr' ? ['input', 'forward'] : ['output', 'forward'];
+  const flag = direction === 'saddr' ? '-s' : '-d';
+  const portList = ports.map(safePort).filter((p): p is number => p !== null);
+  const portMatch = (proto: string) => (portList.length > 0 && portList.length <= MAX_MULTIPORT ? ` ${proto} dport { ${portList.join(', ')} }` : '');
+  const protos = portProtocols(scope);
+  const l4: (string | null)[] = portList.length > 0 && portList.length <= MAX_MULTIPORT && protos.length > 0 ? protos : [null];
+  const rules = familyRules(scope, chains, addrs, ({ family, addresses, ipKw, bin, addrType, name, nft, undo, verify, drop }) => {
+    const set = `${name}_${direction === 'saddr' ? 'src' : 'dst'}${family}`;
+    nft.push(`nft add set inet ${TABLE} ${set} '{ type ${addrType}; flags timeout; }'`);
+    nft.push(`nft add element inet ${TABLE} ${set} '{ ${addresses.map((a) => `${a} timeout ${scope.expiryMinutes}m`).join(', ')} }'`);
+    for (const c of chains) {
+      for (const proto of l4) {
+        nft.push(`nft add rule inet ${TABLE} ${c} ${ipKw} ${direction} @${set}${proto ? portMatch(proto) : ''} counter drop comment "${scope.id}"`);
       }
     }
-    for (const a of list) verify.push(`conntrack -L -d ${a} | wc -l   # falls once the limit bites`);
+    for (const a of addresses) {
+      for (const proto of l4) drop(`${flag} ${a}${proto ? ` -p ${proto} -m multiport --dports ${portList.join(',')}` : ''}`);
+      verify.push(`conntrack -L ${flag} ${a}`);
+    }
+    undo.push(`nft delete element inet ${TABLE} ${set} '{ ${addresses.join(', ')} }'`);
+    verify.push(`nft list set inet ${TABLE} ${set}`);
+    verify.push(`${bin} -L ${chains[0].toUpperCase()} -v -n --line-numbers | grep '${scope.id}'`);
+  });
+  rules.verify.push(`nft list chain inet ${TABLE} ${hook}   # the counters of the '${scope.id}' rules must rise while the offender retries`);
+  rules.undo.push(`nft delete table inet ${TABLE}   # removes every FlowSentry rule at once`);
+  return rules;
+}
+
+/** Per-source rate limit of new connections to `victims` on `ports` (floods from many sources). */
+function rateLimitRules(scope: MitigationScope, victims: Split, ports: readonly number[], perSecond: number): Rules {
+  const safePorts = ports.map(safePort).filter((p): p is number => p !== null && p > 0);
+  const portList = safePorts.length <= MAX_MULTIPORT ? safePorts : [];
+  const protos = portProtocols(scope);
+  const chains = ['input', 'forward'];
+  return familyRules(scope, chains, victims, ({ family, addresses, ipKw, addrType, name, nft, undo, verify, drop }) => {
+    const meter = `${name}_rate${family}`;
+    const hashlimit = `${name}_${family}`;
+    nft.push(`nft add set inet ${TABLE} ${meter} '{ type ${addrType}; flags dynamic,timeout; timeout ${scope.expiryMinutes}m; }'`);
+    for (const proto of protos.length ? protos : [null]) {
+      const pm = proto && portList.length ? ` ${proto} dport { ${portList.join(', ')} }` : '';
+      for (const c of chains) {
+        nft.push(`nft add rule inet ${TABLE} ${c} ${ipKw} daddr { ${addresses.join(', ')} }${pm} ct state new update @${meter} '{ ${ipKw} saddr limit rate over ${perSecond}/second }' counter drop comment "${scope.id}"`);
+      }
+      for (const a of addresses) {
+        drop(`-d ${a}${proto && portList.length ? ` -p ${proto} -m multiport --dports ${portList.join(',')}` : ''} -m conntrack --ctstate NEW -m hashlimit --hashlimit-above ${perSecond}/sec --hashlimit-mode srcip --hashlimit-name ${hashlimit}`);
+      }
+    }
+    for (const a of addresses) verify.push(`conntrack -L -d ${a} | wc -l   # falls once the limit bites`);
     verify.push(`nft list set inet ${TABLE} ${meter}   # sources currently rate-limited`);
-    verify.push(`cat /proc/net/ipt_hashlimit/${s}_${family}`);
+    verify.push(`cat /proc/net/ipt_hashlimit/${hashlimit}`);
+    // Written per family; buildMitigation keeps the first of equal undo commands.
     undo.push(`nft delete table inet ${TABLE}   # removes every FlowSentry rule at once`);
-  }
-  return { nft: nft.join('\n'), ipt: ipt.join('\n'), undo, verify };
+  });
 }
 
 const GENERIC: Mitigation = {
