@@ -232,6 +232,10 @@ export function pathSums(
     if (!wasmHeapPathSums(f, f.heap, rows, start, end, out, Math.max(1, chunkRows | 0))) heapPathSums(f, f.heap, rows, start, end, out, chunkRows);
     return;
   }
+  // Trees taller than HEAP_MAX_HEIGHT (only a custom maxSamples above 4096 grows them): the node
+  // walk, 8 rows in lock step. Unrolled by measurement: 200k rows, 100 trees of maxSamples 10000
+  // (height 14, 6 MB of nodes), 5 interleaved rounds: 1.1 s against 3.3 s for the plain loop
+  // (leafOf per row), as 8 independent walks keep loads in flight where one walk waits on each.
   const cols = f.cols;
   const { roots, depth, node, threshold, leafValue, nTrees } = f;
   const block = Math.max(1, chunkRows | 0);
