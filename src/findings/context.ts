@@ -840,12 +840,18 @@ const ADDRESS_RANGES: readonly { network: string; prefix: number; kind: Exclude<
   { network: 'ff00::', prefix: 8, kind: 'not-a-host' }, // multicast (RFC 4291)
 ];
 
-/** ADDRESS_RANGES as one BlockList per kind. */
-const RANGES_OF_KIND = (['internal', 'not-a-host'] as const).map((kind) => {
-  const list = new BlockList();
-  for (const r of ADDRESS_RANGES) if (r.kind === kind) list.addSubnet(r.network, r.prefix, isIPv6(r.network) ? 'ipv6' : 'ipv4');
-  return { kind, list };
-});
+/**
+ * ADDRESS_RANGES as BlockLists: all of them, and the not-a-host ones. A check costs about 1.5 µs (a
+ * call into native code), so an external address, the most common in flows and in mitigation
+ * scopes, is known from one check; only the others need a second.
+ */
+const NOT_EXTERNAL = new BlockList();
+const NOT_A_HOST = new BlockList();
+for (const { network, prefix, kind } of ADDRESS_RANGES) {
+  const type = isIPv6(network) ? 'ipv6' : 'ipv4';
+  NOT_EXTERNAL.addSubnet(network, prefix, type);
+  if (kind === 'not-a-host') NOT_A_HOST.addSubnet(network, prefix, type);
+}
 
 /**
  * The kind of an address (see ADDRESS_RANGES); null for text that Node's own parser does not read as
@@ -857,8 +863,9 @@ export function addressKind(a: string): AddressKind | null {
   if (family === 0) return null;
   const zone = a.indexOf('%');
   const address = zone < 0 ? a : a.slice(0, zone);
-  for (const { kind, list } of RANGES_OF_KIND) if (list.check(address, family === 4 ? 'ipv4' : 'ipv6')) return kind;
-  return 'external';
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (!NOT_EXTERNAL.check(address, type)) return 'external';
+  return NOT_A_HOST.check(address, type) ? 'not-a-host' : 'internal';
 }
 
 /**

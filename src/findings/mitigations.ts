@@ -235,13 +235,13 @@ const GENERIC: Mitigation = {
 };
 
 export function buildMitigation(scope: MitigationScope): Mitigation {
-  const attackers = split(scope.attackers);
-  const victims = split(scope.victims);
-  const remote = split(scope.remote);
+  // Each case splits the lists it reads, no more: a DDoS scope carries up to 200 sources that no
+  // rule names, and checking an address's kind costs a few microseconds.
   const count = (s: Split) => s.v4.length + s.v6.length;
   const expiry = `${scope.expiryMinutes} min`;
   switch (scope.type) {
     case 'port_scan': {
+      const attackers = split(scope.attackers);
       if (count(attackers) === 0) break;
       const r = blockRules(scope, attackers, 'saddr', []);
       return {
@@ -261,7 +261,9 @@ export function buildMitigation(scope: MitigationScope): Mitigation {
       };
     }
     case 'brute_force': {
+      const attackers = split(scope.attackers);
       if (count(attackers) === 0) break;
+      const victims = split(scope.victims);
       const r = blockRules(scope, attackers, 'saddr', scope.ports);
       return {
         summary: `Block ${[...attackers.v4, ...attackers.v6].slice(0, 5).join(', ')} on port ${scope.ports.join(', ')} for ${expiry}, then check the authentication logs for a successful login.`,
@@ -281,6 +283,7 @@ export function buildMitigation(scope: MitigationScope): Mitigation {
       };
     }
     case 'ddos': {
+      const victims = split(scope.victims);
       if (count(victims) === 0) break;
       const r = rateLimitRules(scope, victims, scope.ports, 50);
       return {
@@ -301,8 +304,10 @@ export function buildMitigation(scope: MitigationScope): Mitigation {
     }
     case 'data_exfiltration':
     case 'beaconing': {
+      const remote = split(scope.remote);
       if (count(remote) === 0) break;
       const r = blockRules(scope, remote, 'daddr', scope.type === 'beaconing' ? scope.ports : []);
+      const victims = split(scope.victims);
       const hosts = [...victims.v4, ...victims.v6].join(', ') || 'the internal host';
       const exfil = scope.type === 'data_exfiltration';
       return {
@@ -331,7 +336,8 @@ export function buildMitigation(scope: MitigationScope): Mitigation {
       };
     }
     case 'protocol_misuse': {
-      const targets = count(remote) > 0 ? remote : victims;
+      const remote = split(scope.remote);
+      const targets = count(remote) > 0 ? remote : split(scope.victims);
       if (count(targets) === 0) break;
       const r = blockRules(scope, targets, 'daddr', scope.ports);
       return {
