@@ -1,5 +1,6 @@
 // Analysis page: interactive Chart.js scatter (fetched points) and timeline (data-* attribute).
-'use strict';
+// An ES module: the incident lanes come from lanes.js, which places them for the server's image too.
+import { incidentLanes } from './lanes.js';
 
 (function () {
   const Chart = window.Chart;
@@ -143,26 +144,6 @@
     return sev >= 85 ? '#7a0916' : sev >= 70 ? '#dc3545' : sev >= 55 ? '#fd7e14' : '#6c757d';
   }
 
-  /** Same placement as the server image (src/charts/render.ts incidentLanes). inc = [id, start, end, severity]. */
-  function incidentLanes(incidents, maxLanes, minGap) {
-    const lanes = [];
-    const out = [];
-    const sorted = incidents.slice().sort((a, b) => b[3] - a[3] || String(a[0]).localeCompare(String(b[0])));
-    for (const inc of sorted) {
-      const start = inc[1];
-      const end = Math.max(inc[2], start);
-      let lane = lanes.findIndex((taken) => taken.every((t) => end + minGap < t.start || start > t.end + minGap));
-      if (lane < 0 && lanes.length < maxLanes) {
-        lanes.push([]);
-        lane = lanes.length - 1;
-      }
-      if (lane < 0) continue;
-      lanes[lane].push({ start, end });
-      out.push({ id: inc[0], start, end, severity: inc[3], lane });
-    }
-    return out;
-  }
-
   function alignedTicks(first, last, step) {
     const ticks = [];
     for (let t = Math.ceil(first / step) * step; t <= last; t += step) ticks.push({ value: t });
@@ -182,7 +163,8 @@
     }
     const second = maxAnom > 0 && maxFlows / maxAnom > 4;
     const step = timeStep(span, canvas.clientWidth < 500 ? 4 : 8);
-    const lanes = incidentLanes(data.incidents || [], canvas.clientWidth < 500 ? 4 : 6, (span * 70) / Math.max(200, canvas.clientWidth - 80));
+    const incidents = (data.incidents || []).map(([id, firstSeen, lastSeen, severity]) => ({ id, firstSeen, lastSeen, severity }));
+    const lanes = incidentLanes(incidents, canvas.clientWidth < 500 ? 4 : 6, (span * 70) / Math.max(200, canvas.clientWidth - 80));
     const laneCount = lanes.reduce((m, l) => Math.max(m, l.lane + 1), 0);
     const LANE_H = 13;
     const bands = {

@@ -6,6 +6,8 @@
  * it exits). The scatter's points are composited by a Chart.js plugin from marker sprites drawn by
  * Chart.js (points.ts), inside the render, instead of one Chart.js element each.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
 import type { Chart, ChartConfiguration, Plugin } from 'chart.js';
@@ -528,28 +530,27 @@ export interface IncidentLane {
 
 /**
  * Places incidents (most severe first, at most `maxLanes` lanes) on non-overlapping lanes, like a
- * Gantt strip; `minGap` (ms) keeps labels apart. Incidents that fit no lane are left out.
+ * Gantt strip; `minGap` (ms) keeps labels apart. Incidents that fit no lane are left out. Written
+ * once, in public/js/lanes.js, a plain ES module the analysis page imports too: the image and the
+ * interactive timeline place their lanes alike.
  */
-export function incidentLanes(incidents: readonly TimelineIncident[], maxLanes: number, minGap: number): IncidentLane[] {
-  const lanes: { start: number; end: number }[][] = [];
-  const out: IncidentLane[] = [];
-  const timed = incidents
-    .filter((i) => i.firstSeen !== null && i.lastSeen !== null)
-    .slice()
-    .sort((a, b) => b.severity - a.severity || a.id.localeCompare(b.id));
-  for (const inc of timed) {
-    const start = inc.firstSeen as number;
-    const end = Math.max(inc.lastSeen as number, start);
-    let lane = lanes.findIndex((taken) => taken.every((t) => end + minGap < t.start || start > t.end + minGap));
-    if (lane < 0 && lanes.length < maxLanes) {
-      lanes.push([]);
-      lane = lanes.length - 1;
-    }
-    if (lane < 0) continue;
-    lanes[lane].push({ start, end });
-    out.push({ id: inc.id, start, end, severity: inc.severity, lane });
+export const incidentLanes: (incidents: readonly TimelineIncident[], maxLanes: number, minGap: number) => IncidentLane[] = (
+  await import(browserModule('lanes.js').href)
+).incidentLanes;
+
+/**
+ * A plain-JS module of public/js/, which the browser loads as it is, found from this file whether it
+ * runs from src/charts/ (tsx) or dist/src/charts/ (compiled): in the nearest folder above that
+ * holds public/js/. Only a run-time import: the compile (and the Docker build stage) needs no public/.
+ */
+function browserModule(name: string): URL {
+  for (let dir = new URL('./', import.meta.url); ; ) {
+    const file = new URL(`public/js/${name}`, dir);
+    if (existsSync(file)) return file;
+    const parent = new URL('../', dir);
+    if (parent.href === dir.href) throw new Error(`public/js/${name} not found above ${fileURLToPath(import.meta.url)}`);
+    dir = parent;
   }
-  return out;
 }
 
 export function severityColor(severity: number): string {

@@ -159,3 +159,17 @@ export async function recordWhileShown(page: Page, watchedId: string, textId: st
   );
   return seen;
 }
+
+/** What the analysis page's interactive timeline drew: its incident lanes, its data-timeline and its canvas width. */
+export async function timelineLanes(page: Page): Promise<{
+  lanes: { id: string; start: number; end: number; severity: number; lane: number }[];
+  timeline: { bucketMs: number; buckets: [number, number, number][]; incidents: [string, number, number, number][] };
+  width: number;
+}> {
+  await waitForCharts(page, ['timeline-chart']);
+  return page.evaluate(() => {
+    const canvas = document.getElementById('timeline-chart') as HTMLCanvasElement;
+    const boxes: { lane: { id: string; start: number; end: number; severity: number; lane: number } }[] = window.Chart.getChart(canvas).$fsLaneBoxes ?? [];
+    return { lanes: boxes.map((b) => b.lane), timeline: JSON.parse(canvas.getAttribute('data-timeline')), width: canvas.clientWidth };
+  });
+}

@@ -5,6 +5,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
+import { incidentLanes } from '../../src/charts/index.ts';
 import { createPreviewApp } from './preview.ts';
 import {
   chartPoint,
@@ -15,6 +16,7 @@ import {
   NO_CHROMIUM,
   PHONE,
   screenshot,
+  timelineLanes,
   waitForChartTooltip,
   waitForCharts,
   waitForImages,
@@ -112,6 +114,15 @@ describe('pages rendered from sample data', { skip: NO_CHROMIUM }, () => {
     assert.deepEqual(await waitForImages(page, ['img-scatter', 'img-distribution', 'img-timeline']), [1200, 1200, 1200]);
     const [scatter] = await waitForCharts(page, ['scatter-chart', 'timeline-chart']);
     assert.deepEqual(scatter, [150, 2850]);
+    // The timeline's incident lanes are the shared placement (public/js/lanes.js, the server image's
+    // too) for the page's own geometry: 6 lanes at this width, about 70 px apart.
+    const { lanes, timeline, width } = await timelineLanes(page);
+    const first = timeline.buckets[0][0];
+    const span = timeline.buckets[timeline.buckets.length - 1][0] + timeline.bucketMs - first;
+    const timed = timeline.incidents.map(([id, firstSeen, lastSeen, severity]) => ({ id, firstSeen, lastSeen, severity }));
+    assert.ok(width >= 500 && timed.length === 2, `canvas ${width}px, ${timed.length} incidents`);
+    assert.deepEqual(lanes, incidentLanes(timed, 6, (span * 70) / Math.max(200, width - 80)));
+    assert.deepEqual(lanes.map((l) => l.id), ['INC-001', 'INC-002']);
     // Hovering an anomaly shows its row in the tooltip.
     await page.locator('#scatter-chart').scrollIntoViewIfNeeded();
     const pos = await chartPoint(page, 'scatter-chart', 0, 0);
