@@ -1,5 +1,6 @@
 /** Pages get the locals the views contract names (rendered here by views that print their locals). */
 import assert from 'node:assert/strict';
+import { fmtSize } from '../../src/findings/index.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -151,11 +152,24 @@ describe('real views', () => {
         assert.match(html, /<html/i, url);
         assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/i, `${url}: inline script`);
       }
-      // Sizes in decimal units, as the evidence sentences write them (a 1,000-byte kB).
+      // Sizes as the evidence sentences write them: decimal units (a 1,000-byte kB), 3 significant digits.
       const csv = flowCsv({ rows: 150, anomalies: 4 });
       const page = await (await fetch(`${real.url}/analysis/${id}`, { headers: { Accept: 'text/html' } })).text();
       const size = Buffer.byteLength(csv);
-      assert.ok(page.includes(`· ${(size / 1000).toFixed(1)} kB ·`), `file size ${size} shown as ${(size / 1000).toFixed(1)} kB`);
+      const shown = `${Number((size / 1000).toPrecision(3))} kB`;
+      assert.ok(page.includes(`· ${shown} ·`), `file size ${size} shown as ${shown}`);
+      const summary = (await (await fetch(`${real.url}/download/${id}/summary`)).json()) as { incidents: { bytes: number; evidence: string[] }[] };
+      assert.ok(summary.incidents.length > 0, 'the sample has incidents');
+      let compared = 0;
+      for (const inc of summary.incidents) {
+        assert.ok(page.includes(`(${fmtSize(inc.bytes)})</dd>`), `incident bytes ${inc.bytes} shown as ${fmtSize(inc.bytes)}`);
+        const inEvidence = /^\d[\d,]* flows? \(([^)]+)\)/.exec(inc.evidence[0] ?? '');
+        if (inEvidence) {
+          assert.equal(inEvidence[1], fmtSize(inc.bytes), 'the page and the evidence write the size alike');
+          compared++;
+        }
+      }
+      assert.ok(compared > 0, 'some evidence names the incident size');
     } finally {
       await real.close();
     }

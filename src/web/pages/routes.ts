@@ -7,6 +7,7 @@ import { analysisLinks } from '../analyze/service.ts';
 import type { GenerateService } from '../generate/service.ts';
 import { idParams, pageQuery, type IdParams, type PageQuery } from '../reports/schema.ts';
 import type { ReportsService } from '../reports/service.ts';
+import { fmtSize } from '../../findings/index.ts';
 import { validate } from '../validate.ts';
 
 const homeQuery = z.object({ generated: z.string().optional() });
@@ -76,6 +77,8 @@ export function pagesRoutes(deps: PagesDeps & { readonly home: HomeLocals }): Ro
       totalAnomalies: slice.total,
       /** The incident the anomaly table is filtered to, or null. */
       incidentFilter: slice.incident,
+      /** Sizes as every finding writes them (3 significant digits, decimal units). */
+      fmtSize,
       links: {
         self: links.page,
         scatter: links.scatter,
