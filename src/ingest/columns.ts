@@ -110,12 +110,19 @@ export class ColumnBuilder {
   timeFormat: 'iso' | 'epoch-seconds' | 'epoch-millis' | null = null;
   /** The row whose value set timeFormat (-1 before). */
   formatRow = -1;
-  /** Kind changes so far; the last one is described by the four fields below. */
+  /** Kind changes so far; the last one is described by the fields below. */
   demotions = 0;
+  /** The row of the first change (-1 before): a time column's first value, when it turned numeric there. */
+  firstDemotionRow = -1;
   demotionReason: DemotionReason | null = null;
   demotionLine = 0;
   /** The value that caused it, quoted and shortened for the warning. */
   demotionValue = '';
+  /**
+   * That value read as a number (ST_OK, ST_NONFINITE or ST_INVALID): for merge.ts, which must know
+   * whether another part's state would have read it as a time or a number instead.
+   */
+  demotionStatus = ST_INVALID;
   /**
    * Whether it is worth a warning: a numeric column turning into text is no news when no number
    * came before (a plain text column whose name we did not know).
@@ -180,7 +187,7 @@ export class ColumnBuilder {
       }
       // Only worth a warning when earlier values were numbers: a plain text column is no news.
       const numbers = row - this.missing - this.pendingUntil;
-      this.toCategory(row, line, quoted(buf, s, e), 'not-a-number', numbers > 0);
+      this.toCategory(row, line, quoted(buf, s, e), 'not-a-number', numbers > 0, ST_INVALID);
       this.addCategory(buf, s, e, row);
       return;
     }
@@ -235,20 +242,21 @@ export class ColumnBuilder {
     const text = quoted(buf, s, e);
     this.demotedFromFreshTime = this.demotions === 0 && !this.sawIso && this.epochScale === 0;
     decodeNumber(buf, s, e, this.res);
-    if (!this.sawIso && this.res.status === ST_OK) {
+    const status = this.res.status;
+    if (!this.sawIso && status === ST_OK) {
       this.kind = K_NUMERIC;
       this.pendingUntil = row;
       this.missing = 0;
       this.epochScale = 0;
-      this.demoted(line, text, 'plain-numbers', true);
+      this.demoted(row, line, text, 'plain-numbers', true, status);
       this.add(buf, s, e, row, line);
       return;
     }
-    this.toCategory(row, line, text, 'not-a-time', true);
+    this.toCategory(row, line, text, 'not-a-time', true, status);
     this.addCategory(buf, s, e, row);
   }
 
-  private toCategory(row: number, line: number, text: string, reason: DemotionReason, warns: boolean): void {
+  private toCategory(row: number, line: number, text: string, reason: DemotionReason, warns: boolean, status: number): void {
     // Rows [pendingUntil, row) hold what was read as numbers: note the first (for merge.ts).
     this.firstNumberRow = -1;
     if (this.kind === K_NUMERIC && warns) {
@@ -266,10 +274,12 @@ export class ColumnBuilder {
     this.pendingUntil = row;
     this.missing = 0;
     this.nonFinite = 0;
-    this.demoted(line, text, reason, warns);
+    this.demoted(row, line, text, reason, warns, status);
   }
 
-  private demoted(line: number, text: string, reason: DemotionReason, warns: boolean): void {
+  private demoted(row: number, line: number, text: string, reason: DemotionReason, warns: boolean, status: number): void {
+    if (this.demotions === 0) this.firstDemotionRow = row;
+    this.demotionStatus = status;
     this.demotions++;
     this.demotionReason = reason;
     this.demotionLine = line;

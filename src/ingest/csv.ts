@@ -22,7 +22,7 @@
 import { stat } from 'node:fs/promises';
 import { ChunkPusher, DEFAULT_CHUNK_BYTES, DEFAULT_PUSH_BYTES, scanBufferRecords, scanFileRecords, streamFileChunks } from './chunks.ts';
 import { ColumnBuilder, K_CATEGORY, K_NUMERIC, K_TIME, shorten, zeroFloat64, zeroInt32 } from './columns.ts';
-import { CsvTokenizer, FIELD_ESCAPED } from './tokenizer.ts';
+import { CsvTokenizer, FIELD_ESCAPED, FieldUnescaper } from './tokenizer.ts';
 import { type Column, CsvFormatError, type FlowTable } from './types.ts';
 
 export interface CsvOptions {
@@ -90,7 +90,7 @@ export class TableParser {
   firstBlankLine = 0;
   /** Stop right after the header record (a PartParser reading only the header of a file). */
   headerOnly = false;
-  private unescaped = Buffer.alloc(256);
+  private readonly unescaper = new FieldUnescaper();
 
   constructor(
     private readonly options: CsvOptions,
@@ -189,7 +189,7 @@ export class TableParser {
     const flags = tok.flags;
     for (let c = 0; c < n; c++) {
       if (flags[c] === FIELD_ESCAPED) {
-        const u = this.unescape(buf, starts[c], ends[c]);
+        const u = this.unescaper.unescape(buf, starts[c], ends[c]);
         builders[c].add(u, 0, u.length, row, line);
       } else {
         builders[c].add(buf, starts[c], ends[c], row, line);
@@ -198,17 +198,6 @@ export class TableParser {
     this.rowOffsets[row] = start;
     this.lineNumbers[row] = line;
     this.rowCount = row + 1;
-  }
-
-  private unescape(buf: Buffer, s: number, e: number): Buffer {
-    if (this.unescaped.length < e - s) this.unescaped = Buffer.alloc((e - s) * 2);
-    const out = this.unescaped;
-    let k = 0;
-    for (let i = s; i < e; i++) {
-      out[k++] = buf[i];
-      if (buf[i] === 34 && i + 1 < e && buf[i + 1] === 34) i++;
-    }
-    return out.subarray(0, k);
   }
 
   private grow(start: number): void {
@@ -261,7 +250,7 @@ export class TableParser {
         if (row >= b.pendingUntil) continue;
         const c = b.position - 1;
         if (tok.flags[c] === FIELD_ESCAPED) {
-          const u = this.unescape(buf, tok.starts[c], tok.ends[c]);
+          const u = this.unescaper.unescape(buf, tok.starts[c], tok.ends[c]);
           b.refill(u, 0, u.length, row);
         } else {
           b.refill(buf, tok.starts[c], tok.ends[c], row);

@@ -8,28 +8,52 @@
  * before it, so a part's line numbers move by one shift per batch.
  *
  * Column kinds: a column's kind is decided by its values in file order (columns.ts), and a part saw
- * only some of them. What the parts' kinds say of the whole file, case by case:
+ * only some of them. Every row before a column's first value (its first field that is not empty or
+ * "nan") is missing, so the file's column goes the way its first value sends it, and the parts tell
+ * which part holds that value and what happened there. Case by case:
  * - no part changed the column's kind: the file's parse did not either (a value that demotes it in
  *   the file demotes it in its part: a part's state before the value is at most the file's), and
  *   values are read the same way; a time column's epoch unit must be the same in every part (the
  *   file's is set by its first epoch value, which is its part's first);
- * - numeric → text in every part: the file's column turned at the first of the parts' turning rows,
- *   with a warning when any part had a number before that row;
- * - time → numbers or time → text in every part, each at the first value that was not missing (the
- *   only way to end numeric; checked for text): the file's turned the same way at the first of
- *   those rows, the rows before it all missing;
- * anything else (the parts disagree, or a part changed twice) → parse the file. A column's values
- * depend only on its final kind (rows read before a change are re-read into it), so the parts'
- * values are the file's. A text column's dictionary lists values in the order the file's parse met
- * them: from the row where it became text to the end, then the rows before (re-read last).
+ * - a numeric column turned to text in some parts: the file's turned at the first of their turning
+ *   rows, with a warning when some part (one that turned, or one that did not) had a number before
+ *   that row;
+ * - a time column whose first value is text (neither a time nor a number): the file's column is
+ *   text from there;
+ * - a time column whose first value is a plain number (a part turned it numeric there), when no
+ *   part read a time: numeric from there, and text from the first value that is not a number (a
+ *   part's second turn, or another's first value);
+ * - a time column whose first value is a time: every part that changed the column must have turned
+ *   it to text, each at a value that any time column turns to text at (one that is not a number; or
+ *   a plain number after ISO times, when no part set an epoch unit that would read it as a time):
+ *   the file's turned at the first of those rows;
+ * What the merge leaves to a parse of the file, as the parts did not keep what it turns on:
+ * - a part read times where the file's first value, in another part, is a plain number (the file's
+ *   column is numeric from there: an epoch time stays a number in it, an ISO time turns it to text,
+ *   and a part that read times does not say where its first ISO time is);
+ * - a part turned numeric at a plain number where the file's first value is a time (the file reads
+ *   that number as a time once an epoch unit is set, else, after ISO times, as text);
+ * - a part turned to text at a plain number after its ISO times while some part set an epoch unit
+ *   (which may make that number a time in the file);
+ * - a part turned to text at "inf" where the file's column is numeric ("inf" is a missing number
+ *   there, and the part read what follows as text only);
+ * - parts that read epoch times in different units (the file reads them all in its first one's).
+ * Values depend only on the column's final kind (rows read before a change are re-read into it), so
+ * the parts' values are the file's when their kind is the file's; a part that read a column the
+ * file turned to text as numbers or times has its values re-read from the file as text (reread.ts),
+ * the bytes of its own batches only. A text column's dictionary lists values in the order the file's
+ * parse met them: from the row where it became text to the end, then the rows before (re-read last).
  */
-import { demotionWarning, initialKind, K_CATEGORY, K_NUMERIC, K_TIME } from './columns.ts';
+import { type DemotionReason, demotionWarning, initialKind, K_CATEGORY, K_NUMERIC } from './columns.ts';
 import { blankLinesWarning, type CsvOptions, nonFiniteWarning } from './csv.ts';
 import type { BatchStats, ColumnTrace, PartFailure, PartResult, PartTable } from './part.ts';
-import { type CategoryColumn, type Column, CsvFormatError, type FlowTable } from './types.ts';
+import type { PartText, PartTextReader, RowRange } from './reread.ts';
+import { type CategoryColumn, type Column, CsvFormatError, type FlowTable, type TimeColumn } from './types.ts';
+import { ST_INVALID, ST_OK } from './values.ts';
 
 export type MergeOutcome =
-  | { readonly table: FlowTable }
+  /** `rereadRows`: the part rows whose values were read again from the file (0: none). */
+  | { readonly table: FlowTable; readonly rereadRows: number }
   /** The CSV is wrong: the error one parse of the file throws. */
   | { readonly error: Error }
   /** The parts do not tell what one parse of the file gives: parse the file (why, for logs and tests). */
@@ -51,13 +75,17 @@ interface Held {
   readonly traces: readonly ColumnTrace[];
 }
 
-const KIND_CODES: Record<Column['kind'], number> = { numeric: K_NUMERIC, category: K_CATEGORY, time: K_TIME };
-
 /**
  * `plan[k]` is the part that parsed batch k; `parts[i]` is part i's result (undefined for a part
- * that was sent no batch).
+ * that was sent no batch); `readText` reads part rows' values again from the file, as text (only for
+ * a column that changed kind in some parts only: see the module comment).
  */
-export function mergeParts(plan: readonly number[], parts: readonly (PartResult | undefined)[], options: CsvOptions = {}): MergeOutcome {
+export async function mergeParts(
+  plan: readonly number[],
+  parts: readonly (PartResult | undefined)[],
+  readText: PartTextReader,
+  options: CsvOptions = {},
+): Promise<MergeOutcome> {
   const stats: (BatchStats | undefined)[] = new Array(plan.length);
   let failure: PartFailure | null = null;
   for (const part of parts) {
@@ -119,25 +147,94 @@ export function mergeParts(plan: readonly number[], parts: readonly (PartResult 
 
   const rows = new RowMap(segments);
   const forced = new Set(options.numericColumns ?? []);
+  const decisions: Settled[] = [];
+  for (let c = 0; c < header.length; c++) {
+    const decision = decideColumn(header[c], initialKind(header[c], forced.has(header[c])), c, held, rows, lineNumbers);
+    if ('fallback' in decision) return decision;
+    decisions.push(decision);
+  }
+
+  // Text the parts did not read as text, read again from the file: one pass over each part's
+  // batches, the parts at the same time.
+  const texts = held.map(() => new Map<number, PartText>());
+  const wanted = held.map(() => [] as number[]);
+  decisions.forEach((d, c) => {
+    if (d.kind === 'category') for (const i of d.reread) wanted[i].push(c);
+  });
+  let rereadRows = 0;
+  try {
+    await Promise.all(
+      held.map(async (h, i) => {
+        if (wanted[i].length === 0) return;
+        const request = { ranges: partRanges(rows, h.part, rowOffsets), columns: wanted[i], offsets: h.table.rowOffsets, rowCount: h.table.rowCount };
+        const read = await readText(h.part, request);
+        wanted[i].forEach((c, k) => texts[i].set(c, read[k]));
+        rereadRows += h.table.rowCount;
+      }),
+    );
+  } catch (err) {
+    return { fallback: `a part's rows could not be re-read: ${err instanceof Error ? err.message : String(err)}` };
+  }
+
   const columns: Column[] = [];
   const warnings: string[] = [];
   if (blankLines > 0) warnings.push(blankLinesWarning(blankLines, firstBlankLine));
   for (let c = 0; c < header.length; c++) {
-    const merged = mergeColumn(header[c], initialKind(header[c], forced.has(header[c])), c, held, rows, lineNumbers, rowCount);
-    if ('fallback' in merged) return merged;
-    columns.push(merged.column);
-    if (merged.warning !== null) warnings.push(merged.warning);
-    if (merged.column.kind === 'numeric') {
+    const d = decisions[c];
+    const name = header[c];
+    if (d.kind === 'category') {
+      const inputs = held.map((h, i): PartText => texts[i].get(c) ?? partText(h, c));
+      columns.push(mergeCategory(name, inputs, held, rows, d.from, rowCount));
+    } else {
+      const values = new Float64Array(rowCount);
+      let missing = 0;
+      for (const h of held) missing += (h.table.columns[c] as { missing: number }).missing;
+      for (const seg of rows.segments) {
+        const col = (held.find((h) => h.part === seg.part) as Held).table.columns[c] as { values: Float64Array };
+        values.set(col.values.subarray(seg.localStart, seg.localStart + seg.rows), seg.globalStart);
+      }
+      columns.push(d.kind === 'numeric' ? { kind: 'numeric', name, values, missing } : { kind: 'time', name, values, missing, format: d.format });
+    }
+    if (d.warning !== null) warnings.push(d.warning);
+    if (d.kind === 'numeric') {
       let nonFinite = 0;
       for (const h of held) nonFinite += h.traces[c].nonFinite;
-      if (nonFinite > 0) warnings.push(nonFiniteWarning(header[c], nonFinite));
+      if (nonFinite > 0) warnings.push(nonFiniteWarning(name, nonFinite));
     }
   }
-  return { table: { rowCount, columns, header, rowOffsets, lineNumbers, warnings } };
+  return { table: { rowCount, columns, header, rowOffsets, lineNumbers, warnings }, rereadRows };
+}
+
+/** The byte ranges of a part's rows in the file: its batches', adjacent ones joined. */
+function partRanges(rows: RowMap, part: number, rowOffsets: Float64Array): RowRange[] {
+  const ranges: RowRange[] = [];
+  for (const seg of rows.segments) {
+    if (seg.part !== part) continue;
+    // From the batch's first row to the next batch's (past any blank lines), or the last row's end.
+    const from = rowOffsets[seg.globalStart];
+    const to = rowOffsets[seg.globalStart + seg.rows];
+    const prev = ranges[ranges.length - 1];
+    if (prev !== undefined && prev.to === from) ranges[ranges.length - 1] = { ...prev, to, rows: prev.rows + seg.rows };
+    else ranges.push({ from, to, firstRow: seg.localStart, rows: seg.rows });
+  }
+  return ranges;
+}
+
+/** A part's text column as the merge takes it. */
+function partText(h: Held, c: number): PartText {
+  const col = h.table.columns[c] as CategoryColumn;
+  const trace = h.traces[c];
+  return { codes: col.codes, dictionary: col.dictionary, rawKeys: trace.rawKeys, firstRows: trace.firstRows as Int32Array };
 }
 
 // The per-row loops are small functions of typed arrays: optimized after a few calls, where the
 // same loops inside the long merge functions (run once) would stay interpreted.
+
+/** The first index of a non-NaN value (-1: none). */
+function firstNumber(values: Float64Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) return i;
+  return -1;
+}
 
 function shiftLines(out: Int32Array, at: number, lines: Int32Array, from: number, n: number, shift: number): void {
   for (let i = 0; i < n; i++) out[at + i] = lines[from + i] + shift;
@@ -203,75 +300,161 @@ class RowMap {
   }
 }
 
-type ColumnOutcome = { readonly column: Column; readonly warning: string | null } | { readonly fallback: string };
+/**
+ * How the file's parse decided a column, worked out from the parts (see the module comment): its
+ * kind and warning; for text, the row it turned at (where its dictionary starts: 0 when it did not
+ * turn) and the parts (indices in `held`) whose values must be re-read as text.
+ */
+type Settled =
+  | { readonly kind: 'numeric'; readonly warning: string | null }
+  | { readonly kind: 'time'; readonly warning: null; readonly format: TimeColumn['format'] }
+  | { readonly kind: 'category'; readonly warning: string | null; readonly from: number; readonly reread: readonly number[] };
+type Decision = Settled | { readonly fallback: string };
 
-function mergeColumn(
-  name: string,
-  start: number,
-  c: number,
-  held: readonly Held[],
-  rows: RowMap,
-  lineNumbers: Int32Array,
-  n: number,
-): ColumnOutcome {
-  const kind = held[0].table.columns[c].kind;
-  if (held.some((h) => h.table.columns[c].kind !== kind)) return { fallback: `column ${JSON.stringify(name)}: the parts read it as different kinds` };
-  const traces = held.map((h) => h.traces[c]);
-  const unchanged = KIND_CODES[kind] === start && traces.every((t) => t.demotions === 0);
-  // The file's row of the change (the first of the parts'), and the part it happened in.
-  let at = n;
-  let by = traces[0];
-  for (let i = 0; i < held.length; i++) {
-    const r = rows.global(held[i].part, traces[i].demotionRow);
-    if (traces[i].demotions > 0 && r < at) {
-      at = r;
-      by = traces[i];
+/** A part's view of one column, its rows made the file's. */
+interface PartColumn {
+  readonly col: Column;
+  readonly trace: ColumnTrace;
+  /** The file row of part row `row` (-1 stays -1). */
+  readonly at: (row: number) => number;
+}
+
+function decideColumn(name: string, start: number, c: number, held: readonly Held[], rows: RowMap, lineNumbers: Int32Array): Decision {
+  const cols = held.map((h): PartColumn => ({ col: h.table.columns[c], trace: h.traces[c], at: (row) => rows.global(h.part, row) }));
+  const warning = (reason: DemotionReason, row: number, trace: ColumnTrace): string => demotionWarning(name, reason, lineNumbers[row], trace.demotionValue);
+  const unsettled = (why: string): Decision => ({ fallback: `column ${JSON.stringify(name)}: ${why}` });
+  // A column named as text is text from its first row, in every part.
+  if (start === K_CATEGORY) return { kind: 'category', warning: null, from: 0, reread: [] };
+  return start === K_NUMERIC ? decideNumeric(cols, warning, unsettled) : decideTime(cols, warning, unsettled);
+}
+
+type Warn = (reason: DemotionReason, row: number, trace: ColumnTrace) => string;
+type Unsettled = (why: string) => Decision;
+
+/** Parts that kept the kind they read: re-read as text when the file's column is text. */
+function notText(cols: readonly PartColumn[]): number[] {
+  return cols.flatMap((p, i) => (p.col.kind === 'category' ? [] : [i]));
+}
+
+/** A numeric column: numbers in some parts, and text from some row in the others. */
+function decideNumeric(cols: readonly PartColumn[], warning: Warn, unsettled: Unsettled): Decision {
+  let turn = -1;
+  let by: ColumnTrace | null = null;
+  for (const { col, trace, at } of cols) {
+    if (col.kind === 'numeric' && trace.demotions === 0) continue;
+    if (col.kind !== 'category' || trace.demotions !== 1 || trace.demotionReason !== 'not-a-number') return unsettled('a part changed its kind in an unexpected way');
+    const row = at(trace.demotionRow);
+    if (by === null || row < turn) {
+      turn = row;
+      by = trace;
     }
   }
-  const warningAt = (warns: boolean): string | null =>
-    warns && by.demotionReason !== null ? demotionWarning(name, by.demotionReason, lineNumbers[at], by.demotionValue) : null;
-  const once = (reason: ColumnTrace['demotionReason'], fresh: boolean) =>
-    traces.every((t) => t.demotions === 1 && t.demotionReason === reason && (!fresh || t.demotedFromFreshTime));
-
-  if (kind === 'category') {
-    let warns = false;
-    if (unchanged) at = 0;
-    else if (start === K_NUMERIC && once('not-a-number', false)) {
-      warns = held.some((h, i) => traces[i].firstNumberRow >= 0 && rows.global(h.part, traces[i].firstNumberRow) < at);
-    } else if (start === K_TIME && once('not-a-time', true)) warns = true;
-    else return { fallback: `column ${JSON.stringify(name)}: its kind changed in ways the parts do not settle` };
-    return { column: mergeCategory(name, c, held, rows, at, n), warning: warningAt(warns) };
-  }
-
-  let warning: string | null = null;
-  if (!unchanged) {
-    if (!(kind === 'numeric' && start === K_TIME && once('plain-numbers', true))) {
-      return { fallback: `column ${JSON.stringify(name)}: its kind changed in ways the parts do not settle` };
-    }
-    warning = warningAt(true);
-  }
-  const values = new Float64Array(n);
-  let missing = 0;
-  for (const h of held) missing += (h.table.columns[c] as { missing: number }).missing;
-  for (const seg of rows.segments) {
-    const col = (held.find((h) => h.part === seg.part) as Held).table.columns[c] as { values: Float64Array };
-    values.set(col.values.subarray(seg.localStart, seg.localStart + seg.rows), seg.globalStart);
-  }
-  if (kind === 'numeric') return { column: { kind: 'numeric', name, values, missing }, warning };
-
-  // A time column: one epoch unit, and the format of the file's first time value.
-  const scales = new Set(traces.map((t) => t.epochScale).filter((s) => s !== 0));
-  if (scales.size > 1) return { fallback: `column ${JSON.stringify(name)}: the parts read epoch times in different units` };
-  let format: 'iso' | 'epoch-seconds' | 'epoch-millis' = 'iso';
-  let formatAt = n;
-  held.forEach((h, i) => {
-    const r = rows.global(h.part, traces[i].formatRow);
-    if (r >= 0 && r < formatAt) {
-      formatAt = r;
-      format = (h.table.columns[c] as { format: typeof format }).format;
-    }
+  if (by === null) return { kind: 'numeric', warning: null };
+  // Worth a warning when the file had a number before the turn, in any part.
+  const numberBefore = cols.some(({ col, trace, at }) => {
+    const first = col.kind === 'numeric' ? firstNumber(col.values) : trace.firstNumberRow;
+    return first >= 0 && at(first) < turn;
   });
-  return { column: { kind: 'time', name, values, missing, format }, warning };
+  return { kind: 'category', warning: numberBefore ? warning('not-a-number', turn, by) : null, from: turn, reread: notText(cols) };
+}
+
+/** What a part made of a time column: see decideTime. */
+type TimeRole = 'empty' | 'times' | 'numbers' | 'numbers-text' | 'text';
+
+/** A time column. */
+function decideTime(cols: readonly PartColumn[], warning: Warn, unsettled: Unsettled): Decision {
+  const roles: TimeRole[] = [];
+  // The file's first value: its row, and the part that holds it.
+  let first = -1;
+  let owner = -1;
+  for (let i = 0; i < cols.length; i++) {
+    const { col, trace, at } = cols[i];
+    const fresh = trace.demotedFromFreshTime;
+    let role: TimeRole;
+    // The part's first value: where it turned, when it turned at once, else its first time.
+    let row: number;
+    if (col.kind === 'time' && trace.demotions === 0) {
+      role = trace.formatRow < 0 ? 'empty' : 'times';
+      row = trace.formatRow;
+    } else if (col.kind === 'numeric' && trace.demotions === 1 && trace.demotionReason === 'plain-numbers') {
+      role = 'numbers';
+      row = trace.demotionRow;
+    } else if (col.kind === 'category' && trace.demotions === 2 && trace.demotionReason === 'not-a-number') {
+      role = 'numbers-text';
+      row = trace.firstDemotionRow;
+    } else if (col.kind === 'category' && trace.demotions === 1 && trace.demotionReason === 'not-a-time') {
+      role = 'text';
+      row = fresh ? trace.demotionRow : trace.formatRow;
+    } else {
+      return unsettled('a part changed its kind in an unexpected way');
+    }
+    roles.push(role);
+    if (row < 0) continue;
+    const g = at(row);
+    if (owner < 0 || g < first) {
+      first = g;
+      owner = i;
+    }
+  }
+  if (owner < 0) return settledTime(cols, unsettled); // no value at all: a time column, all missing
+  const readTimes = (i: number): boolean => roles[i] === 'times' || (roles[i] === 'text' && !cols[i].trace.demotedFromFreshTime);
+  const has = (...which: TimeRole[]): boolean => roles.some((r) => which.includes(r));
+  /** The first of the rows where parts turned the column to text (`which` of them): the row and its trace. */
+  const firstTurn = (which: (i: number) => boolean): { row: number; trace: ColumnTrace } | null => {
+    let best: { row: number; trace: ColumnTrace } | null = null;
+    cols.forEach(({ trace, at }, i) => {
+      if (!which(i)) return;
+      const row = at(trace.demotionRow);
+      if (best === null || row < best.row) best = { row, trace };
+    });
+    return best;
+  };
+
+  const ownerRole = roles[owner];
+  if (ownerRole === 'text' && !readTimes(owner)) {
+    // The first value is neither a time nor a number: text from there, whatever follows.
+    return { kind: 'category', warning: warning('not-a-time', first, cols[owner].trace), from: first, reread: notText(cols) };
+  }
+
+  if (ownerRole === 'numbers' || ownerRole === 'numbers-text') {
+    // The first value is a plain number: numeric from there, until a value that is not a number.
+    if (cols.some((_, i) => readTimes(i))) return unsettled('a part read times where the first value, in another part, is a plain number');
+    // Turns to text: a part's second (from numbers), another's first (a value neither a time nor a number).
+    const turn = firstTurn((i) => roles[i] === 'numbers-text' || (roles[i] === 'text' && cols[i].trace.demotionStatus === ST_INVALID));
+    // A part that turned to text at "inf" (not a time, but a missing number) read its later rows as text only.
+    const infinite = firstTurn((i) => roles[i] === 'text' && cols[i].trace.demotionStatus !== ST_INVALID);
+    if (infinite !== null && (turn === null || infinite.row < turn.row)) return unsettled('a part turned to text at a value that is a missing number in the file');
+    // The file's turn to text is worth a warning: its first value was a number.
+    if (turn !== null) return { kind: 'category', warning: warning('not-a-number', turn.row, turn.trace), from: turn.row, reread: notText(cols) };
+    return { kind: 'numeric', warning: warning('plain-numbers', first, cols[owner].trace) };
+  }
+
+  // The first value is a time: the file's column stays a time column until a value that turns any
+  // time column to text.
+  if (has('numbers', 'numbers-text')) return unsettled('a part turned numeric at a plain number, which the file may read as a time');
+  const unitSet = cols.some(({ trace }) => trace.epochScale !== 0);
+  if (cols.some(({ trace }, i) => roles[i] === 'text' && trace.demotionStatus === ST_OK && unitSet)) {
+    return unsettled('a part turned to text at a plain number after ISO times, which the epoch unit of another part may make a time');
+  }
+  const turn = firstTurn((i) => roles[i] === 'text');
+  if (turn === null) return settledTime(cols, unsettled);
+  return { kind: 'category', warning: warning('not-a-time', turn.row, turn.trace), from: turn.row, reread: notText(cols) };
+}
+
+/** A time column in every part: one epoch unit, and the format of the file's first time value. */
+function settledTime(cols: readonly PartColumn[], unsettled: Unsettled): Decision {
+  const scales = new Set(cols.map(({ trace }) => trace.epochScale).filter((s) => s !== 0));
+  if (scales.size > 1) return unsettled('the parts read epoch times in different units');
+  let format: TimeColumn['format'] = 'iso';
+  let formatAt = -1;
+  for (const { col, trace, at } of cols) {
+    const row = at(trace.formatRow);
+    if (row >= 0 && (formatAt < 0 || row < formatAt)) {
+      formatAt = row;
+      format = (col as TimeColumn).format;
+    }
+  }
+  return { kind: 'time', warning: null, format };
 }
 
 /** The merged dictionary: a value's code, matched by string, or by bytes (see ColumnTrace.rawKeys). */
@@ -294,13 +477,12 @@ class MergedDictionary {
 }
 
 /**
- * The parts' codes as one dictionary, its values in the order the file's parse met them: rows
- * [from, n) then [0, from).
+ * The parts' codes (`columns[i]` is held[i]'s) as one dictionary, its values in the order the
+ * file's parse met them: rows [from, n) then [0, from).
  */
-function mergeCategory(name: string, c: number, held: readonly Held[], rows: RowMap, from: number, n: number): CategoryColumn {
+function mergeCategory(name: string, columns: readonly PartText[], held: readonly Held[], rows: RowMap, from: number, n: number): CategoryColumn {
   const dictionary = new MergedDictionary();
-  const columns = held.map((h) => h.table.columns[c] as CategoryColumn);
-  const rawKeys = held.map((h) => new Map(h.traces[c].rawKeys));
+  const rawKeys = columns.map((col) => new Map(col.rawKeys));
   const codeOf = (i: number, code: number): number => dictionary.code(columns[i].dictionary[code], rawKeys[i].get(code));
   const partIndex = new Map(held.map((h, i) => [h.part, i]));
   const codes = new Int32Array(n);
@@ -308,7 +490,7 @@ function mergeCategory(name: string, c: number, held: readonly Held[], rows: Row
     // The order of the values' first rows in the file, from each part's first rows: no pass over
     // the rows to find it, then one lookup per row (a copy where a part's codes are already the file's).
     const remaps = held.map((h, i) => new Int32Array(columns[i].dictionary.length + 1).fill(-1));
-    const lists = held.map((h, i) => firstRowOrder(h.part, h.traces[c].firstRows as Int32Array, rows));
+    const lists = held.map((h, i) => firstRowOrder(h.part, columns[i].firstRows, rows));
     const next = new Array<number>(held.length).fill(0);
     for (;;) {
       let best = -1;

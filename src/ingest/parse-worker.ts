@@ -3,17 +3,20 @@
  * parsed by several threads while the main thread is busy receiving it. Messages in:
  * `{ kind: 'start', options }`, then the splitter's `header` and `piece` messages (each batch's
  * last piece answered by `{ kind: 'parsed', batch }` once parsed), then `{ kind: 'end', source }`,
- * answered by `{ kind: 'part', result }` (its arrays shared, not copied); and
- * `{ kind: 'file', source }`, answered by `{ kind: 'file', ok, ... }`: the whole file parsed with
- * parseCsvFile (when the parts do not settle the table). A worker serves one parse after another
- * (pool.ts): `{ kind: 'reset' }` drops what the last one left, and a `start` begins from scratch.
- * `{ kind: 'warm', rows, stop }`, answered by `{ kind: 'warmed', ... }`, runs the parser on generated
- * rows (warm.ts) so that the next parse finds it compiled. Started by pool.ts; works under tsx and
- * compiled.
+ * answered by `{ kind: 'part', result }` (its arrays shared, not copied); then, from the merge,
+ * `{ kind: 'text', source, request }`, answered by `{ kind: 'text', ok, ... }`: some columns of its
+ * part read again from the file as text (reread.ts: a column that turned to text in other parts
+ * only); or `{ kind: 'file', source }`, answered by `{ kind: 'file', ok, ... }`: the whole file
+ * parsed with parseCsvFile (when the parts do not settle the table). A worker serves one parse
+ * after another (pool.ts): `{ kind: 'reset' }` drops what the last one left, and a `start` begins
+ * from scratch. `{ kind: 'warm', rows, stop }`, answered by `{ kind: 'warmed', ... }`, runs the
+ * parser on generated rows (warm.ts) so that the next parse finds it compiled. Started by pool.ts;
+ * works under tsx and compiled.
  */
 import { parentPort } from 'node:worker_threads';
 import { type CsvParserOptions, parseCsvFile } from './csv.ts';
 import { PartParser, type PartResult } from './part.ts';
+import { type PartText, readPartText, type TextRequest } from './reread.ts';
 import type { PartMessage } from './split.ts';
 import { type Column, CsvFormatError, type FlowTable } from './types.ts';
 import { warmParse } from './warm.ts';
@@ -22,6 +25,7 @@ export type ParseWorkerMessage =
   | { readonly kind: 'start'; readonly options: CsvParserOptions }
   | PartMessage
   | { readonly kind: 'end'; readonly source: string }
+  | { readonly kind: 'text'; readonly source: string; readonly request: TextRequest }
   | { readonly kind: 'file'; readonly source: string }
   | { readonly kind: 'reset' }
   /** `stop[0]` turns 1 when a parse is waiting for this worker: the warm-up then ends early. */
@@ -31,6 +35,8 @@ export type ParseWorkerResult =
   /** Sent as each batch is parsed (the splitter gives new batches to the least busy worker). */
   | { readonly kind: 'parsed'; readonly batch: number }
   | { readonly kind: 'part'; readonly result: PartResult }
+  | { readonly kind: 'text'; readonly ok: true; readonly texts: readonly PartText[] }
+  | { readonly kind: 'text'; readonly ok: false; readonly message: string }
   | { readonly kind: 'file'; readonly ok: true; readonly table: FlowTable }
   | {
       readonly kind: 'file';
@@ -76,6 +82,12 @@ if (parentPort) {
           // Its arrays are on shared memory (part.ts): posted, not copied, and nothing is detached.
           port.postMessage({ kind: 'part', result } satisfies ParseWorkerResult);
         });
+    } else if (msg.kind === 'text') {
+      // Codes on shared memory: posted without copying.
+      readPartText(msg.source, msg.request, true).then(
+        (texts) => port.postMessage({ kind: 'text', ok: true, texts } satisfies ParseWorkerResult),
+        (err: unknown) => port.postMessage({ kind: 'text', ok: false, message: err instanceof Error ? err.message : String(err) } satisfies ParseWorkerResult),
+      );
     } else if (msg.kind === 'reset') {
       options = {};
       part = null;

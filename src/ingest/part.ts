@@ -9,6 +9,7 @@
 import { ChunkPusher, DEFAULT_PUSH_BYTES, scanFileRecords } from './chunks.ts';
 import { type DemotionReason, K_CATEGORY } from './columns.ts';
 import { type CsvParserOptions, TableParser } from './csv.ts';
+import type { ByteDictionary } from './dictionary.ts';
 import type { PartMessage } from './split.ts';
 import { type Column, CsvFormatError } from './types.ts';
 
@@ -28,11 +29,14 @@ export interface BatchStats {
 /** How a column's kind was decided in a part: ColumnBuilder's record of it, rows the part's. */
 export interface ColumnTrace {
   readonly demotions: number;
-  /** The row of the last demotion (the column's kind holds from there on). */
+  /** The row of the first demotion, and of the last (the column's kind holds from there on). */
+  readonly firstDemotionRow: number;
   readonly demotionRow: number;
   readonly demotionReason: DemotionReason | null;
   readonly demotionLine: number;
   readonly demotionValue: string;
+  /** The last demotion's value read as a number: ST_OK, ST_NONFINITE or ST_INVALID (values.ts). */
+  readonly demotionStatus: number;
   readonly demotionWarns: boolean;
   readonly demotedFromFreshTime: boolean;
   readonly firstNumberRow: number;
@@ -82,7 +86,7 @@ interface OpenBatch {
 }
 
 /** The first of rows [0, n) holding each code in [0, size). Codes are mostly met in order: stops once all are seen. */
-function firstRows(codes: Int32Array, n: number, size: number): Int32Array {
+export function firstRows(codes: Int32Array, n: number, size: number): Int32Array {
   const first = new Int32Array(size).fill(-1);
   let left = size;
   for (let r = 0; r < n && left > 0; r++) {
@@ -93,6 +97,16 @@ function firstRows(codes: Int32Array, n: number, size: number): Int32Array {
     }
   }
   return first;
+}
+
+/** ColumnTrace.rawKeys of a dictionary. */
+export function rawKeys(dict: ByteDictionary): (readonly [number, string])[] {
+  const keys: (readonly [number, string])[] = [];
+  const strings = dict.strings;
+  for (let c = 0; c < strings.length; c++) {
+    if (strings[c].includes('\ufffd')) keys.push([c, Buffer.from(dict.bytes(c)).toString('latin1')]);
+  }
+  return keys;
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
@@ -197,30 +211,25 @@ export class PartParser {
       return { ok: false, batches: this.batches, failure: this.fail(this.batches[0]?.batch ?? 0, err, true) };
     }
     const table = p.table(false);
-    const traces = p.builders.map((b): ColumnTrace => {
-      const rawKeys: (readonly [number, string])[] = [];
-      if (b.kind === K_CATEGORY && b.dict !== null) {
-        const strings = b.dict.strings;
-        for (let c = 0; c < strings.length; c++) {
-          if (strings[c].includes('\ufffd')) rawKeys.push([c, Buffer.from(b.dict.bytes(c)).toString('latin1')]);
-        }
-      }
-      return {
+    const traces = p.builders.map(
+      (b): ColumnTrace => ({
         demotions: b.demotions,
+        firstDemotionRow: b.firstDemotionRow,
         demotionRow: b.pendingUntil,
         demotionReason: b.demotionReason,
         demotionLine: b.demotionLine,
         demotionValue: b.demotionValue,
+        demotionStatus: b.demotionStatus,
         demotionWarns: b.demotionWarns,
         demotedFromFreshTime: b.demotedFromFreshTime,
         firstNumberRow: b.firstNumberRow,
         epochScale: b.epochScale,
         formatRow: b.formatRow,
         nonFinite: b.nonFinite,
-        rawKeys,
+        rawKeys: b.kind === K_CATEGORY && b.dict !== null ? rawKeys(b.dict) : [],
         firstRows: b.kind === K_CATEGORY && b.dict !== null ? firstRows(b.codes as Int32Array, p.rowCount, b.dict.size) : null,
-      };
-    });
+      }),
+    );
     return {
       ok: true,
       table: { header: p.header, rowCount: table.rowCount, columns: table.columns, rowOffsets: table.rowOffsets, lineNumbers: table.lineNumbers },

@@ -20,8 +20,11 @@ import { WARM_ROWS } from './warm.ts';
 /** Pool workers when warmParsePool is not told: the two an upload's parse uses. */
 export const PARSE_POOL_WORKERS = 2;
 
-/** An answer to a question (`ask`): the part of an ended parse, or the parse of the whole file. */
-export type ParseWorkerAnswer = Extract<ParseWorkerResult, { kind: 'part' | 'file' }>;
+/** An answer to a question (`ask`): the part of an ended parse, some of its columns read again as text, or the parse of the whole file. */
+export type ParseWorkerAnswer = Extract<ParseWorkerResult, { kind: 'part' | 'text' | 'file' }>;
+
+/** A question to a worker: answered, in order, by a ParseWorkerAnswer. */
+export type ParseWorkerQuestion = Extract<ParseWorkerMessage, { kind: 'end' | 'text' | 'file' }>;
 
 /** The parse using a worker: told of each batch it has parsed, and of its failure. */
 export interface ParseWorkerUser {
@@ -131,7 +134,7 @@ export class ParseWorker {
     this.holdProcess();
   }
 
-  ask(msg: Extract<ParseWorkerMessage, { kind: 'end' | 'file' }>): Promise<ParseWorkerAnswer> {
+  ask(msg: ParseWorkerQuestion): Promise<ParseWorkerAnswer> {
     return new Promise((resolve) => {
       if (!this.alive) return; // its failure was reported: the parse has ended
       if (msg.kind === 'file') this.keep = false;
@@ -181,7 +184,7 @@ export class ParseWorkerLease {
     this.worker?.post(msg);
   }
 
-  ask(msg: Extract<ParseWorkerMessage, { kind: 'end' | 'file' }>): Promise<ParseWorkerAnswer> {
+  ask(msg: ParseWorkerQuestion): Promise<ParseWorkerAnswer> {
     return this.worker === null ? new Promise(() => undefined) : this.worker.ask(msg);
   }
 

@@ -3,17 +3,20 @@
  * (split.ts), which cuts them into batches of whole records, each for the parse worker
  * (parse-worker.ts) with the least left to parse; `end` collects the workers' parts (their arrays
  * shared, not copied) and merges them (merge.ts) into the table createCsvParser gives on the same
- * bytes. When the parts do not settle the table (a column's kind changed differently in each, or a
- * cut was fooled by a lenient quote), a worker parses the file itself. A CSV error rejects `end`
- * with the error that one parse throws; any other failure rejects it too (the caller then parses
- * the file itself, which gives the positioned CsvFormatError). The workers come from a pool kept
- * between parses (pool.ts) when it has idle ones, else are started for this parse.
+ * bytes; for a column that turned to text in other parts only, each worker reads its part's values
+ * again, as text. When the parts do not settle the table (a time column's kind changed in ways that
+ * turn on values they did not keep, see merge.ts; a cut fooled by a lenient quote), a worker parses
+ * the file itself. A CSV error rejects `end` with the error that one parse throws; any other
+ * failure rejects it too (the caller then parses the file itself, which gives the positioned
+ * CsvFormatError). The workers come from a pool kept between parses (pool.ts) when it has idle
+ * ones, else are started for this parse.
  */
 import type { CsvParserOptions } from './csv.ts';
 import { mergeParts } from './merge.ts';
 import type { ParseWorkerResult } from './parse-worker.ts';
 import type { PartResult } from './part.ts';
 import { takeParseWorkers } from './pool.ts';
+import type { PartText, TextRequest } from './reread.ts';
 import { BatchSplitter } from './split.ts';
 import { CsvFormatError, type FlowTable } from './types.ts';
 
@@ -39,6 +42,7 @@ export interface ThreadedCsvParser {
 }
 
 type PartAnswer = Extract<ParseWorkerResult, { kind: 'part' }>;
+type TextAnswer = Extract<ParseWorkerResult, { kind: 'text' }>;
 type FileAnswer = Extract<ParseWorkerResult, { kind: 'file' }>;
 
 export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}): ThreadedCsvParser {
@@ -74,7 +78,13 @@ export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}):
         return ((await w.ask({ kind: 'end', source })) as PartAnswer).result;
       }),
     );
-    const outcome = mergeParts(splitter.plan, parts, options);
+    // A part's rows read again as text by the worker that parsed it (the parts at the same time).
+    const readText = async (part: number, request: TextRequest): Promise<readonly PartText[]> => {
+      const answer = (await workers[part].ask({ kind: 'text', source, request })) as TextAnswer;
+      if (!answer.ok) throw new Error(answer.message);
+      return answer.texts;
+    };
+    const outcome = await mergeParts(splitter.plan, parts, readText, options);
     if ('table' in outcome) return outcome.table;
     if ('error' in outcome) throw outcome.error;
     const answer = (await workers[0].ask({ kind: 'file', source })) as FileAnswer;

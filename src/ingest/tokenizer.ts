@@ -172,6 +172,26 @@ export class CsvTokenizer {
 }
 
 /**
+ * Undoes the doubled quotes of escaped fields (FIELD_ESCAPED) into a buffer of its own, reused from
+ * one field to the next: no allocation per field.
+ */
+export class FieldUnescaper {
+  private out = Buffer.alloc(256);
+
+  /** The field buf[s, e) with each "" made one quote; valid until the next call. */
+  unescape(buf: Buffer, s: number, e: number): Buffer {
+    if (this.out.length < e - s) this.out = Buffer.alloc((e - s) * 2);
+    const out = this.out;
+    let k = 0;
+    for (let i = s; i < e; i++) {
+      out[k++] = buf[i];
+      if (buf[i] === 34 && i + 1 < e && buf[i + 1] === 34) i++;
+    }
+    return out.subarray(0, k);
+  }
+}
+
+/**
  * Splits a whole CSV text into records of strings (blank lines skipped). For tests, tools and small
  * inputs; parsing into a FlowTable does not build these strings.
  */

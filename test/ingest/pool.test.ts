@@ -157,6 +157,22 @@ describe('the parse pool', () => {
     assert.equal(parsePoolStatus().idle.length, 2);
   });
 
+  it('when a column changes kind in one part only, then the merge settles it: no worker parses the whole file, both stay in the pool', async () => {
+    // One value that is not a time and one that is not a number: each lies in one part's batches.
+    const time = (i: number) => `2024-01-15 08:${String(i % 60).padStart(2, '0')}:00`;
+    const rows = Array.from({ length: 4000 }, (_, i) => `${i === 3000 ? '-' : time(i)},${i === 1500 ? 'n/a' : (i / 8).toFixed(3)},${i}`);
+    const file = await tempCsv(['timestamp,amount,n', ...rows].join('\n'));
+    const want = await reference(file.bytes, file.path, {});
+    assert.ok(!(want instanceof CsvFormatError));
+    assert.deepEqual(want.columns.map((c) => c.kind), ['category', 'category', 'numeric']);
+    const before = parsePoolStatus();
+    assertSameOutcome(await threaded(file.bytes, file.path, {}), want, 'settled');
+    // A worker that parsed the whole file would have been replaced.
+    const after = parsePoolStatus();
+    assert.deepEqual(new Set(after.idle), new Set(before.idle));
+    assert.equal(after.startedPooled, before.startedPooled);
+  });
+
   it('when more parses run at once than the pool has workers, then the others get workers of their own, and all tables are right', async () => {
     const files = (await inputs()).filter((f) => f.name !== 'a CSV error late');
     const { startedExtra } = parsePoolStatus();

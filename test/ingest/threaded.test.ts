@@ -13,6 +13,7 @@ import { after, describe, it } from 'node:test';
 import { createCsvParser, createThreadedCsvParser, CsvFormatError, type CsvOptions, type FlowTable, parseCsvFile } from '../../src/ingest/index.ts';
 import { mergeParts } from '../../src/ingest/merge.ts';
 import { PartParser } from '../../src/ingest/part.ts';
+import { readPartText } from '../../src/ingest/reread.ts';
 import { BatchSplitter, findRecordCut, quoteParity } from '../../src/ingest/split.ts';
 import { mulberry32 } from '../../src/lib/prng.ts';
 import { DEFAULT_FEATURES, flowCsv } from '../helpers/csv.ts';
@@ -51,11 +52,18 @@ interface Split {
   readonly reports?: () => boolean;
 }
 
-/**
- * createThreadedCsvParser's steps in this thread: the outcome, and how it was reached ('merged',
- * 'error', or the merge's reason to parse the file instead).
- */
-async function inProcess(bytes: Buffer, path: string, options: CsvOptions, split: Split): Promise<{ outcome: Outcome; how: string }> {
+interface InProcess {
+  readonly outcome: Outcome;
+  /** 'merged', 'error', or the merge's reason to parse the file instead. */
+  readonly how: string;
+  /** The part rows the merge read again from the file. */
+  readonly rereadRows: number;
+  /** Each part's column kinds (null: no part, or it failed). */
+  readonly kinds: readonly (readonly string[] | null)[];
+}
+
+/** createThreadedCsvParser's steps in this thread. */
+async function inProcess(bytes: Buffer, path: string, options: CsvOptions, split: Split): Promise<InProcess> {
   const parts = Array.from({ length: split.workers }, () => new PartParser({ ...options, sizeHint: bytes.length }));
   const splitter: BatchSplitter = new BatchSplitter(
     (w, msg) => {
@@ -69,13 +77,26 @@ async function inProcess(bytes: Buffer, path: string, options: CsvOptions, split
   for (let p = 0; p < bytes.length; p += piece) splitter.push(bytes.subarray(p, p + piece));
   splitter.end();
   const results = await Promise.all(parts.map((part, i) => (splitter.plan.includes(i) ? part.end(path) : undefined)));
-  const merged = mergeParts(splitter.plan, results, options);
-  if ('table' in merged) return { outcome: { table: merged.table }, how: 'merged' };
+  const kinds = results.map((r) => (r?.ok ? r.table.columns.map((c) => c.kind) : null));
+  const merged = await mergeParts(splitter.plan, results, (_part, request) => readPartText(path, request), options);
+  if ('table' in merged) return { outcome: { table: merged.table }, how: 'merged', rereadRows: merged.rereadRows, kinds };
   if ('error' in merged) {
     assert.ok(merged.error instanceof CsvFormatError, `expected CsvFormatError, got ${String(merged.error)}`);
-    return { outcome: { error: merged.error }, how: 'error' };
+    return { outcome: { error: merged.error }, how: 'error', rereadRows: 0, kinds };
   }
-  return { outcome: await outcome(() => parseCsvFile(path, options)), how: merged.fallback };
+  return { outcome: await outcome(() => parseCsvFile(path, options)), how: merged.fallback, rereadRows: 0, kinds };
+}
+
+/**
+ * Rows padded to `width` bytes, the header too: with batches of k * width bytes, batch b holds rows
+ * [b * k - 1, (b + 1) * k - 1), and two workers that report nothing take batches in turn (worker 0
+ * the even ones). A null row is a blank line (spaces only) in its place.
+ */
+function fixedWidth(width: number, header: string, rows: readonly (string | null)[]): string {
+  const lines = [header, ...rows.map((r) => r ?? '')];
+  assert.ok(lines.every((l) => l.length < width));
+  // Trailing spaces are trimmed from the last field.
+  return lines.map((l) => `${l.padEnd(width - 1, ' ')}\n`).join('');
 }
 
 const SPLITS: readonly Split[] = [
@@ -182,11 +203,11 @@ describe('parsing in batches on several workers', () => {
     assert.ok(hows.every((h) => h === 'merged'), hows.join());
   });
 
-  it('when one text value turns a numeric column in one part only, then the parts disagree and the file is parsed whole, to the same table', async () => {
+  it('when one text value turns a numeric column in one part only, then the merge settles it, to the same table', async () => {
     const rows = ['amount,x', ...Array.from({ length: 90 }, (_, i) => `${i === 70 ? 'n/a' : (i / 4).toFixed(2)},${i}`)];
     const { want, hows } = await assertLikeOneParse(rows.join('\n'));
     assert.ok('table' in want && want.table.columns[0].kind === 'category');
-    assert.ok(hows.some((h) => h.includes('different kinds')), hows.join());
+    assert.ok(hows.every((h) => h === 'merged'), hows.join());
   });
 
   it('when a numeric column holds text from its first value in one part and later in another, then the warning is decided over the file', async () => {
@@ -220,17 +241,19 @@ describe('parsing in batches on several workers', () => {
     }
   });
 
-  it('when the parts cannot settle a column (epoch units differ, ISO then numbers, numbers then text in a time column), then it parses the file', async () => {
-    const make = (value: (i: number) => string) => ['ts,x', ...Array.from({ length: 60 }, (_, i) => `${value(i)},${i}`)].join('\n');
-    const unsettled: [string, (i: number) => string][] = [
-      ['seconds first, milliseconds later', (i) => String(i < 2 ? 1_700_000_000 + i : 1_700_000_000_000 + i)],
-      ['ISO then a small number', (i) => (i === 45 ? '12' : `2024-01-15 08:${String(i).padStart(2, '0')}:00`)],
-      ['small numbers then text', (i) => (i < 40 ? String(i) : 'x')],
-      ['millis then small numbers', (i) => (i < 1 ? String(1_700_000_000_000 + i) : String(i))],
+  it('when the parts cannot settle a time column (epoch units differ, a part read times where the file reads numbers), then it parses the file', async () => {
+    // Two rows a batch: worker 0 parses rows 0, 3, 4, 7, 8, ..., worker 1 rows 1, 2, 5, 6, ...
+    const make = (value: (i: number) => string) => fixedWidth(24, 'ts,x', Array.from({ length: 60 }, (_, i) => `${value(i)},${i}`));
+    const cases: [string, (i: number) => string, string][] = [
+      ['seconds first, milliseconds later', (i) => String(i < 1 ? 1_700_000_000 + i : 1_700_000_000_000 + i), 'different units'],
+      ['millis then small numbers', (i) => (i < 1 ? String(1_700_000_000_000 + i) : String(i)), 'which the file may read as a time'],
+      ['a small number, then ISO times', (i) => (i < 1 ? '7' : `2024-01-15 08:${String(i).padStart(2, '0')}:00`), 'a part read times where the first value'],
+      ['ISO times with a small number, epoch seconds later', (i) => (i === 10 ? '12' : i < 30 ? `2024-01-15 08:${String(i).padStart(2, '0')}:00` : String(1_700_000_000 + i)), 'epoch unit of another part'],
+      ['a small number, then "inf" first in the other part', (i) => (i === 0 || i === 3 ? String(i) : i < 5 ? '' : i === 5 ? 'inf' : 'x'), 'a missing number in the file'],
     ];
-    for (const [what, value] of unsettled) {
-      const { hows } = await assertLikeOneParse(make(value), {}, [{ workers: 2, batchBytes: 40 }]);
-      assert.notEqual(hows[0], 'merged', what);
+    for (const [what, value, why] of cases) {
+      const { hows } = await assertLikeOneParse(make(value), {}, [{ workers: 2, batchBytes: 48 }]);
+      assert.ok(hows[0].includes(why), `${what}: ${hows[0]}`);
     }
   });
 
@@ -291,14 +314,6 @@ describe('parsing in batches on several workers', () => {
     assert.equal(got.how, 'batch 2 does not end at a record boundary');
     assertSame(got.outcome, want, 'fooled cut');
   });
-
-  /** Rows padded to `width` bytes, the header too: with batches of k * width bytes, batch b holds rows [b * k - 1, (b + 1) * k - 1). */
-  const fixedWidth = (width: number, header: string, rows: readonly string[]): string => {
-    const lines = [header, ...rows];
-    assert.ok(lines.every((l) => l.length < width));
-    // Trailing spaces are trimmed from the last field.
-    return lines.map((l) => `${l.padEnd(width - 1, ' ')}\n`).join('');
-  };
 
   it('when the first text of a numeric column is in a part with no numbers before it, then the other part\'s earlier numbers still make the warning', async () => {
     // 8-byte rows, 4 per batch: rows 9-10 (numbers) in batch 2 (worker 0); rows 11-14 (text) in batch 3 (worker 1).
@@ -409,6 +424,164 @@ function randomCsv(r: () => number): { text: string; options: CsvOptions } {
   const forced = used.filter((c) => c.kind === 'forced').map((c) => c.name);
   return { text, options: forced.length > 0 && r() < 0.8 ? { numericColumns: forced, requiredColumns: forced } : {} };
 }
+
+describe('a column whose kind changes in some parts only', () => {
+  // Rows of 32 bytes, four to a batch (the header takes the first place): worker 0 parses places
+  // 0-2, 7-10, 15-18, ..., worker 1 places 3-6, 11-14, 19-22, ... (a place holds a row or a blank line).
+  const WIDTH = 32;
+  const worker = (place: number): number => Math.floor((place + 1) / 4) % 2;
+
+  /**
+   * The file of `places` parsed by parseCsvFile, and in batches by two workers (each batch four
+   * places) whose parts the merge settles: the same table, and no parse of the file.
+   */
+  async function settled(header: string, places: readonly (string | null)[]): Promise<{ table: FlowTable; kinds: (c: number) => string[]; rereadRows: number }> {
+    const bytes = Buffer.from(fixedWidth(WIDTH, header, places));
+    const path = await tempCsv(bytes);
+    const want = await outcome(() => parseCsvFile(path));
+    const got = await inProcess(bytes, path, {}, { workers: 2, batchBytes: 4 * WIDTH });
+    assert.equal(got.how, 'merged');
+    assertSame(got.outcome, want, 'the merge');
+    assert.ok('table' in want);
+    return { table: want.table, kinds: (c) => got.kinds.map((k) => (k === null ? 'none' : k[c])), rereadRows: got.rereadRows };
+  }
+
+  const rowsOf = (part: number, places: readonly (string | null)[]): number => places.filter((p, i) => p !== null && worker(i) === part).length;
+
+  it('when a numeric column meets text in the second worker\'s batches only, then it is text, the first part\'s rows read again as text', async () => {
+    // Blank lines and a quoted line break move the lines off the rows; some numbers are quoted.
+    const places = Array.from({ length: 40 }, (_, i): string | null => {
+      if (i === 2 || i === 8) return null;
+      const amount = i === 12 ? 'n/a' : i % 5 === 0 ? `"${(i * 1.25).toFixed(2)}"` : (i * 1.25).toFixed(2);
+      return `${amount},${i === 1 ? '"two\nlines"' : `note ${i % 3}`}`;
+    });
+    assert.equal(worker(12), 1);
+    const { table, kinds, rereadRows } = await settled('amount,note', places);
+    assert.deepEqual(kinds(0), ['numeric', 'category']);
+    assert.equal(rereadRows, rowsOf(0, places));
+    assert.deepEqual(table.warnings, ['Skipped 2 blank lines (the first at line 5).', 'Column "amount" has a value that is not a number at line 15 ("n/a"), so it is treated as text.']);
+    const amount = table.columns[0];
+    assert.ok(amount.kind === 'category');
+    // The dictionary in the order of the file's parse: from the text on, then the rows before it.
+    assert.deepEqual(amount.dictionary.slice(0, 3), ['n/a', '16.25', '17.50']);
+    assert.equal(amount.dictionary[amount.codes[0]], '0.00');
+  });
+
+  it('when a time column holds plain numbers in one part and nothing in the other, then it is numeric, and nothing is read again', async () => {
+    const places = Array.from({ length: 40 }, (_, i) => `${worker(i) === 0 ? '' : i / 2},${i}`);
+    const { table, kinds, rereadRows } = await settled('ts,n', places);
+    assert.deepEqual(kinds(0), ['time', 'numeric']);
+    assert.equal(rereadRows, 0);
+    assert.deepEqual(table.warnings, ['Column "ts" looks like a time column but holds plain numbers (line 5: "1.5"), so it is numeric.']);
+    const ts = table.columns[0];
+    assert.ok(ts.kind === 'numeric' && ts.missing === rowsOf(0, places));
+  });
+
+  it('when a time column holds plain numbers then text in one part and nothing in the other, then it is text from the text on', async () => {
+    const places = Array.from({ length: 40 }, (_, i) => `${worker(i) === 0 ? '' : i < 20 ? i / 2 : `x${i % 3}`},${i}`);
+    const { table, kinds, rereadRows } = await settled('ts,n', places);
+    assert.deepEqual(kinds(0), ['time', 'category']);
+    assert.equal(rereadRows, rowsOf(0, places));
+    assert.deepEqual(table.warnings, ['Column "ts" has a value that is not a number at line 22 ("x2"), so it is treated as text.']);
+  });
+
+  it('when ISO times meet a value that is not a time in the second worker\'s batches only, then the column is text from there', async () => {
+    const places = Array.from({ length: 40 }, (_, i) => `${i === 13 ? '-' : `2024-01-15 08:${String(i).padStart(2, '0')}:00`},${i}`);
+    assert.equal(worker(13), 1);
+    const { table, kinds, rereadRows } = await settled('timestamp,n', places);
+    assert.deepEqual(kinds(0), ['time', 'category']);
+    assert.equal(rereadRows, rowsOf(0, places));
+    assert.deepEqual(table.warnings, ['Column "timestamp" looks like a time column but has a value that is not a time at line 15 ("-"), so it is treated as text.']);
+  });
+
+  it('when epoch seconds meet text in the first worker\'s batches only, after a quoted line break, then the line is the file\'s', async () => {
+    const places = Array.from({ length: 40 }, (_, i) => `${i === 16 ? 'n/a' : 1_700_000_000 + i * 60},${i === 4 ? '"a\nb"' : i}`);
+    assert.equal(worker(16), 0);
+    // (A text column by its name: only "ts" changes kind.)
+    const { table, kinds, rereadRows } = await settled('ts,label', places);
+    assert.deepEqual(kinds(0), ['category', 'time']);
+    assert.equal(rereadRows, rowsOf(1, places));
+    assert.deepEqual(table.warnings, ['Column "ts" looks like a time column but has a value that is not a time at line 19 ("n/a"), so it is treated as text.']);
+  });
+
+  it('when a numeric column turns to text in both parts at different rows, then the first turn makes the warning', async () => {
+    const places = Array.from({ length: 40 }, (_, i) => `${i === 4 ? 'x' : i === 9 ? 'y' : i},${i}`);
+    assert.deepEqual([worker(4), worker(9)], [1, 0]);
+    const { table, kinds, rereadRows } = await settled('amount,n', places);
+    assert.deepEqual(kinds(0), ['category', 'category']);
+    assert.equal(rereadRows, 0);
+    assert.deepEqual(table.warnings, ['Column "amount" has a value that is not a number at line 6 ("x"), so it is treated as text.']);
+  });
+
+  it('when a time column turns numeric in one part and to text in the other, at different rows, then the first value decides', async () => {
+    // Worker 1's first value (place 3) is a plain number: numeric there; worker 0's first (place 7)
+    // is text, which turns the numeric column to text.
+    const places = Array.from({ length: 40 }, (_, i) => `${i < 3 ? '' : worker(i) === 1 ? i : `t${i % 4}`},${i}`);
+    const { table, kinds, rereadRows } = await settled('ts,n', places);
+    assert.deepEqual(kinds(0), ['category', 'numeric']);
+    assert.equal(rereadRows, rowsOf(1, places));
+    assert.deepEqual(table.warnings, ['Column "ts" has a value that is not a number at line 9 ("t3"), so it is treated as text.']);
+    // The other way round: text first, in worker 1's batches.
+    const first = Array.from({ length: 40 }, (_, i) => `${i < 3 ? '' : worker(i) === 1 ? `t${i % 4}` : i},${i}`);
+    const other = await settled('ts,n', first);
+    assert.deepEqual(other.kinds(0), ['numeric', 'category']);
+    assert.deepEqual(other.table.warnings, ['Column "ts" looks like a time column but has a value that is not a time at line 5 ("t3"), so it is treated as text.']);
+  });
+
+  it('when ISO times turn to text in both parts at different rows, then the first turn makes the warning', async () => {
+    const places = Array.from({ length: 40 }, (_, i) => `${i === 5 ? '-' : i === 8 ? 'n/a' : `2024-01-15T08:${String(i).padStart(2, '0')}:00Z`},${i}`);
+    assert.deepEqual([worker(5), worker(8)], [1, 0]);
+    const { table, kinds } = await settled('timestamp,n', places);
+    assert.deepEqual(kinds(0), ['category', 'category']);
+    assert.deepEqual(table.warnings, ['Column "timestamp" looks like a time column but has a value that is not a time at line 7 ("-"), so it is treated as text.']);
+  });
+
+  it('when 300 seeded files mix times, numbers, text and missing values in time and numeric columns, then every split gives parseCsvFile\'s outcome, mostly merged', async () => {
+    const r = mulberry32(77);
+    const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
+    const values: Record<string, () => string> = {
+      missing: () => pick(['', 'nan']),
+      iso: () => `2024-01-${String(1 + Math.floor(r() * 28)).padStart(2, '0')}${pick([' 08:00:00', 'T10:11:12Z', ''])}`,
+      seconds: () => String(1_700_000_000 + Math.floor(r() * 1000)),
+      millis: () => String(1_700_000_000_000 + Math.floor(r() * 1000)),
+      small: () => pick(['5', '12.5', '0', '-3', '1e5']),
+      text: () => pick(['x', 'n/a', '-', '2024-13-45']),
+      inf: () => pick(['inf', '-Infinity']),
+    };
+    const hows = new Map<string, number>();
+    let reread = 0;
+    for (let k = 0; k < 300; k++) {
+      // Each column in stretches of rows, each of one or two sorts of value.
+      const names = ['ts', 'amount', 'time'].slice(0, 1 + Math.floor(r() * 3));
+      const rows = 5 + Math.floor(r() * 40);
+      const stretches = names.map(() =>
+        [0, ...Array.from({ length: 3 }, () => Math.floor(r() * rows))].sort((a, b) => a - b).map((from) => ({ from, sorts: [pick(Object.keys(values)), pick(Object.keys(values))] })),
+      );
+      const lines = [names.join(',')];
+      for (let i = 0; i < rows; i++) {
+        lines.push(stretches.map((st) => values[(st.findLast((s) => s.from <= i) ?? st[0]).sorts[r() < 0.7 ? 0 : 1]]()).join(','));
+      }
+      const bytes = Buffer.from(`${lines.join('\n')}\n`);
+      const path = await tempCsv(bytes);
+      const want = await outcome(() => parseCsvFile(path));
+      const splits: Split[] = [
+        { workers: 2, batchBytes: 1 + Math.floor(r() * 80) },
+        { workers: 3, batchBytes: 1 + Math.floor(r() * 40) },
+        { workers: 2, batchBytes: 1 + Math.floor(r() * 200), reports: () => r() < 0.5 },
+      ];
+      for (const split of splits) {
+        const got = await inProcess(bytes, path, {}, split);
+        assertSame(got.outcome, want, `case ${k}, ${JSON.stringify(split)}: ${JSON.stringify(lines)}`);
+        const how = got.how.replace(/^column "[^"]*": /, '');
+        hows.set(how, (hows.get(how) ?? 0) + 1);
+        if (got.rereadRows > 0) reread++;
+      }
+    }
+    // Most merge (many after reading some parts' rows again); the rest are the cases the merge leaves to a parse.
+    assert.ok((hows.get('merged') ?? 0) > 0.8 * 900, JSON.stringify([...hows]));
+    assert.ok(reread > 200, String(reread));
+  });
+});
 
 describe('shared memory', () => {
   it('when batches are cut and parts parsed (grown, a column turned to text), then pieces and part arrays are on shared memory, posted without detaching anything', async () => {
