@@ -117,6 +117,8 @@ export class PartParser {
   private readonly parser: TableParser;
   private open: OpenBatch | null = null;
   private readonly batches: BatchStats[] = [];
+  /** The file bytes [from, to) of the part's batches, adjacent ones joined. */
+  private readonly spans: { from: number; to: number }[] = [];
   private failure: PartFailure | null = null;
 
   constructor(private readonly options: CsvParserOptions) {
@@ -162,6 +164,9 @@ export class PartParser {
       };
     }
     const open = this.open;
+    const last = this.spans[this.spans.length - 1];
+    if (last?.to === msg.offset) last.to += msg.bytes.length;
+    else this.spans.push({ from: msg.offset, to: msg.offset + msg.bytes.length });
     open.pusher.push(asBuffer(msg.bytes));
     if (!msg.closes) return;
     if (msg.final) open.pusher.end();
@@ -204,8 +209,15 @@ export class PartParser {
     const p = this.parser;
     try {
       const pending = p.close();
-      // The part's rows are not contiguous in the file: the refiller skips records at other offsets.
-      if (pending > 0) await scanFileRecords(source, p.rowOffsets[0], p.rowOffsets[pending], p.refiller());
+      if (pending > 0) {
+        // The part's rows are in its batches' bytes only: the records between them are other parts'.
+        const refill = p.refiller();
+        for (const span of this.spans) {
+          const from = Math.max(span.from, p.rowOffsets[0]);
+          const to = Math.min(span.to, p.rowOffsets[pending]);
+          if (from < to) await scanFileRecords(source, from, to, refill);
+        }
+      }
     } catch (err) {
       // The file no longer holds the bytes that were parsed? Let a parse of the file itself decide.
       return { ok: false, batches: this.batches, failure: this.fail(this.batches[0]?.batch ?? 0, err, true) };

@@ -536,6 +536,33 @@ describe('a column whose kind changes in some parts only', () => {
     assert.deepEqual(table.warnings, ['Column "timestamp" looks like a time column but has a value that is not a time at line 7 ("-"), so it is treated as text.']);
   });
 
+  it('when a part reads its rows again after a change of kind, then it reads its own batches\' bytes only', async () => {
+    // Text from row 300 on: each part turns the column to text there, and reads its earlier rows again.
+    const bytes = Buffer.from(`amount,n\n${Array.from({ length: 400 }, (_, i) => `${i >= 300 ? 'n/a' : i / 4},${i}`).join('\n')}\n`);
+    const split = (): { parts: PartParser[]; others: [number, number][] } => {
+      const parts = [new PartParser({ sizeHint: bytes.length }), new PartParser({ sizeHint: bytes.length })];
+      const others: [number, number][] = [];
+      const splitter = new BatchSplitter(
+        (w, msg) => {
+          parts[w].receive(msg);
+          if (msg.kind === 'piece' && w === 1) others.push([msg.offset, msg.offset + msg.bytes.length]);
+        },
+        2,
+        256,
+      );
+      splitter.push(bytes);
+      splitter.end();
+      return { parts, others };
+    };
+    const want = await split().parts[0].end(await tempCsv(bytes));
+    assert.ok(want.ok && want.table.columns[0].kind === 'category' && want.traces[0].demotionRow > 0);
+    // The same file but for worker 1's batches, made an unclosed quote: read, it would swallow the rest.
+    const { parts, others } = split();
+    const scrambled = Buffer.from(bytes);
+    for (const [from, to] of others) scrambled.fill('"', from, to);
+    assert.deepEqual(await parts[0].end(await tempCsv(scrambled)), want);
+  });
+
   it('when 300 seeded files mix times, numbers, text and missing values in time and numeric columns, then every split gives parseCsvFile\'s outcome, mostly merged', async () => {
     const r = mulberry32(77);
     const pick = <T,>(a: readonly T[]): T => a[Math.floor(r() * a.length)];
