@@ -143,7 +143,12 @@ export class ParseWorker {
     });
   }
 
-  /** The parse is over: back to the pool when it can take another parse as it took this one, else terminated. */
+  /**
+   * The parse is over (its merge done): back to the pool when it can take another parse as it took
+   * this one, else terminated. A worker kept is told to reset, which also has it collect the
+   * parse's garbage at once (parse-worker.ts): idle, it would hold the part's memory until its
+   * next parse.
+   */
   release(): void {
     this.user = null;
     if (this.pooled && this.keep && this.settled && returnToPool(this)) {
