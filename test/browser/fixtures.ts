@@ -5,6 +5,7 @@
 import type { AnalysisIncident, AnalysisSummary, AnomalyRow, ChartPoints, IncidentFlow } from '../../src/analysis/types.ts';
 import type { TimeAnalysis } from '../../src/findings/types.ts';
 import { mulberry32 } from '../../src/charts/index.ts';
+import { fmtSize } from '../../src/findings/index.ts';
 
 export const SAMPLE_ID = '20240115_083000_abc123';
 const START = Date.UTC(2024, 0, 15, 0, 0, 0);
@@ -238,6 +239,7 @@ export function analysisLocals(opts: { timeAvailable?: boolean; incidents?: bool
     pageSize: size,
     totalAnomalies: total,
     incidentFilter: opts.incident ?? null,
+    fmtSize, // as the real route gives it (src/web/pages/routes.ts)
     links: {
       self: base,
       scatter: `/visualization/${SAMPLE_ID}/scatter`,
