@@ -20,3 +20,17 @@ export function toColumns(m: Matrix): Float64Array[] {
   }
   return cols;
 }
+
+/**
+ * Seeded float32 rows (n × cols, row-major) with the values a tree walk must get right: heavy tails,
+ * many repeats (1.5), NaN and ±Infinity.
+ */
+export function edgeRows(n: number, cols: number, seed: number): Float32Array {
+  const rng = new Random(seed);
+  const x = new Float32Array(n * cols);
+  for (let i = 0; i < x.length; i++) {
+    const u = rng.nextDouble();
+    x[i] = u < 0.01 ? NaN : u < 0.015 ? Infinity : u < 0.02 ? -Infinity : u < 0.2 ? 1.5 : Math.exp(4 * (rng.nextDouble() - 0.5));
+  }
+  return x;
+}

@@ -10,21 +10,14 @@ import { averagePathLength, maxDepthFor } from '../../src/detection/math.ts';
 import { Random, sampleWithoutReplacement } from '../../src/detection/random.ts';
 import { growTree } from '../../src/detection/tree.ts';
 import type { IsolationTreeArrays } from '../../src/detection/types.ts';
+import { edgeRows } from './helpers.ts';
 
 const N = 6000;
 const COLS = 3;
 const MAX_SAMPLES = 5000; // maxDepth 13: taller than the heap-order trees go
 
 /** Heavy-tailed rows with repeated values, NaN and ±Infinity. */
-function rows(seed: number): Float32Array {
-  const rng = new Random(seed);
-  const x = new Float32Array(N * COLS);
-  for (let i = 0; i < x.length; i++) {
-    const u = rng.nextDouble();
-    x[i] = u < 0.01 ? NaN : u < 0.015 ? Infinity : u < 0.02 ? -Infinity : u < 0.2 ? 1.5 : Math.exp(4 * (rng.nextDouble() - 0.5));
-  }
-  return x;
-}
+const rows = (seed: number): Float32Array => edgeRows(N, COLS, seed);
 
 /**
  * scikit-learn's sum of path lengths for one row, written plainly over the unpacked trees: per

@@ -6,19 +6,12 @@ import { Random, sampleWithoutReplacement } from '../../src/detection/random.ts'
 import { growTree } from '../../src/detection/tree.ts';
 import { scoringKernel, setScoringKernel } from '../../src/detection/wasm-kernel.ts';
 import { encodeModule, sleb, uleb } from '../../src/lib/wasm.ts';
+import { edgeRows } from './helpers.ts';
 
 after(() => setScoringKernel('wasm'));
 
 /** Rows with heavy tails, repeated values, NaN and ±Infinity (NaN and -∞ go left, +∞ right, in both loops). */
-function rows(n: number, cols: number, seed: number): Float32Array {
-  const rng = new Random(seed);
-  const x = new Float32Array(n * cols);
-  for (let i = 0; i < x.length; i++) {
-    const u = rng.nextDouble();
-    x[i] = u < 0.01 ? NaN : u < 0.015 ? Infinity : u < 0.02 ? -Infinity : u < 0.2 ? 1.5 : Math.exp(4 * (rng.nextDouble() - 0.5));
-  }
-  return x;
-}
+const rows = edgeRows;
 
 function forestFor(x: Float32Array, n: number, cols: number, trees: number, sample: number, maxDepth: number, seed: number) {
   const rng = new Random(seed);
