@@ -316,6 +316,8 @@ class Instance {
 class Layout {
   private end = 0;
   private readonly copies: (() => void)[] = [];
+  /** The memory's buffer once committed (the copies write into it). */
+  private memory: ArrayBuffer | null = null;
   constructor(private readonly buffer: (bytes: number) => ArrayBuffer) {}
 
   reserve(bytes: number): number {
@@ -327,19 +329,19 @@ class Layout {
   add(values: Int32Array | Float64Array): number {
     const at = this.reserve(values.byteLength);
     this.copies.push(() => {
-      const view = values instanceof Int32Array ? new Int32Array(this.memory, at, values.length) : new Float64Array(this.memory, at, values.length);
+      const memory = this.memory!;
+      const view = values instanceof Int32Array ? new Int32Array(memory, at, values.length) : new Float64Array(memory, at, values.length);
       view.set(values);
     });
     return at;
   }
 
-  private memory!: ArrayBuffer;
-
   /** Grows the memory to fit and copies every added array in. */
   commit(): ArrayBuffer {
-    this.memory = this.buffer(this.end);
+    const memory = this.buffer(this.end);
+    this.memory = memory;
     for (const copy of this.copies) copy();
-    return this.memory;
+    return memory;
   }
 }
 
