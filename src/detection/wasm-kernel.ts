@@ -313,7 +313,7 @@ class Instance {
 }
 
 /** Lays out arrays one after another (each 16-byte aligned) and copies them in. */
-class Layout {
+export class Layout {
   private end = 0;
   private readonly copies: (() => void)[] = [];
   /** The memory's buffer once committed (the copies write into it). */
@@ -336,12 +336,21 @@ class Layout {
     return at;
   }
 
-  /** Grows the memory to fit and copies every added array in. */
-  commit(): ArrayBuffer {
-    const memory = this.buffer(this.end);
+  /**
+   * Grows the memory to fit and copies every added array in; false (nothing copied) when the
+   * memory cannot grow that far (a wasm memory tops out at 4 GiB).
+   */
+  commit(): boolean {
+    let memory: ArrayBuffer;
+    try {
+      memory = this.buffer(this.end);
+    } catch (err) {
+      if (err instanceof RangeError) return false;
+      throw err;
+    }
     this.memory = memory;
     for (const copy of this.copies) copy();
-    return memory;
+    return true;
   }
 }
 
@@ -352,12 +361,15 @@ class WasmScorer {
 
   constructor(private readonly instance: Instance) {}
 
-  /** heapPathSums: rows [start, end) into out[0 .. end - start), in blocks of `block` rows. */
-  pathSums(f: PackedForest, hf: HeapForest, rows: Float32Array, start: number, end: number, out: Float64Array, block: number): void {
+  /**
+   * heapPathSums: rows [start, end) into out[0 .. end - start), in blocks of `block` rows; false
+   * (nothing written) when the forest does not fit in wasm memory.
+   */
+  pathSums(f: PackedForest, hf: HeapForest, rows: Float32Array, start: number, end: number, out: Float64Array, block: number): boolean {
     if (this.forest !== hf || this.cols !== f.cols) {
       const layout = new Layout((bytes) => this.instance.buffer(bytes));
       const trees = (a: Int32Array) => a.subarray(0, f.nTrees);
-      this.at = {
+      const at = {
         feature: layout.add(hf.feature),
         threshold: layout.add(hf.threshold),
         leaf: layout.add(hf.leaf),
@@ -367,7 +379,8 @@ class WasmScorer {
         rows: layout.reserve(4 * f.cols * CHUNK_ROWS),
         out: layout.reserve(8 * CHUNK_ROWS),
       };
-      layout.commit();
+      if (!layout.commit()) return false; // nothing here has changed: the JavaScript loop runs
+      this.at = at;
       this.forest = hf;
       this.cols = f.cols;
     }
@@ -383,6 +396,7 @@ class WasmScorer {
       run(at.rows, cols, count, at.feature, at.threshold, at.leaf, at.heapBase, at.leafBase, at.depth, f.nTrees, at.out, block);
       out.set(chunkOut.subarray(0, count), c0 - start);
     }
+    return true;
   }
 }
 
@@ -392,12 +406,15 @@ class WasmCredits {
 
   constructor(private readonly instance: Instance) {}
 
-  /** creditsRange: rows [start, end) into out[start · cols .. end · cols). */
-  credits(f: PackedForest, rows: Float32Array, start: number, end: number, out: Float64Array): void {
+  /**
+   * creditsRange: rows [start, end) into out[start · cols .. end · cols); false (nothing written)
+   * when the forest does not fit in wasm memory.
+   */
+  credits(f: PackedForest, rows: Float32Array, start: number, end: number, out: Float64Array): boolean {
     const cols = f.cols;
     if (this.forest !== f) {
       const layout = new Layout((bytes) => this.instance.buffer(bytes));
-      this.at = {
+      const at = {
         roots: layout.add(f.roots.subarray(0, f.nTrees)),
         depth: layout.add(f.depth.subarray(0, f.nTrees)),
         node: layout.add(f.node),
@@ -409,7 +426,8 @@ class WasmCredits {
         rows: layout.reserve(4 * cols * CHUNK_ROWS),
         out: layout.reserve(8 * cols * CHUNK_ROWS),
       };
-      layout.commit();
+      if (!layout.commit()) return false; // nothing here has changed: the JavaScript loop runs
+      this.at = at;
       this.forest = f;
     }
     const at = this.at;
@@ -423,6 +441,7 @@ class WasmCredits {
       run(at.rows, cols, count, at.roots, at.depth, at.node, at.threshold, at.gain, at.lo, at.hi, at.isolate, f.nTrees, at.out);
       out.set(chunkOut.subarray(0, count * cols), c0 * cols);
     }
+    return true;
   }
 }
 
@@ -468,8 +487,7 @@ export function wasmHeapPathSums(
   if (preferred !== 'wasm') return false;
   const k = wasmKernels();
   if (k === null) return false;
-  k.scorer.pathSums(f, hf, rows, start, end, out, block);
-  return true;
+  return k.scorer.pathSums(f, hf, rows, start, end, out, block);
 }
 
 /**
@@ -480,6 +498,5 @@ export function wasmCreditsRange(f: PackedForest, rows: ArrayLike<number>, start
   if (preferred !== 'wasm' || !(rows instanceof Float32Array)) return false;
   const k = wasmKernels();
   if (k === null) return false;
-  k.credits.credits(f, rows, start, end, out);
-  return true;
+  return k.credits.credits(f, rows, start, end, out);
 }

@@ -4,7 +4,7 @@ import { creditsRange } from '../../src/detection/explain.ts';
 import { packForest, pathSums, scoreRange } from '../../src/detection/kernel.ts';
 import { Random, sampleWithoutReplacement } from '../../src/detection/random.ts';
 import { growTree } from '../../src/detection/tree.ts';
-import { scoringKernel, setScoringKernel } from '../../src/detection/wasm-kernel.ts';
+import { Layout, scoringKernel, setScoringKernel } from '../../src/detection/wasm-kernel.ts';
 import { encodeModule, sleb, uleb } from '../../src/lib/wasm.ts';
 import { edgeRows } from './helpers.ts';
 
@@ -116,6 +116,34 @@ test('when the wasm loop computes explanation credits, then they equal the JavaS
   const viaDefault = new Float64Array(200);
   creditsRange(forest, x64, 0, 100, viaDefault);
   assert.deepEqual(viaDefault, viaJs);
+});
+
+test('when wasm memory cannot grow to hold a forest, then the layout copies nothing and says so (the JavaScript loop runs)', () => {
+  const full = new Layout(() => {
+    throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+  });
+  const values = Float64Array.of(1, 2, 3);
+  full.add(values);
+  assert.equal(full.commit(), false);
+
+  const memory = new ArrayBuffer(256);
+  let asked = 0;
+  const fits = new Layout((bytes) => {
+    asked = bytes;
+    return memory;
+  });
+  const a = fits.add(Int32Array.of(7, 8, 9));
+  const b = fits.add(values);
+  assert.deepEqual([a, b % 16], [0, 0], 'arrays start 16-byte aligned');
+  assert.equal(fits.commit(), true);
+  assert.equal(asked, b + 24);
+  assert.deepEqual([...new Int32Array(memory, a, 3)], [7, 8, 9]);
+  assert.deepEqual([...new Float64Array(memory, b, 3)], [1, 2, 3]);
+  // Another error is not a full memory: it is thrown.
+  const broken = new Layout(() => {
+    throw new TypeError('detached');
+  });
+  assert.throws(() => broken.commit(), TypeError);
 });
 
 test('the encoder writes LEB128 and a module WebAssembly accepts', () => {
