@@ -25,28 +25,6 @@ import { incidentLanes } from './lanes.js';
     if (a >= 1e4) return `${+(v / 1e3).toPrecision(3)}k`;
     return `${+Number(v).toPrecision(3)}`;
   };
-  /** Same rule as the server (src/charts/sample.ts useLogScale). */
-  const useLog = (values) => {
-    let minPos = Infinity;
-    let min = Infinity;
-    let max = -Infinity;
-    const finite = [];
-    for (const v of values) {
-      if (!Number.isFinite(v)) continue;
-      if (v < 0) return false;
-      if (v > 0 && v < minPos) minPos = v;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      finite.push(v);
-    }
-    if (!Number.isFinite(minPos)) return false;
-    const ratio = max / minPos;
-    if (ratio >= 1000) return true;
-    if (ratio < 20) return false;
-    finite.sort((a, b) => a - b);
-    const median = finite[Math.floor(finite.length / 2)];
-    return (median - min) / (max - min) < 0.1;
-  };
 
   // ---- Scatter ----
   const scatterCanvas = document.getElementById('scatter-chart');
@@ -67,8 +45,10 @@ import { incidentLanes } from './lanes.js';
 
   function drawScatter(canvas, data) {
     const pts = Array.isArray(data.points) ? data.points : [];
-    const logX = useLog(pts.map((p) => p[0]));
-    const logY = useLog(pts.map((p) => p[1]));
+    // The axes the server chose over every value of the two columns (points.json has always said),
+    // so this chart and the scatter image use the same scales.
+    const logX = data.logX === true;
+    const logY = data.logY === true;
     const floor = (vals) => vals.reduce((m, v) => (v > 0 && v < m ? v : m), Infinity) / 2;
     const fx = floor(pts.map((p) => p[0]));
     const fy = floor(pts.map((p) => p[1]));

@@ -83,6 +83,13 @@ export interface ChartPoints {
   readonly points: readonly (readonly [number, number, number, number, number])[];
   readonly normalShown: number;
   readonly normalTotal: number;
+  /**
+   * Whether each axis is drawn on a log scale, decided over every value of the column (charts/
+   * sample.ts `useLogScale`): the scatter image and the page's interactive chart both follow it.
+   * Every stored points.json has it; a renderer given points without it decides from the points.
+   */
+  readonly logX?: boolean;
+  readonly logY?: boolean;
 }
 
 export interface AnalysisSummary {

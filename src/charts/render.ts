@@ -173,9 +173,8 @@ const pointsPlugin: Plugin = {
 export async function renderScatter(points: ChartPoints, settings: ChartSettings): Promise<Buffer> {
   const { alpha, colors, figsize } = settings.scatter;
   const all = points.points;
-  const hinted = points as Partial<{ logX: boolean; logY: boolean }>;
-  const logX = typeof hinted.logX === 'boolean' ? hinted.logX : useLogScale(all.map((p) => p[0]));
-  const logY = typeof hinted.logY === 'boolean' ? hinted.logY : useLogScale(all.map((p) => p[1]));
+  const logX = typeof points.logX === 'boolean' ? points.logX : useLogScale(all.map((p) => p[0]));
+  const logY = typeof points.logY === 'boolean' ? points.logY : useLogScale(all.map((p) => p[1]));
   let minPosX = Infinity;
   let minPosY = Infinity;
   let anomalyCount = 0;

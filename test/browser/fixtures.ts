@@ -4,7 +4,7 @@
  */
 import type { AnalysisIncident, AnalysisSummary, AnomalyRow, ChartPoints, IncidentFlow } from '../../src/analysis/types.ts';
 import type { TimeAnalysis } from '../../src/findings/types.ts';
-import { mulberry32 } from '../../src/charts/index.ts';
+import { mulberry32, useLogScale } from '../../src/charts/index.ts';
 import { fmtSize } from '../../src/findings/index.ts';
 
 export const SAMPLE_ID = '20240115_083000_abc123';
@@ -218,7 +218,10 @@ export function samplePoints(): ChartPoints {
     const anom = i % 20 === 0 ? 1 : 0;
     points.push([Math.exp((anom ? 12 : 7) + 2 * (r() - 0.5)), Math.exp((anom ? 6 : 3) + (r() - 0.5)), anom, i, anom ? 60 + 40 * r() : 40 * r()]);
   }
-  return { x: 'bytes_transferred', y: 'packet_count', points, normalShown: 2850, normalTotal: 11_647 };
+  // The axes' scales as the server stores them with the points (the image and the page both use them).
+  const logX = useLogScale(points.map((p) => p[0]));
+  const logY = useLogScale(points.map((p) => p[1]));
+  return { x: 'bytes_transferred', y: 'packet_count', points, normalShown: 2850, normalTotal: 11_647, logX, logY };
 }
 
 export function analysisLocals(opts: { timeAvailable?: boolean; incidents?: boolean; page?: number; size?: number; total?: number; incident?: string } = {}) {

@@ -115,6 +115,14 @@ export async function waitForCharts(page: Page, canvasIds: readonly string[]): P
   return (await handle.jsonValue()) as number[][];
 }
 
+/** The type of the x and y scales ('linear', 'logarithmic', ...) of the chart on `<canvas id>`. */
+export async function chartScaleTypes(page: Page, canvasId: string): Promise<{ x: string; y: string }> {
+  return page.evaluate((id) => {
+    const chart = window.Chart.getChart(document.getElementById(id) as HTMLCanvasElement);
+    return { x: chart.scales.x.type, y: chart.scales.y.type };
+  }, canvasId);
+}
+
 /** Where, in page coordinates, Chart.js drew point `index` of dataset `dataset` on `<canvas id>` (to hover it). */
 export async function chartPoint(page: Page, canvasId: string, dataset: number, index: number): Promise<{ x: number; y: number }> {
   return page.evaluate(

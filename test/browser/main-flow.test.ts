@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { collectProblems, DESKTOP, launchBrowser, NO_CHROMIUM, PHONE, recordWhileShown, screenshot, waitForCharts, waitForImages, type HTMLDetailsElement } from './helpers.ts';
+import { chartScaleTypes, collectProblems, DESKTOP, launchBrowser, NO_CHROMIUM, PHONE, recordWhileShown, screenshot, waitForCharts, waitForImages, type HTMLDetailsElement } from './helpers.ts';
 
 const num = (text: string | null) => Number((text ?? '').replace(/[^\d.]/g, ''));
 
@@ -88,6 +88,11 @@ describe('main flow in a browser', { skip: NO_CHROMIUM }, () => {
     const [scatter, timeline] = await waitForCharts(page, ['scatter-chart', 'timeline-chart']);
     assert.ok(scatter[0] > 0 && timeline[1] > 0, `points drawn: anomalies ${scatter[0]}, flow buckets ${timeline[1]}`);
     assert.equal(await page.locator('#no-timeline').count(), 0);
+    // The interactive scatter uses the axes the server chose for the image (points.json says which).
+    const pointsUrl = await page.locator('#scatter-chart').getAttribute('data-points-url');
+    const stored = (await (await fetch(new URL(pointsUrl!, page.url()))).json()) as { logX: boolean; logY: boolean };
+    const scaleType = (log: boolean) => (log ? 'logarithmic' : 'linear');
+    assert.deepEqual(await chartScaleTypes(page, 'scatter-chart'), { x: scaleType(stored.logX), y: scaleType(stored.logY) });
 
     // Anomaly table, incidents, recommendations.
     const rows = await page.locator('#anomaly-table tbody tr').count();
