@@ -92,6 +92,26 @@ function radixKeys(values: Float64Array, descending: boolean): Uint32Array<Array
 }
 
 /**
+ * One pass of the LSD radix sorts below, over the 16-bit digit `pass` (0 = lowest) of n keys made
+ * by radixKeys: `count[d]` becomes the first output position of digit d. False when every key has
+ * the same digit (the pass would leave the order as it is, so it is skipped), or n is 0.
+ */
+function digitStarts(keys: Uint32Array, n: number, pass: number, count: Int32Array): boolean {
+  const word = pass >> 1;
+  const shift = (pass & 1) * 16;
+  count.fill(0);
+  for (let i = 0; i < n; i++) count[(keys[2 * i + word] >>> shift) & 0xffff]++;
+  if (n === 0 || count[(keys[word] >>> shift) & 0xffff] === n) return false;
+  let sum = 0;
+  for (let d = 0; d < 65536; d++) {
+    const c = count[d];
+    count[d] = sum;
+    sum += c;
+  }
+  return true;
+}
+
+/**
  * `values.sort()` (ascending, -0 before +0) for values without NaN, in place: an LSD radix sort on
  * the numbers' bits made order-preserving (sign flipped, negatives' bits inverted), 16 bits a pass,
  * skipping passes where every value shares the digit. Several times faster than the native sort on
@@ -105,17 +125,9 @@ export function sortNumbers(values: Float64Array): Float64Array {
   let other = new Uint32Array(2 * n);
   const count = new Int32Array(65536);
   for (let pass = 0; pass < 4; pass++) {
+    if (!digitStarts(keys, n, pass, count)) continue;
     const word = pass >> 1;
     const shift = (pass & 1) * 16;
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(keys[2 * i + word] >>> shift) & 0xffff]++;
-    if (count[(keys[word] >>> shift) & 0xffff] === n) continue; // one digit for all: order unchanged
-    let sum = 0;
-    for (let d = 0; d < 65536; d++) {
-      const c = count[d];
-      count[d] = sum;
-      sum += c;
-    }
     for (let i = 0; i < n; i++) {
       const at = 2 * count[(keys[2 * i + word] >>> shift) & 0xffff]++;
       other[at] = keys[2 * i];
@@ -306,17 +318,9 @@ export function orderByValueDesc(values: Float64Array): Uint32Array {
   let other = new Uint32Array(n);
   const count = new Int32Array(65536);
   for (let pass = 0; pass < 4; pass++) {
+    if (!digitStarts(keys, n, pass, count)) continue;
     const word = pass >> 1;
     const shift = (pass & 1) * 16;
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(keys[2 * i + word] >>> shift) & 0xffff]++;
-    if (n === 0 || count[(keys[word] >>> shift) & 0xffff] === n) continue; // one digit for all
-    let sum = 0;
-    for (let d = 0; d < 65536; d++) {
-      const c = count[d];
-      count[d] = sum;
-      sum += c;
-    }
     for (let x = 0; x < n; x++) {
       const i = order[x];
       other[count[(keys[2 * i + word] >>> shift) & 0xffff]++] = i;
