@@ -43,6 +43,12 @@ import { incidentLanes } from './lanes.js';
       });
   }
 
+  /** "Anomalies (50,000)", or "Anomalies (200,000 most severe of 260,000)" when not all are drawn. */
+  function anomalyLabel(shown, total) {
+    const n = (v) => v.toLocaleString('en-US');
+    return typeof total === 'number' && total > shown ? `Anomalies (${n(shown)} most severe of ${n(total)})` : `Anomalies (${n(shown)})`;
+  }
+
   function drawScatter(canvas, data) {
     const pts = Array.isArray(data.points) ? data.points : [];
     // The axes the server chose over every value of the two columns (points.json has always said),
@@ -68,7 +74,7 @@ import { incidentLanes } from './lanes.js';
       type: 'scatter',
       data: {
         datasets: [
-          { label: `Anomalies (${anomalous.length.toLocaleString('en-US')})`, data: anomalous, backgroundColor: ANOMALY, borderColor: 'rgba(150,20,20,1)', borderWidth: 0.5, pointRadius: 3.5, pointHoverRadius: 6, pointStyle: 'triangle', order: 0 },
+          { label: anomalyLabel(anomalous.length, data.anomalyTotal), data: anomalous, backgroundColor: ANOMALY, borderColor: 'rgba(150,20,20,1)', borderWidth: 0.5, pointRadius: 3.5, pointHoverRadius: 6, pointStyle: 'triangle', order: 0 },
           { label: `Normal (${normal.length.toLocaleString('en-US')} shown)`, data: normal, backgroundColor: NORMAL, borderWidth: 0, pointRadius: normal.length > 4000 ? 1.6 : 2.4, pointHoverRadius: 5, order: 1 },
         ],
       },

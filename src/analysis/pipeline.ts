@@ -13,7 +13,7 @@ import { analyzeFindings, prepareFindings } from '../findings/index.ts';
 import type { Findings, FlowFinding, Incident } from '../findings/types.ts';
 import { column, columnValueAsText, type CsvOptions, numericColumn, parseCsvFile } from '../ingest/index.ts';
 import { CANONICAL, CsvFormatError, type FlowTable } from '../ingest/types.ts';
-import { CHART_INPUTS_VERSION, CHART_KINDS, type ChartInputs, distributionData, renderStoredChart } from '../charts/index.ts';
+import { CHART_INPUTS_VERSION, CHART_KINDS, type ChartInputs, distributionData, renderStoredChart, type SampledChartPoints } from '../charts/index.ts';
 import {
   anomalyRowsOf,
   DEFAULT_RECOMMENDATIONS,
@@ -32,7 +32,7 @@ import {
 } from '../reports/index.ts';
 import type { Logger } from '../logging/index.ts';
 import { AnalysisStore } from '../storage/index.ts';
-import type { AnalysisIncident, AnalysisParameters, AnalysisSummary, ChartPoints, IncidentFlow } from './types.ts';
+import type { AnalysisIncident, AnalysisParameters, AnalysisSummary, IncidentFlow } from './types.ts';
 
 export interface RunAnalysisOptions {
   /** The file to analyse. Moved into the analysis folder (or copied when `keepInput`). */
@@ -318,7 +318,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       outPath: file('points.json'),
     };
     const worker = reportWorkers.find((w) => w.alive);
-    const pointsDone: Promise<ChartPoints> = worker !== undefined ? worker.samplePoints(pointsJob) : writePoints(pointsJob);
+    const pointsDone: Promise<SampledChartPoints> = worker !== undefined ? worker.samplePoints(pointsJob) : writePoints(pointsJob);
     pointsDone.catch(() => undefined); // observed below (settleAll)
     // It also makes the anomaly report's findings-independent part now (each anomaly's original
     // record, score and explanation text: most of the report's work), and only adds the finding
@@ -461,7 +461,14 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       time: findings.time,
       recommendations: findings.recommendations,
       charts: {
-        scatter: { x: points.x, y: points.y, normalShown: points.normalShown, normalTotal: points.normalTotal },
+        scatter: {
+          x: points.x,
+          y: points.y,
+          normalShown: points.normalShown,
+          normalTotal: points.normalTotal,
+          anomalyShown: points.anomalyShown,
+          anomalyTotal: points.anomalyTotal,
+        },
         distribution: { bins: settings.distribution.bins },
         timeline: { available: findings.time.available },
       },

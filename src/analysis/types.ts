@@ -117,7 +117,15 @@ export interface AnalysisSummary {
   readonly time: TimeAnalysis;
   readonly recommendations: readonly LegacyRecommendation[];
   readonly charts: {
-    readonly scatter: { readonly x: string; readonly y: string; readonly normalShown: number; readonly normalTotal: number };
+    readonly scatter: {
+      readonly x: string;
+      readonly y: string;
+      readonly normalShown: number;
+      readonly normalTotal: number;
+      /** Anomalies drawn (the most severe when fewer than all; absent in analyses made before it was kept). */
+      readonly anomalyShown?: number;
+      readonly anomalyTotal?: number;
+    };
     readonly distribution: { readonly bins: number };
     readonly timeline: { readonly available: boolean };
   };

@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { drawPoint } from 'chart.js/helpers';
 import type * as NodeCanvas from 'canvas';
 import { sampleChartPoints, mulberry32, renderScatter, type ChartSettings, type SampleOptions, type SampledChartPoints } from '../../src/charts/index.ts';
-import { AxisBins, orderBySeverity, useLogScale } from '../../src/charts/sample.ts';
+import { AxisBins, DEFAULT_MAX_ANOMALIES, orderBySeverity, useLogScale } from '../../src/charts/sample.ts';
 import { drawMarkers, markerSprites, type MarkerStyle } from '../../src/charts/points.ts';
 import { formatCount, histogram, histograms } from '../../src/charts/render.ts';
 
@@ -22,7 +22,7 @@ const { createCanvas, Image } = createRequire(requireHere.resolve('chartjs-node-
 function referenceSample(x: Float64Array, y: Float64Array, isAnomaly: Uint8Array, severity: Float64Array, opts: SampleOptions): SampledChartPoints {
   const n = x.length;
   const maxNormal = Math.max(0, Math.floor(opts.maxNormal));
-  const maxAnomalies = Math.max(0, Math.floor(opts.maxAnomalies ?? 20_000));
+  const maxAnomalies = Math.max(0, Math.floor(opts.maxAnomalies ?? DEFAULT_MAX_ANOMALIES));
   const finite = (i: number) => Number.isFinite(x[i]) && Number.isFinite(y[i]);
   const anomalies: number[] = [];
   let normalTotal = 0;

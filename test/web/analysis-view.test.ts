@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import ejs from 'ejs';
+import { analysisLocals } from '../browser/fixtures.ts';
+
+const VIEW = path.resolve(import.meta.dirname, '../../views/pages/analysis.ejs');
+
+/** The analysis page rendered from the browser tests' sample locals, with the scatter's counts replaced. */
+async function scatterNote(scatter: Record<string, number>): Promise<string> {
+  const locals = analysisLocals();
+  const summary = { ...locals.summary, charts: { ...locals.summary.charts, scatter: { ...locals.summary.charts.scatter, ...scatter } } };
+  const html = await ejs.renderFile(VIEW, { ...locals, summary }, { views: [path.resolve(import.meta.dirname, '../../views')] });
+  const m = /<p[^>]*id="scatter-note"[^>]*>([\s\S]*?)<\/p>/.exec(html);
+  assert.ok(m, 'the page has the scatter note');
+  return m[1].replace(/\s+/g, ' ').trim();
+}
+
+test('when every anomaly is drawn, then the scatter note says so', async () => {
+  assert.equal(
+    await scatterNote({ normalShown: 5000, normalTotal: 950_000, anomalyShown: 50_000, anomalyTotal: 50_000 }),
+    'Hover a point to see the flow. Normal traffic sampled: 5,000 of 950,000 flows shown, every anomaly included.',
+  );
+});
+
+test('when only the most severe anomalies are drawn, then the scatter note says how many of how many', async () => {
+  assert.equal(
+    await scatterNote({ normalShown: 5000, normalTotal: 4_000_000, anomalyShown: 200_000, anomalyTotal: 260_000 }),
+    'Hover a point to see the flow. Normal traffic sampled: 5,000 of 4,000,000 flows shown; anomalies: the 200,000 most severe of 260,000 shown.',
+  );
+  assert.equal(
+    await scatterNote({ normalShown: 10, normalTotal: 10, anomalyShown: 200_000, anomalyTotal: 260_000 }),
+    'Hover a point to see the flow. Anomalies: the 200,000 most severe of 260,000 shown.',
+  );
+});
+
+test('when nothing is sampled, then the note only invites to hover', async () => {
+  assert.equal(await scatterNote({ normalShown: 300, normalTotal: 300, anomalyShown: 20, anomalyTotal: 20 }), 'Hover a point to see the flow.');
+});
+
+test('when the analysis predates the anomaly counts, then the note claims nothing about anomalies', async () => {
+  const note = await scatterNote({ normalShown: 5000, normalTotal: 950_000 });
+  assert.equal(note, 'Hover a point to see the flow. Normal traffic sampled: 5,000 of 950,000 flows shown.');
+});
