@@ -4,7 +4,7 @@
  * reports → JSON artifacts, all written into outputs/.tmp-<id>/ and renamed to outputs/<id>/ at the
  * end. Any failure removes the temp folder: nothing half-written is left behind.
  */
-import { copyFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/index.ts';
 import type { Explanation } from '../detection/types.ts';
@@ -27,6 +27,8 @@ import {
   writeAnomalyFiles,
   writeAnomalyRowsJob,
   writePoints,
+  chartPointsInfo,
+  type ChartPointsInfo,
   writeRowsFile,
   writeScoredDataset,
 } from '../reports/index.ts';
@@ -318,7 +320,10 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
       outPath: file('points.json'),
     };
     const worker = reportWorkers.find((w) => w.alive);
-    const pointsDone: Promise<SampledChartPoints> = worker !== undefined ? worker.samplePoints(pointsJob) : writePoints(pointsJob);
+    // In-process, the points themselves are at hand; a worker answers with their axes and counts
+    // only (the summary needs no more), and eager charts read them back from points.json.
+    const sampled: Promise<SampledChartPoints> | null = worker !== undefined ? null : writePoints(pointsJob);
+    const pointsDone: Promise<ChartPointsInfo> = sampled !== null ? sampled.then(chartPointsInfo) : worker!.samplePoints(pointsJob);
     pointsDone.catch(() => undefined); // observed below (settleAll)
     // It also makes the anomaly report's findings-independent part now (each anomaly's original
     // record, score and explanation text: most of the report's work), and only adds the finding
@@ -396,7 +401,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         : timed(async () => {
             const sources = {
               inputs: chartInputs,
-              points: () => pointsDone,
+              points: async (): Promise<SampledChartPoints> =>
+                sampled ?? pointsDone.then(async () => JSON.parse(await readFile(pointsJob.outPath, 'utf8')) as SampledChartPoints),
               timeline: async () => ({ time: findings.time, incidents: findings.incidents }),
             };
             const pngs = await Promise.all(CHART_KINDS.map((kind) => renderStoredChart(kind, sources)));
@@ -435,7 +441,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     for (const w of reportWorkers) void w.close().catch(() => undefined);
     reportWorkers = [];
     // Timings add up to the wall time: each step is what it added after the ones before it ended.
-    timer.markAt('charts', chartsDone.end, { points: points.points.length, ownMs: round(chartsDone.end - phase, 1) });
+    timer.markAt('charts', chartsDone.end, { points: points.pointCount, ownMs: round(chartsDone.end - phase, 1) });
     timer.markAt('reports', Math.max(chartsDone.end, reportsDone.end), { ownMs: round(reportsDone.end - phase, 1), lazyResults });
     timer.markAt('write', Math.max(chartsDone.end, reportsDone.end, writesDone.end), { ownMs: round(writesDone.end - phase, 1) });
 

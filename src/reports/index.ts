@@ -54,5 +54,5 @@ export {
   writeAnomalyRowsJob,
 } from './report-job.ts';
 export { type ReportWorker, startReportWorker } from './report-runner.ts';
-export { type PointsJob, writePoints } from './points-job.ts';
+export { chartPointsInfo, type ChartPointsInfo, type PointsJob, writePoints } from './points-job.ts';
 export { AnomalyRowsFile, writeAnomalyRowsFile } from './anomalies-file.ts';

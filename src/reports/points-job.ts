@@ -23,3 +23,15 @@ export async function writePoints(job: PointsJob): Promise<SampledChartPoints> {
   return points;
 }
 
+
+/**
+ * What the pipeline keeps of the chart points: everything but the points themselves (the summary
+ * names the axes and the counts). A report worker answers with this, so tens of thousands of small
+ * arrays are not copied back to the main thread, which needs none of them.
+ */
+export type ChartPointsInfo = Omit<SampledChartPoints, 'points'> & { readonly pointCount: number };
+
+export function chartPointsInfo(points: SampledChartPoints): ChartPointsInfo {
+  const { points: list, ...info } = points;
+  return { ...info, pointCount: list.length };
+}

@@ -8,9 +8,8 @@
 import type { Worker } from 'node:worker_threads';
 import { startModuleWorker } from '../lib/worker.ts';
 import type { AnomalyRowsJob } from './report-job.ts';
-import type { PointsJob } from './points-job.ts';
+import type { ChartPointsInfo, PointsJob } from './points-job.ts';
 import type { ReportWorkerReply, ReportWorkerRequest } from './report-worker.ts';
-import type { SampledChartPoints } from '../charts/sample.ts';
 
 export interface ReportWorker {
   /** False once the worker failed to start, died or was closed. */
@@ -22,8 +21,11 @@ export interface ReportWorker {
    * for a later run() of a job with the same report path; resolves when prepared.
    */
   prepareReport(job: AnomalyRowsJob): Promise<void>;
-  /** Samples the chart points (sampleChartPoints), writes them as JSON to `outPath`, and gives them back. */
-  samplePoints(job: PointsJob): Promise<SampledChartPoints>;
+  /**
+   * Samples the chart points (sampleChartPoints) and writes them as JSON to `outPath`; gives back
+   * what the summary needs of them (axes, counts), not the points.
+   */
+  samplePoints(job: PointsJob): Promise<ChartPointsInfo>;
   /** Stops the worker (after the jobs settle, or to give up on them). */
   close(): Promise<void>;
 }
@@ -62,7 +64,7 @@ export function startReportWorker(): ReportWorker {
     },
     run: (job) => call<void>({ kind: 'anomalies', job }),
     prepareReport: (job) => call<void>({ kind: 'prepare-report', job }),
-    samplePoints: (job) => call<SampledChartPoints>({ kind: 'points', job }),
+    samplePoints: (job) => call<ChartPointsInfo>({ kind: 'points', job }),
     async close() {
       dead ??= new Error('Report worker closed');
       await worker.terminate();

@@ -6,7 +6,7 @@
  * thread). Works under tsx and compiled.
  */
 import { parentPort } from 'node:worker_threads';
-import { type PointsJob, writePoints } from './points-job.ts';
+import { chartPointsInfo, type PointsJob, writePoints } from './points-job.ts';
 import { type AnomalyRowsJob, prepareAnomalyReportJob, writeAnomalyFiles, writeAnomalyReportJob, writeAnomalyRowsJob } from './report-job.ts';
 import type { PreparedReport } from './writers.ts';
 
@@ -39,7 +39,7 @@ if (parentPort) {
       const ready = prepareAnomalyReportJob(msg.job);
       prepared.set(msg.job.report!.outPath, ready);
       work = ready;
-    } else work = msg.kind === 'anomalies' ? writeFiles(msg.job) : writePoints(msg.job);
+    } else work = msg.kind === 'anomalies' ? writeFiles(msg.job) : writePoints(msg.job).then(chartPointsInfo);
     work.then(
       (value) => port.postMessage({ id: msg.id, ok: true, value: msg.kind === 'points' ? value : undefined } satisfies ReportWorkerReply),
       (err: unknown) => port.postMessage({ id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) } satisfies ReportWorkerReply),

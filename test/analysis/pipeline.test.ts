@@ -197,13 +197,17 @@ describe('runAnalysis: the anomaly files and chart points in the report worker',
         scoredDataset: 'lazy',
       });
       const read = (name: string) => readFile(path.join(dir, out, summary.id, name));
-      return { summary, files: await Promise.all(['anomalies.bin', 'anomalies.csv', 'incidents.bin', 'rows.bin', 'points.json'].map(read)) };
+      // (The charts are drawn in the analysis here: with the worker, from the points.json it wrote.)
+      return { summary, files: await Promise.all(['anomalies.bin', 'anomalies.csv', 'incidents.bin', 'rows.bin', 'points.json', 'scatter.png'].map(read)) };
     };
     const a = await run(true, 'out9');
     const b = await run(false, 'out10');
     assert.ok(a.summary.statistics.anomaly_count > 50);
     a.files.forEach((f, i) => assert.deepEqual(f, b.files[i], `file ${i}`));
     assert.deepEqual(a.summary.topAnomalies, b.summary.topAnomalies);
+    assert.deepEqual(a.summary.charts, b.summary.charts);
+    assert.equal(a.summary.charts.scatter.anomalyTotal, a.summary.statistics.anomaly_count);
+    assert.equal(a.summary.charts.scatter.anomalyShown, a.summary.statistics.anomaly_count, 'every anomaly drawn');
     assert.deepEqual(a.summary.topAnomalies, (await readAnomalies(path.join(dir, 'out9', a.summary.id))).slice(0, 20));
   });
 
