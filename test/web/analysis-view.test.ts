@@ -42,3 +42,13 @@ test('when the analysis predates the anomaly counts, then the note claims nothin
   const note = await scatterNote({ normalShown: 5000, normalTotal: 950_000 });
   assert.equal(note, 'Hover a point to see the flow. Normal traffic sampled: 5,000 of 950,000 flows shown.');
 });
+
+test('an evidence flow writes its reason with a hover title once (on the wide layout), not again in the phone copy', async () => {
+  const locals = analysisLocals();
+  const html = await ejs.renderFile(VIEW, locals, { views: [path.resolve(import.meta.dirname, '../../views')] });
+  const phone = [...html.matchAll(/<div class="d-sm-none fs-tiny fs-clamp text-wrap fs-reason"([^>]*)>/g)];
+  const wide = [...html.matchAll(/<td class="fs-reason-cell[^"]*"><div class="fs-clamp fs-reason"([^>]*)>/g)];
+  assert.ok(phone.length > 0 && phone.length === wide.length, `${phone.length} phone and ${wide.length} wide reasons`);
+  assert.ok(phone.every((m) => !m[1].includes('title=')), 'no title on the phone copy (no hover there)');
+  assert.ok(wide.every((m) => m[1].includes('title=')), 'the wide copy keeps its title');
+});
