@@ -52,3 +52,16 @@ test('an evidence flow writes its reason with a hover title once (on the wide la
   assert.ok(phone.every((m) => !m[1].includes('title=')), 'no title on the phone copy (no hover there)');
   assert.ok(wide.every((m) => m[1].includes('title=')), 'the wide copy keeps its title');
 });
+
+test('the interactive timeline gets every timed incident, as the image places them (not the first 60)', async () => {
+  const locals = analysisLocals();
+  const timed = locals.summary.incidents.find((i) => i.firstSeen !== null && i.lastSeen !== null);
+  assert.ok(timed, 'the sample has a timed incident');
+  const incidents = Array.from({ length: 150 }, (_, k) => ({ ...timed, id: `INC-${String(k + 1).padStart(3, '0')}`, severity: 90 - k / 10 }));
+  const html = await ejs.renderFile(VIEW, { ...locals, summary: { ...locals.summary, incidents } }, { views: [path.resolve(import.meta.dirname, '../../views')] });
+  const attr = /data-timeline="([^"]*)"/.exec(html);
+  assert.ok(attr, 'the page has the timeline data');
+  const data = JSON.parse(attr[1].replaceAll('&#34;', '"').replaceAll('&quot;', '"').replaceAll('&amp;', '&')) as { incidents: unknown[][] };
+  assert.equal(data.incidents.length, 150);
+  assert.equal(data.incidents[149][0], 'INC-150');
+});
