@@ -116,10 +116,15 @@ export class AnomalyModel {
    * mean the model used), the training median, its training percentile and direction.
    */
   explain(columns: readonly Float64Array[], rows: ArrayLike<number>): Explanation[] {
+    return this.explainHere(columns, rows).toArray();
+  }
+
+  /** explainPacked() on this thread. */
+  private explainHere(columns: readonly Float64Array[], rows: ArrayLike<number>): ExplanationSet {
     const { x, values } = this.explainRows(columns, rows, false);
     const credits = new Float64Array(rows.length * this.features.length);
     creditsRange(this.forest.packed, x, 0, rows.length, credits);
-    return ExplanationSet.fromCredits(this.features, this.stats, rows, values, credits).toArray();
+    return ExplanationSet.fromCredits(this.features, this.stats, rows, values, credits);
   }
 
   /**
@@ -135,13 +140,11 @@ export class AnomalyModel {
    * callers that explain many rows; set.at(i) is explainAsync()'s i-th explanation.
    */
   async explainPacked(columns: readonly Float64Array[], rows: ArrayLike<number>, options: ScoreOptions = {}): Promise<ExplanationSet> {
-    const k = this.features.length;
     const workers = Math.min(options.workers ?? (rows.length >= PARALLEL_EXPLAIN_ROWS ? defaultWorkers() : 1), rows.length);
-    const shared = workers > 1;
-    const { x, values } = this.explainRows(columns, rows, shared);
-    const credits = shared ? sharedFloat64(rows.length * k) : new Float64Array(rows.length * k);
-    if (shared) await creditsParallel(this.forest.packed, x, rows.length, credits, workers);
-    else creditsRange(this.forest.packed, x, 0, rows.length, credits);
+    if (!(workers > 1)) return this.explainHere(columns, rows);
+    const { x, values } = this.explainRows(columns, rows, true);
+    const credits = sharedFloat64(rows.length * this.features.length);
+    await creditsParallel(this.forest.packed, x, rows.length, credits, workers);
     return ExplanationSet.fromCredits(this.features, this.stats, rows, values, credits);
   }
 
