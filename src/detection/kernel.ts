@@ -11,11 +11,17 @@
  * Rows are row-major Float32Array (sklearn casts X to float32), compared against float64 thresholds.
  * Buffers are SharedArrayBuffers, so workers read them without copying.
  */
+import { threadId } from 'node:worker_threads';
 import { averagePathLength } from './math.ts';
 import type { IsolationTreeArrays } from './types.ts';
 import { wasmHeapPathSums } from './wasm-kernel.ts';
 
 export interface PackedForest {
+  /**
+   * Names this packing of the trees in every thread it is posted to (a posted forest is a new object
+   * over the same shared arrays), so a thread can tell a forest it already holds (wasm-kernel.ts).
+   */
+  readonly key: string;
   readonly nTrees: number;
   /** Number of columns a row must have. */
   readonly cols: number;
@@ -75,6 +81,9 @@ function sharedFloat64(n: number): Float64Array {
 function sharedInt32(n: number): Int32Array {
   return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4), 0, n);
 }
+
+/** Forests packed by this thread so far (for PackedForest.key). */
+let packed = 0;
 
 /** Pack trees (feature indices already in original columns) into one shared flat forest. */
 export function packForest(trees: readonly IsolationTreeArrays[], cols: number, maxSamples: number): PackedForest {
@@ -139,6 +148,7 @@ export function packForest(trees: readonly IsolationTreeArrays[], cols: number, 
     base += n;
   }
   return {
+    key: `${threadId}:${++packed}`,
     nTrees: trees.length,
     cols,
     roots,

@@ -355,8 +355,8 @@ export class Layout {
 }
 
 class WasmScorer {
-  private forest: HeapForest | null = null;
-  private cols = 0;
+  /** PackedForest.key of the forest held (tasks posted to a worker bring new objects for the same one). */
+  private forest: string | null = null;
   private at = { feature: 0, threshold: 0, leaf: 0, heapBase: 0, leafBase: 0, depth: 0, rows: 0, out: 0 };
 
   constructor(private readonly instance: Instance) {}
@@ -366,7 +366,7 @@ class WasmScorer {
    * (nothing written) when the forest does not fit in wasm memory.
    */
   pathSums(f: PackedForest, hf: HeapForest, rows: Float32Array, start: number, end: number, out: Float64Array, block: number): boolean {
-    if (this.forest !== hf || this.cols !== f.cols) {
+    if (this.forest !== f.key) {
       const layout = new Layout((bytes) => this.instance.buffer(bytes));
       const trees = (a: Int32Array) => a.subarray(0, f.nTrees);
       const at = {
@@ -381,8 +381,7 @@ class WasmScorer {
       };
       if (!layout.commit()) return false; // nothing here has changed: the JavaScript loop runs
       this.at = at;
-      this.forest = hf;
-      this.cols = f.cols;
+      this.forest = f.key;
     }
     const at = this.at;
     const cols = f.cols;
@@ -401,7 +400,8 @@ class WasmScorer {
 }
 
 class WasmCredits {
-  private forest: PackedForest | null = null;
+  /** PackedForest.key of the forest held. */
+  private forest: string | null = null;
   private at = { roots: 0, depth: 0, node: 0, threshold: 0, gain: 0, lo: 0, hi: 0, isolate: 0, rows: 0, out: 0 };
 
   constructor(private readonly instance: Instance) {}
@@ -412,7 +412,7 @@ class WasmCredits {
    */
   credits(f: PackedForest, rows: Float32Array, start: number, end: number, out: Float64Array): boolean {
     const cols = f.cols;
-    if (this.forest !== f) {
+    if (this.forest !== f.key) {
       const layout = new Layout((bytes) => this.instance.buffer(bytes));
       const at = {
         roots: layout.add(f.roots.subarray(0, f.nTrees)),
@@ -428,7 +428,7 @@ class WasmCredits {
       };
       if (!layout.commit()) return false; // nothing here has changed: the JavaScript loop runs
       this.at = at;
-      this.forest = f;
+      this.forest = f.key;
     }
     const at = this.at;
     const buffer = this.instance.buffer(0);

@@ -146,6 +146,23 @@ test('when wasm memory cannot grow to hold a forest, then the layout copies noth
   assert.throws(() => broken.commit(), TypeError);
 });
 
+test('a posted copy of a forest keeps its key (a worker keeps the forest it holds), and every packing has its own', () => {
+  const x = rows(500, 3, 8);
+  const a = forestFor(x, 500, 3, 4, 64, 6, 1);
+  const b = forestFor(x, 500, 3, 4, 64, 6, 1);
+  assert.notEqual(a.key, b.key, 'the same trees packed twice are two forests');
+  const posted = structuredClone(a);
+  assert.equal(posted.key, a.key);
+  // Scoring the copy after the original (same key) uses what is held: the same sums.
+  const score = (f: typeof a) => {
+    const out = new Float64Array(500);
+    scoreRange(f, x, 0, 500, out);
+    return out;
+  };
+  assert.deepEqual(score(posted), score(a));
+  assert.deepEqual(score(b), score(a));
+});
+
 test('the encoder writes LEB128 and a module WebAssembly accepts', () => {
   assert.deepEqual(uleb(0), [0]);
   assert.deepEqual(uleb(624485), [0xe5, 0x8e, 0x26]);
