@@ -22,8 +22,7 @@ import {
   type ReportWorker,
   startReportWorker,
   type PointsJob,
-  joinFiles,
-  reportPartsOf,
+  reportOnlyJob,
   writeAnomalyFiles,
   writeAnomalyRowsJob,
   writePoints,
@@ -341,7 +340,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         valueNames: names,
         report: { sourcePath: inputPath, outPath: file('anomalies.csv') },
       });
-    const preparing = worker !== undefined ? worker.prepareReport(reportPartsOf(reportJob(new Map(), () => '', []), [1]).jobs[0]) : null;
+    const preparing = worker !== undefined ? worker.prepareReport(reportOnlyJob(reportJob(new Map(), () => '', []))) : null;
     preparing?.catch(() => undefined); // a failure surfaces when the report is written
 
     const findings: Findings = analyzeFindings({ table, features, scores, isAnomaly, severity, explanations, prelude });
@@ -372,16 +371,8 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
     // The report worker writes the anomaly report from what it prepared, adding the finding cells,
     // while this thread writes anomalies.bin and the other artifacts.
-    let anomalyReport: (() => Promise<void>) | null = null;
-    if (preparing !== null && worker !== undefined && worker.alive) {
-      const parts = reportPartsOf(job, [1]);
-      const there = worker.run(parts.jobs[0]);
-      there.catch(() => undefined); // observed below (settleAll)
-      anomalyReport = async () => {
-        await there;
-        await joinFiles(parts.paths, file('anomalies.csv'));
-      };
-    }
+    const reportThere = preparing !== null && worker !== undefined && worker.alive ? worker.run(reportOnlyJob(job)) : null;
+    reportThere?.catch(() => undefined); // observed below (settleAll)
     timer.mark('rows');
 
     // Charts, the anomaly files and the other artifacts depend on nothing of each other: they run
@@ -419,7 +410,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     );
     const writes = timed(() =>
       settleAll([
-        ...(anomalyReport !== null ? [writeAnomalyRowsJob(job)] : [writeAnomalyFiles(job)]),
+        reportThere !== null ? writeAnomalyRowsJob(job) : writeAnomalyFiles(job),
         pointsDone.then(() => undefined),
         writeFile(file('charts.json'), JSON.stringify(chartInputs)),
         writeFile(file('model.json'), JSON.stringify(model.toJSON())),
@@ -432,8 +423,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
           flowFindings: findings.flows,
           anomalyRank: (row) => anomalyRank[row],
         }),
-        // Last: this thread's share of the anomaly report, after its other work.
-        ...(anomalyReport !== null ? [anomalyReport()] : []),
+        ...(reportThere !== null ? [reportThere] : []),
       ]),
     );
     const [chartsDone, reportsDone, writesDone] = await settleAll([charts, reports, writes]);

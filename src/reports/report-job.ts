@@ -13,7 +13,7 @@ import type { Explanation, FeatureContribution } from '../detection/types.ts';
 import type { AttackType, FlowFinding } from '../findings/types.ts';
 import { type Column, columnValueAsText, type FlowTable, formatTimestamp } from '../ingest/index.ts';
 import { writeAnomalyRowsFile } from './anomalies-file.ts';
-import { prepareAnomalyReport, type PreparedReport, type ReportPart, writePreparedReport } from './writers.ts';
+import { prepareAnomalyReport, type PreparedReport, writePreparedReport } from './writers.ts';
 
 /** One column of AnomalyRow.values (index k is the k-th anomaly). */
 export type PackedValueColumn =
@@ -23,7 +23,7 @@ export type PackedValueColumn =
 
 /** Everything anomalies.bin (and the anomaly report CSV) say about their rows, by position k (most severe first). */
 export interface AnomalyRowsJob {
-  /** anomalies.bin; null: not in this job (see reportPartOf). */
+  /** anomalies.bin; null: not in this job (see reportOnlyJob). */
   readonly outPath: string | null;
   /** The anomaly report CSV too (writers.ts), from the source's bytes [starts[k], ends[k]); null: not in this job. */
   readonly report: {
@@ -32,8 +32,6 @@ export interface AnomalyRowsJob {
     readonly header: readonly string[];
     readonly starts: Float64Array;
     readonly ends: Float64Array;
-    /** Only these rows, into outPath (a part of the report, see reportPartsOf); default all of it. */
-    readonly part?: ReportPart;
   } | null;
   readonly row: Int32Array;
   readonly line: Int32Array;
@@ -328,29 +326,12 @@ export async function writeAnomalyRowsJob(job: AnomalyRowsJob): Promise<void> {
 }
 
 /**
- * The anomaly report of a job cut into jobs of consecutive rows, one per share (fractions of the
- * rows, in order; default two halves), each writing its part to `<report>.part<i>` (joinFiles makes
- * the report of them, in order). They carry no anomalies.bin and no reasons (the CSV has none):
- * the longest strings are not copied to a report worker.
+ * The job's anomaly report alone, as a report worker gets it: no anomalies.bin and no reasons (the
+ * CSV has none), so the longest strings are not copied to the worker.
  */
-export function reportPartsOf(job: AnomalyRowsJob, shares: readonly number[] = [0.5, 0.5]): { jobs: AnomalyRowsJob[]; paths: string[] } {
-  const report = job.report;
-  if (report === null) throw new Error('This job has no anomaly report');
-  const n = job.row.length;
-  const total = shares.reduce((a, b) => a + b, 0);
-  if (shares.length === 0 || !(total > 0) || shares.some((w) => !(w >= 0))) throw new RangeError(`Invalid report shares ${shares.join(', ')}`);
-  const jobs: AnomalyRowsJob[] = [];
-  const paths: string[] = [];
-  let before = 0;
-  for (let i = 0; i < shares.length; i++) {
-    const path = `${report.outPath}.part${i}`;
-    const from = Math.round((n * before) / total);
-    before += shares[i];
-    const part: ReportPart = { from, to: i === shares.length - 1 ? n : Math.round((n * before) / total), header: i === 0 };
-    jobs.push({ ...job, outPath: null, finding: { ...job.finding, reason: [] }, report: { ...report, outPath: path, part } });
-    paths.push(path);
-  }
-  return { jobs, paths };
+export function reportOnlyJob(job: AnomalyRowsJob): AnomalyRowsJob {
+  if (job.report === null) throw new Error('This job has no anomaly report');
+  return { ...job, outPath: null, finding: { ...job.finding, reason: [] } };
 }
 
 /** Writes the job's anomaly report CSV (writers.ts; same bytes as writeAnomalyReport from the Maps). */
@@ -388,7 +369,6 @@ export function prepareAnomalyReportJob(job: AnomalyRowsJob): Promise<PreparedRe
       severity: (k) => job.severity[k],
       explanation: (k) => explanationOf(job, k),
     },
-    report.part,
   );
 }
 

@@ -2,7 +2,7 @@
  * The anomaly report and the full scored dataset, as CSV. Original values are read back from the
  * uploaded file through FlowTable.rowOffsets, never kept in memory as strings for every row.
  */
-import { open, rename, rm } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { ExplanationSet, type Explanations } from '../detection/explanation-set.ts';
 import type { Explanation } from '../detection/types.ts';
 import type { AttackType, FlowFinding } from '../findings/types.ts';
@@ -263,58 +263,43 @@ function explanationsAt(set: ExplanationSet, rows: readonly number[]): (k: numbe
   return (k) => (at[k] < 0 ? undefined : set.at(at[k]));
 }
 
-/**
- * Which rows of a report a writer makes: [from, to), with or without the header line. Parts of
- * one report written separately and joined in order (joinFiles) are the whole report's bytes.
- */
-export interface ReportPart {
-  readonly from: number;
-  readonly to: number;
-  readonly header: boolean;
-}
-
 /** What the anomaly report needs that does not depend on the findings. */
 export type ReportRowsBeforeFindings = Pick<AnomalyReportRows, 'header' | 'count' | 'starts' | 'ends' | 'lines' | 'score' | 'severity' | 'explanation'>;
 
 /**
- * The findings-independent part of an anomaly report (or of one part of it): each row's original
- * record and its score, severity, top-features and explanation cells, made before the findings
- * exist (the report worker does it while the main thread finds the incidents).
+ * The findings-independent part of an anomaly report: each row's original record and its score,
+ * severity, top-features and explanation cells, made before the findings exist (the report worker
+ * does it while the main thread finds the incidents).
  */
 export interface PreparedReport {
-  readonly from: number;
-  readonly to: number;
-  readonly header: boolean;
   readonly columns: readonly string[];
   readonly original: OriginalRecords;
-  /** ',score,severity' of row from + j. */
+  /** ',score,severity' of row k. */
   readonly scores: readonly string[];
-  /** ',top_features,explanation' of row from + j. */
+  /** ',top_features,explanation' of row k. */
   readonly explanations: readonly string[];
 }
 
-export async function prepareAnomalyReport(sourcePath: string, rows: ReportRowsBeforeFindings, part?: ReportPart): Promise<PreparedReport> {
-  const from = part?.from ?? 0;
-  const to = part?.to ?? rows.count;
-  const slice = (a: ArrayLike<number>) => Float64Array.from({ length: to - from }, (_, k) => a[from + k]);
-  const original = await readOriginalRecords(sourcePath, slice(rows.starts), slice(rows.ends), slice(rows.lines));
-  const scores = new Array<string>(to - from);
-  const explanations = new Array<string>(to - from);
-  for (let k = from; k < to; k++) {
+export async function prepareAnomalyReport(sourcePath: string, rows: ReportRowsBeforeFindings): Promise<PreparedReport> {
+  const n = rows.count;
+  const original = await readOriginalRecords(sourcePath, rows.starts, rows.ends, rows.lines);
+  const scores = new Array<string>(n);
+  const explanations = new Array<string>(n);
+  for (let k = 0; k < n; k++) {
     const e = rows.explanation(k);
-    scores[k - from] = `,${numberCell(rows.score(k), SCORE_DIGITS)},${numberCell(rows.severity(k), SEVERITY_DIGITS)}`;
-    explanations[k - from] = `,${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(e === undefined ? '' : explanationSentence(e))}`;
+    scores[k] = `,${numberCell(rows.score(k), SCORE_DIGITS)},${numberCell(rows.severity(k), SEVERITY_DIGITS)}`;
+    explanations[k] = `,${csvCell(e === undefined ? '' : topFeaturesText(e))},${csvCell(e === undefined ? '' : explanationSentence(e))}`;
   }
-  return { from, to, header: part?.header ?? true, columns: rows.header, original, scores, explanations };
+  return { columns: rows.header, original, scores, explanations };
 }
 
-/** Writes a prepared report (part) with the finding cells of its rows: the bytes writeAnomalyReportRows writes. */
+/** Writes a prepared report with the finding cells of its rows: the bytes writeAnomalyReportRows writes. */
 export async function writePreparedReport(
   prepared: PreparedReport,
   rows: Pick<AnomalyReportRows, 'type' | 'confidence' | 'incidentId' | 'recommendation'>,
   outPath: string,
 ): Promise<void> {
-  const { from, to, original } = prepared;
+  const { original } = prepared;
   // Types, incidents and recommendations repeat (one per incident or type): escape each once.
   const escaped = new Map<string, string>();
   const cell = (text: string): string => {
@@ -323,16 +308,14 @@ export async function writePreparedReport(
     return c;
   };
   await writeAtomically(outPath, async (out) => {
-    if (prepared.header) {
-      const names = appendedNames(prepared.columns, ANOMALY_REPORT_COLUMNS);
-      out.text(`${[...prepared.columns.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
-    }
-    for (let k = from; k < to; k++) {
+    const names = appendedNames(prepared.columns, ANOMALY_REPORT_COLUMNS);
+    out.text(`${[...prepared.columns.map(csvCell), ...names.map(csvCell)].join(',')}\n`);
+    for (let k = 0; k < prepared.scores.length; k++) {
       const confidence = rows.confidence(k);
-      out.bytes(original.bytes, original.start[k - from], original.end[k - from]);
+      out.bytes(original.bytes, original.start[k], original.end[k]);
       out.text(
-        `${prepared.scores[k - from]},${cell(rows.type(k))},${confidence === undefined ? '' : numberCell(confidence, 2)},${cell(rows.incidentId(k))}${
-          prepared.explanations[k - from]
+        `${prepared.scores[k]},${cell(rows.type(k))},${confidence === undefined ? '' : numberCell(confidence, 2)},${cell(rows.incidentId(k))}${
+          prepared.explanations[k]
         },${cell(rows.recommendation(k))}\n`,
       );
       await out.flushIfOver();
@@ -340,34 +323,9 @@ export async function writePreparedReport(
   });
 }
 
-/** The anomaly report (see writeAnomalyReport) of `rows`, or of one part of them, from the source file at `sourcePath`. */
-export async function writeAnomalyReportRows(sourcePath: string, outPath: string, rows: AnomalyReportRows, part?: ReportPart): Promise<void> {
-  await writePreparedReport(await prepareAnomalyReport(sourcePath, rows, part), rows, outPath);
-}
-
-/** Joins files (the parts of one report, in order) into `outPath`; the parts are gone afterwards. */
-export async function joinFiles(parts: readonly string[], outPath: string): Promise<void> {
-  if (parts.length === 0) throw new Error('no parts to join');
-  const fh = await open(parts[0], 'a');
-  try {
-    const buf = Buffer.allocUnsafe(4 * 1024 * 1024);
-    for (const part of parts.slice(1)) {
-      const src = await open(part, 'r');
-      try {
-        for (;;) {
-          const { bytesRead } = await src.read(buf, 0, buf.length, null);
-          if (bytesRead === 0) break;
-          for (let off = 0; off < bytesRead; ) off += (await fh.write(buf, off, bytesRead - off)).bytesWritten;
-        }
-      } finally {
-        await src.close();
-      }
-    }
-  } finally {
-    await fh.close();
-  }
-  await rename(parts[0], outPath);
-  await Promise.all(parts.slice(1).map((p) => rm(p, { force: true })));
+/** The anomaly report (see writeAnomalyReport) of `rows`, from the source file at `sourcePath`. */
+export async function writeAnomalyReportRows(sourcePath: string, outPath: string, rows: AnomalyReportRows): Promise<void> {
+  await writePreparedReport(await prepareAnomalyReport(sourcePath, rows), rows, outPath);
 }
 
 /** True when the last record can be copied as it is: no field is formula-like (a leading - or + only on a plain number). */

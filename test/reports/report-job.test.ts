@@ -15,8 +15,7 @@ import { columnValueAsText, type FlowTable, parseCsvFile } from '../../src/inges
 import {
   AnomalyRowsFile,
   anomalyRowsOf,
-  joinFiles,
-  reportPartsOf,
+  reportOnlyJob,
   packAnomalyRowsJob,
   startReportWorker,
   writeAnomalyFiles,
@@ -184,30 +183,23 @@ describe('the anomalies as a job, and anomalies.bin', () => {
       assert.equal(await readFile(join(dir, `${name}.csv`), 'utf8'), expected, `${name}.csv`);
       assert.deepEqual(await readFile(join(dir, `${name}.json`)), await readFile(join(dir, 'here.json')), `${name}.json`);
     }
-    // The report in parts (what the report workers get): joined, the same CSV; no anomalies.bin, no reasons copied.
-    for (const [count, shares] of [[1, [1]], [2, [0.5, 0.5]], [3, [0.8, 0, 0.2]], [5, [1, 1, 1, 1, 1]], [9, [1, 2, 3, 4, 5, 6, 7, 8, 9]]] as const) {
-      const parts = reportPartsOf(job(`parts${count}`), shares);
-      assert.equal(parts.jobs.length, count);
-      for (const part of parts.jobs) {
-        assert.equal(part.outPath, null);
-        assert.deepEqual(part.finding.reason, []);
-      }
-      const workers = [startReportWorker(), startReportWorker()];
-      try {
-        await Promise.all(parts.jobs.map((part, i) => workers[i % 2].run(part)));
-      } finally {
-        await Promise.all(workers.map((w) => w.close()));
-      }
-      await joinFiles(parts.paths, join(dir, `parts${count}.csv`));
-      assert.equal(await readFile(join(dir, `parts${count}.csv`), 'utf8'), expected, `${count} parts`);
-      await assert.rejects(readFile(parts.paths[parts.paths.length - 1]), /ENOENT/, 'parts removed');
-      await assert.rejects(readFile(join(dir, `parts${count}.json`)), /ENOENT/);
+    // The report alone (what the report worker gets): the same CSV; no anomalies.bin, no reasons copied.
+    const alone = reportOnlyJob(job('alone'));
+    assert.equal(alone.outPath, null);
+    assert.deepEqual(alone.finding.reason, []);
+    const aloneWorker = startReportWorker();
+    try {
+      await aloneWorker.prepareReport(reportOnlyJob(job('alone')));
+      await aloneWorker.run(alone);
+    } finally {
+      await aloneWorker.close();
     }
-    assert.throws(() => reportPartsOf(job('bad'), []), RangeError);
-    assert.throws(() => reportPartsOf(job('bad'), [1, -1]), RangeError);
+    assert.equal(await readFile(join(dir, 'alone.csv'), 'utf8'), expected, 'report alone');
+    await assert.rejects(readFile(join(dir, 'alone.json')), /ENOENT/);
     // A job without the report writes anomalies.bin alone, and refuses to write a report.
     const plain = packAnomalyRowsJob({ ...input, outPath: join(dir, 'plain.json') });
     assert.equal(plain.report, null);
+    assert.throws(() => reportOnlyJob(plain), /no anomaly report/);
     await assert.rejects(writeAnomalyReportJob(plain), /no anomaly report/);
   });
 
