@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { type FileHandle, open, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline, Transform, Writable } from 'node:stream';
+import { pipeline, Writable } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
 import { createCsvParser, createThreadedCsvParser, type CsvOptions, type CsvParserOptions, DEFAULT_CHUNK_BYTES, type FlowTable, MAX_RECORD_BYTES } from '../ingest/index.ts';
@@ -148,7 +148,11 @@ export class BatchedFileWriter extends Writable {
   private inFlight: Promise<void> | null = null;
   private failed: Error | null = null;
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly path: string,
+    /** Sees each chunk as it is taken, before it is written (the parse while uploading). */
+    private readonly onChunk: (chunk: Buffer) => void = () => undefined,
+  ) {
     super();
   }
 
@@ -167,6 +171,7 @@ export class BatchedFileWriter extends Writable {
       callback(this.failed);
       return;
     }
+    this.onChunk(chunk);
     this.chunks.push(chunk);
     this.size += chunk.length;
     if (this.size < WRITE_BYTES || (this.inFlight !== null && this.size < MAX_GATHERED_BYTES)) {
@@ -283,23 +288,19 @@ class CsvStorage implements multer.StorageEngine {
     };
     // Over the size limit the file is refused: no point parsing the rest.
     file.stream.once('limit', stopParsing);
-    const tap = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        if (parser !== null) {
-          try {
-            parser.push(chunk);
-          } catch {
-            stopParsing(); // the parse from disk will report it
-          }
-        }
-        done(null, chunk);
-      },
+    // Each chunk goes to the parser as the writer takes it (no stream stage of its own).
+    const out = new BatchedFileWriter(finalPath, (chunk) => {
+      if (parser === null) return;
+      try {
+        parser.push(chunk);
+      } catch {
+        stopParsing(); // the parse from disk will report it
+      }
     });
-    const out = new BatchedFileWriter(finalPath);
     this.streams.set(file, out);
     // Set now (as multer's disk storage does) so an abort mid-stream removes this file too.
     file.path = finalPath;
-    pipeline(file.stream, tap, out, (err) => {
+    pipeline(file.stream, out, (err) => {
       if (err) {
         stopParsing();
         void whenClosed(out)

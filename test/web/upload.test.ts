@@ -58,6 +58,14 @@ describe('BatchedFileWriter (uploads to disk)', () => {
     assert.equal(calls, 1, 'no write after the failed one');
   });
 
+  it('when the writer takes chunks, then its chunk hook sees each one once, in order (the parse while uploading)', async () => {
+    const chunks = pieces(5 * 1024 * 1024 + 3, 70_000, 9);
+    const seen: Buffer[] = [];
+    await pipeline(Readable.from(chunks), new BatchedFileWriter(path.join(dir, 'hooked'), (c) => seen.push(c)));
+    assert.equal(seen.length, chunks.length);
+    assert.ok(Buffer.concat(seen).equals(Buffer.concat(chunks)));
+  });
+
   it('when the file cannot be opened, then the pipeline fails with that error', async () => {
     const writer = new BatchedFileWriter(path.join(dir, 'missing-folder', 'f'));
     await assert.rejects(pipeline(Readable.from(pieces(4 * 1024 * 1024, 65536, 3)), writer), { code: 'ENOENT' });
