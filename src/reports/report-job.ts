@@ -372,11 +372,14 @@ export function prepareAnomalyReportJob(job: AnomalyRowsJob): Promise<PreparedRe
   );
 }
 
-/** Writes every file the job has: anomalies.bin and the anomaly report CSV, together. */
-export async function writeAnomalyFiles(job: AnomalyRowsJob): Promise<void> {
+/**
+ * Writes every file the job has: anomalies.bin and the anomaly report CSV, together; the report
+ * from `prepared` (prepareAnomalyReportJob of a job with the same report) when given.
+ */
+export async function writeAnomalyFiles(job: AnomalyRowsJob, prepared?: Promise<PreparedReport>): Promise<void> {
   const writes: Promise<void>[] = [];
   if (job.outPath !== null) writes.push(writeAnomalyRowsJob(job));
-  if (job.report !== null) writes.push(writeAnomalyReportJob(job));
+  if (job.report !== null) writes.push(prepared !== undefined ? prepared.then((p) => writeAnomalyReportJob(job, p)) : writeAnomalyReportJob(job));
   const settled = await Promise.allSettled(writes);
   for (const r of settled) if (r.status === 'rejected') throw r.reason;
 }

@@ -7,7 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { chartPointsInfo, type PointsJob, writePoints } from './points-job.ts';
-import { type AnomalyRowsJob, prepareAnomalyReportJob, writeAnomalyFiles, writeAnomalyReportJob, writeAnomalyRowsJob } from './report-job.ts';
+import { type AnomalyRowsJob, prepareAnomalyReportJob, writeAnomalyFiles } from './report-job.ts';
 import type { PreparedReport } from './writers.ts';
 
 export type ReportWorkerRequest =
@@ -21,14 +21,11 @@ export type ReportWorkerReply = { readonly id: number; readonly ok: true; readon
 const prepared = new Map<string, Promise<PreparedReport>>();
 
 /** The job's files, its report from what was prepared for it when there is. */
-async function writeFiles(job: AnomalyRowsJob): Promise<void> {
-  const ready = job.report !== null ? prepared.get(job.report.outPath) : undefined;
-  if (ready === undefined) return writeAnomalyFiles(job);
-  prepared.delete(job.report!.outPath);
-  const bin = job.outPath !== null ? writeAnomalyRowsJob(job) : undefined;
-  bin?.catch(() => undefined); // observed below, even when the report fails first
-  await writeAnomalyReportJob(job, await ready);
-  await bin;
+function writeFiles(job: AnomalyRowsJob): Promise<void> {
+  const key = job.report?.outPath;
+  const ready = key !== undefined ? prepared.get(key) : undefined;
+  if (ready !== undefined) prepared.delete(key!);
+  return writeAnomalyFiles(job, ready);
 }
 
 if (parentPort) {
