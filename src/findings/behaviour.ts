@@ -6,7 +6,8 @@
 import type { AttackType, PeriodicPattern } from './types.ts';
 import type { Context, Groups } from './context.ts';
 import { codeBuffer, destinationGroups, groupBy, isIdentity, KeyIndex, orderedTimes, pairCodes, quantileOfCounts, quantileSorted, restrictCodes, restrictRows, sortNumbers } from './context.ts';
-import { AUTH_PORTS, fmtSize, groupThousands, isInternal } from './rules.ts';
+import { AUTH_PORTS, isInternal } from './rules.ts';
+import { fmtDuration, fmtSize, groupThousands } from './format.ts';
 
 export const TYPE_CODES: readonly AttackType[] = ['ddos', 'port_scan', 'brute_force', 'data_exfiltration', 'beaconing', 'protocol_misuse', 'untyped'];
 export const code = (t: AttackType): number => TYPE_CODES.indexOf(t);
@@ -106,9 +107,6 @@ export const DEFAULT_BEHAVIOUR: BehaviourOptions = {
   beaconMinConnections: 8,
   beaconMaxJitter: 0.25,
 };
-
-const fmtDuration = (sec: number): string =>
-  sec < 90 ? `${Math.round(sec)} s` : sec < 5400 ? `${Math.round(sec / 60)} min` : `${(sec / 3600).toFixed(1)} h`;
 
 /** Rows of one kind, in row order and in time order (the same array without a time order). */
 interface CandidateRows {

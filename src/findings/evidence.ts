@@ -7,7 +7,8 @@
 import type { Context, Metric } from './context.ts';
 import type { RowFindings } from './incidents.ts';
 import type { Condition, ResolvedRules, TypingRule } from './rules.ts';
-import { fmt, fmtSize, METRIC_NAMES, repeatCount } from './rules.ts';
+import { METRIC_NAMES, repeatCount } from './rules.ts';
+import { fmt, fmtDuration, fmtSize, plural } from './format.ts';
 import type { ExplanationIndex } from './explanations.ts';
 import { KEPT } from './explanations.ts';
 
@@ -32,12 +33,7 @@ export const SUPPORT_PORTS = 2;
 export const SUPPORT_RATE = 3;
 export const SUPPORT_BYTES = 4;
 
-export const fmtSpan = (ms: number): string => {
-  const s = ms / 1000;
-  return s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
-};
-export const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
-
+const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
 
 const fmtMetric = (metric: Metric, v: number): string => (metric === 'bytes' ? fmtSize(v) : metric === 'duration' ? `${fmt(v)} s` : fmt(v));
 
@@ -53,7 +49,6 @@ const ordinal = (q: number): string => {
 };
 
 const capitalise = (s: string): string => (s ? s[0].toUpperCase() + s.slice(1) : s);
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const sentence = (s: string): string => capitalise(s.endsWith('.') ? s : `${s}.`);
 
 /** Per rule: how many flows it typed, and per condition how many held with the range of values. */
@@ -82,7 +77,7 @@ export function incidentEvidence(ctx: Context, explained: ExplanationIndex, foun
   const when = Number.isFinite(frame.first)
     ? frame.first === frame.last
       ? ` at ${iso(frame.first)}`
-      : ` from ${iso(frame.first)} to ${iso(frame.last)} (${fmtSpan(frame.last - frame.first)})`
+      : ` from ${iso(frame.first)} to ${iso(frame.last)} (${fmtDuration((frame.last - frame.first) / 1000)})`
     : '';
   out.push(`${plural(n, 'flow')} (${fmtSize(frame.bytes)})${when}: ${frame.where}${frame.spread.length ? `; ${frame.spread.join(', ')}` : ''}.`);
 

@@ -137,5 +137,5 @@ export { buildMitigation, safeAddress, safePort, D3FEND } from './mitigations.ts
 export type { MitigationScope } from './mitigations.ts';
 export { TYPE_SEVERITY, legacyRecommendations } from './incidents.ts';
 export { isPrivateAddress } from './context.ts';
-export { fmtSize } from './rules.ts';
+export { fmtSize } from './format.ts';
 export type * from './types.ts';

@@ -11,7 +11,8 @@ import type { Hits } from './behaviour.ts';
 import { TYPE_CODES } from './behaviour.ts';
 import type { Parts, RowFindings } from './incidents.ts';
 import type { Corroboration, ResolvedRules } from './rules.ts';
-import { fmt, UNCORROBORATED_CONFIDENCE } from './rules.ts';
+import { UNCORROBORATED_CONFIDENCE } from './rules.ts';
+import { fmt, plural } from './format.ts';
 import { SUPPORT_BYTES, SUPPORT_FLOWS, SUPPORT_MEASURES, SUPPORT_PORTS, SUPPORT_RATE, SUPPORT_SOURCES } from './evidence.ts';
 
 const UNTYPED = TYPE_CODES.indexOf('untyped');
@@ -137,8 +138,6 @@ export function corroborate(ctx: Context, found: RowFindings, parts: Parts, rule
   }
   return retyped;
 }
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** A flow's weight in a rate: its packets, or 1 when that is missing or not positive. */
 function rateWeight(packets: Float64Array | null, i: number): number {

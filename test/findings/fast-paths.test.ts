@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { denseCodesOf, KeyIndex, timeOrder } from '../../src/findings/context.ts';
-import { fmt, groupThousands, shortPrecision3 } from '../../src/findings/rules.ts';
+import { fmt, groupThousands, shortPrecision3 } from '../../src/findings/format.ts';
 import { analyzeFindings } from '../../src/findings/index.ts';
 import type { FindingsInput } from '../../src/findings/types.ts';
 import type { Explanation } from '../../src/detection/types.ts';

@@ -11,7 +11,8 @@ import type { Context } from '../../src/findings/context.ts';
 import { ExplanationIndex } from '../../src/findings/explanations.ts';
 import { DEFAULT_BEHAVIOUR, detectBeacons, Hits } from '../../src/findings/behaviour.ts';
 import type { PeriodicPattern } from '../../src/findings/types.ts';
-import { fmt, resolveRules, shortPrecision3, signatureMatches, typeFlow, typeRows } from '../../src/findings/rules.ts';
+import { resolveRules, signatureMatches, typeFlow, typeRows } from '../../src/findings/rules.ts';
+import { fmt, shortPrecision3 } from '../../src/findings/format.ts';
 import type { Explanation } from '../../src/detection/types.ts';
 import { generateTraffic, trafficToFlowTable } from '../../src/generator/index.ts';
 
