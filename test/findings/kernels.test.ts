@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildContext, groupBy, isIdentity, KeyIndex, orderByValueDesc, orderedTimes, pairCodes, quantileSorted, restrictCodes, restrictRows, sortNumbers, timeOrder } from '../../src/findings/context.ts';
+import { buildContext, groupBy, isIdentity, KeyIndex, orderByValueDesc, orderedTimes, pairCodes, quantileOfCounts, quantileSorted, restrictCodes, restrictRows, sortNumbers, timeOrder } from '../../src/findings/context.ts';
 import { quantileSorted as detectionQuantile } from '../../src/detection/math.ts';
 import type { Context } from '../../src/findings/context.ts';
 import { ExplanationIndex } from '../../src/findings/explanations.ts';
@@ -327,6 +327,25 @@ test("when findings take a quantile, then it is the detector's numpy-exact linea
   assert.equal(quantileSorted([1, 5, 9], 1.5), 9, 'a rule may name a quantile above 1');
   assert.equal(quantileSorted([1, 5, 9], -0.5), 1);
   assert.ok(Number.isNaN(quantileSorted([], 0.5)));
+});
+
+test('when the baseline or a count median is asked for, then it equals the quantile of the sorted values', () => {
+  // Fewer rows than the baseline's sample: the sample is every finite value.
+  const table = trafficToFlowTable(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 6, rows: 3000, seed: 12 }));
+  const ctx = buildContext(table);
+  for (const metric of ['bytes', 'packets', 'duration', 'bpp', 'pps'] as const) {
+    const sorted = Float64Array.from(ctx.metrics[metric]!.filter(Number.isFinite)).sort();
+    for (const q of [0, 0.1, 0.25, 0.5, 0.9, 0.95, 0.99, 1]) assert.equal(ctx.baseline.q(metric, q), detectionQuantile(sorted, q), `${metric} at ${q}`);
+    assert.equal(ctx.baseline.q(metric, 1.5), sorted[sorted.length - 1], `${metric} above 1 is the maximum`);
+    assert.equal(ctx.baseline.q(metric, -1), sorted[0], `${metric} below 0 is the minimum`);
+  }
+  const rnd = lcg(5);
+  for (const [n, most] of [[1, 3], [2, 10], [31, 40], [1000, 7], [500, 1e6]]) {
+    const counts = Int32Array.from({ length: n }, () => Math.floor(rnd() * most));
+    const sorted = Float64Array.from(counts).sort();
+    for (const q of [0, 0.3, 0.5, 0.75, 1]) assert.equal(quantileOfCounts(counts, q), detectionQuantile(sorted, q), `${n} counts below ${most} at ${q}`);
+  }
+  assert.ok(Number.isNaN(quantileOfCounts(new Int32Array(0), 0.5)));
 });
 
 test('when rows are already in time order, then the time order is the identity, and only then', () => {
