@@ -325,8 +325,9 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const pointsDone: Promise<ChartPointsInfo> = sampled !== null ? sampled.then(chartPointsInfo) : worker!.samplePoints(pointsJob);
     pointsDone.catch(() => undefined); // observed below (settleAll)
     // It also makes the anomaly report's findings-independent part now (each anomaly's original
-    // record, score and explanation text: most of the report's work), and only adds the finding
-    // cells once the findings exist. (The report reads no value columns: that job has none.)
+    // record, score and explanation text: most of the report's work), from a job packed without
+    // findings or value columns (that part reads neither), and adds the finding cells once the
+    // findings exist.
     const reportJob = (flowFindings: ReadonlyMap<number, FlowFinding>, recommendationFor: (row: number) => string, names: readonly string[]) =>
       packAnomalyRowsJob({
         table,
@@ -371,7 +372,7 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
     const topAnomalies = anomalyRowsOf(job, TOP_ANOMALIES);
     // The report worker writes the anomaly report from what it prepared, adding the finding cells,
     // while this thread writes anomalies.bin and the other artifacts.
-    const reportThere = preparing !== null && worker !== undefined && worker.alive ? worker.run(reportOnlyJob(job)) : null;
+    const reportThere = worker?.alive ? worker.run(reportOnlyJob(job)) : null;
     reportThere?.catch(() => undefined); // observed below (settleAll)
     timer.mark('rows');
 

@@ -183,10 +183,11 @@ describe('the anomalies as a job, and anomalies.bin', () => {
       assert.equal(await readFile(join(dir, `${name}.csv`), 'utf8'), expected, `${name}.csv`);
       assert.deepEqual(await readFile(join(dir, `${name}.json`)), await readFile(join(dir, 'here.json')), `${name}.json`);
     }
-    // The report alone (what the report worker gets): the same CSV; no anomalies.bin, no reasons copied.
+    // The report alone (what the report worker gets): the same CSV; no anomalies.bin, value columns or reasons copied.
     const alone = reportOnlyJob(job('alone'));
     assert.equal(alone.outPath, null);
     assert.deepEqual(alone.finding.reason, []);
+    assert.deepEqual(alone.valueColumns, []);
     const aloneWorker = startReportWorker();
     try {
       await aloneWorker.prepareReport(reportOnlyJob(job('alone')));
