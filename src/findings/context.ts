@@ -328,7 +328,7 @@ export function timeOrder(time: Float64Array): Uint32Array {
     return order;
   }
   const span = Number.isFinite(min) ? Math.ceil(max - min) + 2 : 1;
-  if (span * n < 2 ** 53 && integral && min !== -Infinity) {
+  if (span <= 2 ** 53 && integral && min !== -Infinity) {
     // Whole seconds over a span of at most about n seconds: one stable counting sort of
     // (t - min) / 1000, missing times in the last bucket.
     const missing = (span - 2) / 1000 + 1;
@@ -344,8 +344,8 @@ export function timeOrder(time: Float64Array): Uint32Array {
     }
     radixOrder(keys, span, order);
   } else {
-    // Fractional milliseconds (Zeek-style epoch times) or a huge span: a stable comparator sort,
-    // missing times last. (A packed `key * n + i` trick is only exact for whole-number keys.)
+    // Fractional milliseconds (Zeek-style epoch times) or a span beyond 2^53 ms: a stable comparator
+    // sort, missing times last (the radix sort needs whole keys below 2^53).
     const keys = new Float64Array(n);
     for (let i = 0; i < n; i++) keys[i] = Number.isFinite(time[i]) ? time[i] : Infinity;
     for (let i = 0; i < n; i++) order[i] = i;
@@ -408,7 +408,7 @@ function orderBySecond(time: Float64Array, min: number, missing: number, order: 
  * Stable sort of row indices by non-negative integer keys below `limit` (at most 2^53), written into
  * `out`: LSD radix with 16-bit digits, as many passes as `limit` needs.
  */
-export function radixOrder(keys: Float64Array, limit: number, out: Uint32Array): void {
+function radixOrder(keys: Float64Array, limit: number, out: Uint32Array): void {
   const n = keys.length;
   const lo = new Uint32Array(n);
   const hi = new Uint32Array(n);

@@ -4,7 +4,7 @@
  */
 import type { AttackType, FindingsInput, Incident, LegacyRecommendation } from './types.ts';
 import type { Context } from './context.ts';
-import { KeyIndex, orderByValueDesc, radixOrder } from './context.ts';
+import { KeyIndex, orderByValueDesc, timeOrder } from './context.ts';
 import { TYPE_CODES } from './behaviour.ts';
 import { buildMitigation } from './mitigations.ts';
 import { incidentEvidence } from './evidence.ts';
@@ -178,7 +178,7 @@ const findingsByTime = new WeakMap<RowFindings, Uint32Array>();
 /**
  * Groups the findings by type, actor and target (or type, port and protocol), then splits each group
  * where a gap is longer than the type's window. Grouping keys are integers, groups are ordered by
- * first appearance, and members are ordered by counting / radix sorts, not comparators.
+ * first appearance, and members are put in time order by timeOrder, then grouped by a counting sort.
  */
 export function partition(ctx: Context, found: RowFindings): Parts {
   const m = found.count;
@@ -186,7 +186,7 @@ export function partition(ctx: Context, found: RowFindings): Parts {
   // Members of each group in time order ((time || 0), then row), as comparing the rows would give.
   const time = ctx.time ? found.column(ctx.time) : null;
   let byTime = findingsByTime.get(found);
-  if (!byTime) findingsByTime.set(found, (byTime = time ? orderByKey(m, (k) => time[k] || 0) : identity(m)));
+  if (!byTime) findingsByTime.set(found, (byTime = time ? timeOrder(Float64Array.from(time, (t) => t || 0)) : identity(m)));
   const { start: gStart, members } = membersByGroup(group, groupCount, byTime);
   // Parts: a gap longer than the type's window splits a group. Part p is members[partStart[p] .. partStart[p + 1]).
   const partStart = splitParts(found, gStart, groupCount, members, time);
@@ -307,33 +307,6 @@ function identity(m: number): Uint32Array {
   const order = new Uint32Array(m);
   for (let k = 0; k < m; k++) order[k] = k;
   return order;
-}
-
-/** 0..m-1 ordered by key(k), ties by k: a radix sort for whole-number keys, a comparator sort otherwise. */
-function orderByKey(m: number, key: (k: number) => number): Uint32Array {
-  const keys = new Float64Array(m);
-  let min = Infinity;
-  let max = -Infinity;
-  let integral = true;
-  let ascending = true;
-  for (let k = 0; k < m; k++) {
-    const v = key(k);
-    keys[k] = v;
-    if (v < max || v !== v) ascending = false;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (!Number.isInteger(v)) integral = false;
-  }
-  // Keys already in order (findings of rows in time order): the identity.
-  if (ascending) return identity(m);
-  const order = new Uint32Array(m);
-  if (m > 0 && integral && max - min < 2 ** 53) {
-    for (let k = 0; k < m; k++) keys[k] -= min;
-    radixOrder(keys, max - min + 1, order);
-    return order;
-  }
-  for (let k = 0; k < m; k++) order[k] = k;
-  return order.sort((a, b) => keys[a] - keys[b] || a - b);
 }
 
 /** Findings ordered by severity (|| 0) descending, then row. */
