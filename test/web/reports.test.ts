@@ -163,7 +163,7 @@ describe('GET /analysis/:id/points.json and anomalies.json', () => {
     assert.deepEqual(res.body, { total: all.length, page: 2, pageSize: 25, pageCount: Math.ceil(all.length / 25), incident: null, rows: all.slice(25, 50) });
   });
 
-  it('when the analysis is from before anomalies.bin and incidents.bin (JSON files), then its pages, incident filter and incident CSV answer the same', async () => {
+  it('when the analysis is from before anomalies.bin and incidents.bin (JSON files, anomalies.json in lines or in one line), then its pages, incident filter and incident CSV answer the same', async () => {
     const legacy = await startTestApp();
     try {
       const body = (await (await postCsv(legacy.url, trafficToCsv(generateTraffic({ start: new Date('2024-03-04T00:00:00Z'), hours: 4, rows: 2000, seed: 3 })))).json()) as {
@@ -175,23 +175,28 @@ describe('GET /analysis/:id/points.json and anomalies.json', () => {
       assert.ok(body.incidents.length > 0);
       const csvBefore = await (await fetch(`${legacy.url}/download/${body.id}/incident/${body.incidents[0].id}`)).text();
       const folder = path.join(legacy.config.paths.outputs, body.id);
-      await writeJsonLinesArray(path.join(folder, 'anomalies.json'), await readAnomalies(folder));
+      const anomalies = await readAnomalies(folder);
+      await writeJsonLinesArray(path.join(folder, 'anomalies.json'), anomalies);
       await rm(path.join(folder, 'anomalies.bin'));
       // incidents.json was the same IncidentsFile as JSON.
       await writeFile(path.join(folder, 'incidents.json'), JSON.stringify(decodeIncidentsBin(await readFile(path.join(folder, 'incidents.bin')))));
       await rm(path.join(folder, 'incidents.bin'));
-      // A new process (no cache) over the same folder reads the JSON files.
-      const reader = new ReportsService(legacy.store);
-      let csvAfter = '';
-      for await (const piece of await reader.incidentReport(body.id, body.incidents[0].id)) csvAfter += piece;
-      assert.equal(csvAfter, csvBefore);
-      for (const [k, u] of urls.entries()) {
-        const m = /page=(\d+)/.exec(u);
-        const incident = /incident=([^&]+)/.exec(u)?.[1];
-        const page = await reader.anomalyPage(body.id, m ? Number(m[1]) : 1, 25, incident);
-        const expected = before[k] as { rows: AnomalyRow[]; total: number };
-        assert.deepEqual(page.rows, expected.rows, u);
-        assert.equal(page.total, expected.total);
+      // anomalies.json one row per line (with its index), then the oldest: the whole list in one line.
+      for (const format of ['lines', 'one line'] as const) {
+        if (format === 'one line') await writeFile(path.join(folder, 'anomalies.json'), JSON.stringify(anomalies));
+        // A new process (no cache) over the same folder reads the JSON files.
+        const reader = new ReportsService(legacy.store);
+        let csvAfter = '';
+        for await (const piece of await reader.incidentReport(body.id, body.incidents[0].id)) csvAfter += piece;
+        assert.equal(csvAfter, csvBefore);
+        for (const [k, u] of urls.entries()) {
+          const m = /page=(\d+)/.exec(u);
+          const incident = /incident=([^&]+)/.exec(u)?.[1];
+          const page = await reader.anomalyPage(body.id, m ? Number(m[1]) : 1, 25, incident);
+          const expected = before[k] as { rows: AnomalyRow[]; total: number };
+          assert.deepEqual(page.rows, expected.rows, `${format}: ${u}`);
+          assert.equal(page.total, expected.total);
+        }
       }
     } finally {
       await legacy.close();

@@ -35,6 +35,14 @@ export interface AnomalyPage {
   readonly incident: string | null;
 }
 
+/** The rows of an analysis's anomaly table (AnomalyRowsFile, or a reader of the older anomalies.json). */
+type AnomalyTable = Pick<AnomalyRowsFile, 'count'> & {
+  /** Rows [from, to). */
+  rows(from: number, to: number): readonly AnomalyRow[] | Promise<readonly AnomalyRow[]>;
+  /** The rows at these positions, in this order. */
+  rowsAt(positions: ArrayLike<number>): readonly AnomalyRow[] | Promise<readonly AnomalyRow[]>;
+};
+
 /** Touches `key` in a Map used as an LRU, or undefined when it is not there. */
 function lruGet<V>(cache: Map<string, V>, key: string): V | undefined {
   if (!cache.has(key)) return undefined;
@@ -227,21 +235,44 @@ export class ReportsService {
   }
 
   /**
+   * An analysis's anomaly table, most severe first, however it was stored: anomalies.bin, or the
+   * anomalies.json of older analyses (through its line index, or whole when it is in one line).
+   */
+  private async anomalyTable(id: string): Promise<AnomalyTable> {
+    const file = await this.anomalyFile(id);
+    if (file !== null) return file;
+    const index = await this.anomalyIndex(id);
+    if (index) {
+      const path = this.store.filePath(id, 'anomalies.json');
+      return {
+        count: index.length - 1,
+        rows: (from, to) => readJsonLinesRange<AnomalyRow>(path, index, from, to),
+        async rowsAt(positions) {
+          // Read a run of neighbours at a time.
+          const rows: AnomalyRow[] = [];
+          for (let k = 0; k < positions.length; ) {
+            let end = k + 1;
+            while (end < positions.length && positions[end] === positions[end - 1] + 1) end++;
+            rows.push(...(await readJsonLinesRange<AnomalyRow>(path, index, positions[k], positions[end - 1] + 1)));
+            k = end;
+          }
+          return rows;
+        },
+      };
+    }
+    const all = await this.anomalies(id);
+    return { count: all.length, rows: (from, to) => all.slice(from, to), rowsAt: (positions) => Array.from(positions, (r) => all[r]) };
+  }
+
+  /**
    * One page of anomalies, most severe first; a page past the end gives the last page. With
    * `incident`, only the anomalies behind that incident (404 when the analysis has no such incident).
    */
   async anomalyPage(id: string, page: number, pageSize: number, incident?: string): Promise<AnomalyPage> {
     if (!(await this.store.exists(id))) throw new AppError(404, `No analysis with id ${id}.`);
     if (incident !== undefined) return this.incidentAnomalyPage(id, page, pageSize, incident);
-    const file = await this.anomalyFile(id);
-    if (file !== null) return pageResult(file.count, page, pageSize, null, (from, to) => file.rows(from, to));
-    const index = await this.anomalyIndex(id);
-    if (index) {
-      const path = this.store.filePath(id, 'anomalies.json');
-      return pageResult(index.length - 1, page, pageSize, null, (from, to) => readJsonLinesRange<AnomalyRow>(path, index, from, to));
-    }
-    const all = await this.anomalies(id);
-    return pageResult(all.length, page, pageSize, null, (from, to) => all.slice(from, to));
+    const table = await this.anomalyTable(id);
+    return pageResult(table.count, page, pageSize, null, (from, to) => table.rows(from, to));
   }
 
   private async incidentAnomalyPage(id: string, page: number, pageSize: number, incident: string): Promise<AnomalyPage> {
@@ -255,25 +286,8 @@ export class ReportsService {
     }
     // The incident's positions in the anomaly table.
     const ranks = this.incidentEntry(id, file, incident).anomalyRanks;
-    const anomalies = await this.anomalyFile(id);
-    if (anomalies !== null) return pageResult(ranks.length, page, pageSize, incident, (from, to) => anomalies.rowsAt(ranks.slice(from, to)));
-    const index = await this.anomalyIndex(id);
-    if (index) {
-      const path = this.store.filePath(id, 'anomalies.json');
-      return pageResult(ranks.length, page, pageSize, incident, async (from, to) => {
-        // Read a run of neighbours at a time.
-        const rows: AnomalyRow[] = [];
-        for (let k = from; k < to; ) {
-          let end = k + 1;
-          while (end < to && ranks[end] === ranks[end - 1] + 1) end++;
-          rows.push(...(await readJsonLinesRange<AnomalyRow>(path, index, ranks[k], ranks[end - 1] + 1)));
-          k = end;
-        }
-        return rows;
-      });
-    }
-    const all = await this.anomalies(id);
-    return pageResult(ranks.length, page, pageSize, incident, (from, to) => ranks.slice(from, to).map((r) => all[r]));
+    const table = await this.anomalyTable(id);
+    return pageResult(ranks.length, page, pageSize, incident, (from, to) => table.rowsAt(ranks.slice(from, to)));
   }
 
   /** An analysis's incident flows (incidents.bin, or incidents.json from before it), checked and cached; null for an analysis from before both. */
