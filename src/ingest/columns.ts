@@ -141,8 +141,9 @@ export class ColumnBuilder {
     capacity: number,
     /** Arrays on shared memory (see zeroFloat64). */
     private readonly shared = false,
+    kind = initialKind(name, forced),
   ) {
-    this.kind = initialKind(name, forced);
+    this.kind = kind;
     if (this.kind === K_CATEGORY) {
       this.values = new Float64Array(0);
       this.codes = zeroInt32(capacity, shared);
@@ -150,6 +151,16 @@ export class ColumnBuilder {
     } else {
       this.values = zeroFloat64(capacity, shared);
     }
+  }
+
+  /**
+   * A text column at `position` whose rows [0, rows) are all still to be read (re-read as text
+   * through a RowRefiller: a part's column that the file's parse turned to text, see reread.ts).
+   */
+  static pendingText(position: number, rows: number, shared: boolean): ColumnBuilder {
+    const b = new ColumnBuilder(`column ${position}`, position, false, rows, shared, K_CATEGORY);
+    b.pendingUntil = rows;
+    return b;
   }
 
   grow(capacity: number): void {

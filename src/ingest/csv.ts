@@ -242,22 +242,10 @@ export class TableParser {
 
   /** For a record re-read from the source at file offset `start`: fills demoted columns' rows. */
   refiller(): (buf: Buffer, tok: CsvTokenizer, start: number) => void {
-    const demoted = this.builders.filter((b) => b.pendingUntil > 0);
-    let row = 0;
-    return (buf, tok, start) => {
-      if (tok.isBlank() || start !== this.rowOffsets[row]) return;
-      for (const b of demoted) {
-        if (row >= b.pendingUntil) continue;
-        const c = b.position - 1;
-        if (tok.flags[c] === FIELD_ESCAPED) {
-          const u = this.unescaper.unescape(buf, tok.starts[c], tok.ends[c]);
-          b.refill(u, 0, u.length, row);
-        } else {
-          b.refill(buf, tok.starts[c], tok.ends[c], row);
-        }
-      }
-      row++;
-    };
+    return new RowRefiller(
+      this.builders.filter((b) => b.pendingUntil > 0),
+      this.rowOffsets,
+    ).visit;
   }
 
   /**
@@ -285,6 +273,38 @@ export class TableParser {
       warnings,
     };
   }
+}
+
+/**
+ * Reads rows again from the source into columns that changed kind after them: each builder's rows
+ * below its pendingUntil, in its final kind. `visit` takes the records (scanFileRecords,
+ * scanBufferRecords) of rows 0, 1, ... in order, row r's at file offset `offsets[r]`; blank lines
+ * and records at other offsets are passed over. `row`: the rows read so far.
+ */
+export class RowRefiller {
+  row = 0;
+  private readonly unescaper = new FieldUnescaper();
+
+  constructor(
+    private readonly builders: readonly ColumnBuilder[],
+    private readonly offsets: Float64Array,
+  ) {}
+
+  readonly visit = (buf: Buffer, tok: CsvTokenizer, start: number): void => {
+    const row = this.row;
+    if (tok.isBlank() || start !== this.offsets[row]) return;
+    for (const b of this.builders) {
+      if (row >= b.pendingUntil) continue;
+      const c = b.position - 1;
+      if (tok.flags[c] === FIELD_ESCAPED) {
+        const u = this.unescaper.unescape(buf, tok.starts[c], tok.ends[c]);
+        b.refill(u, 0, u.length, row);
+      } else {
+        b.refill(buf, tok.starts[c], tok.ends[c], row);
+      }
+    }
+    this.row = row + 1;
+  };
 }
 
 export function blankLinesWarning(count: number, firstLine: number): string {

@@ -1,17 +1,17 @@
 /**
  * Re-reading a part's values of some columns from the file, as text (for merge.ts). When the file's
  * column turned to text but a part read it as numbers or times (the text was in other parts'
- * batches), that part's values for the column are read again from the file's bytes, the way
- * createCsvParser's refill reads back the rows before a change of kind (csv.ts): only the byte
- * ranges of the part's batches, record by record, and only the fields asked for. An upload's parse
+ * batches), that part's values for the column are read again from the file's bytes by the refill
+ * that reads back the rows before a change of kind (RowRefiller, csv.ts): only the byte ranges of
+ * the part's batches, record by record, and only the fields asked for. An upload's parse
  * has the worker that parsed the part do it (parse-worker.ts): the parts are read at the same time,
  * off the main thread.
  */
 import { scanFileRecords } from './chunks.ts';
-import { zeroInt32 } from './columns.ts';
-import { ByteDictionary } from './dictionary.ts';
+import { ColumnBuilder } from './columns.ts';
+import { RowRefiller } from './csv.ts';
+import type { ByteDictionary } from './dictionary.ts';
 import { firstRows, rawKeys } from './part.ts';
-import { FIELD_ESCAPED, FieldUnescaper } from './tokenizer.ts';
 
 /** Part rows [firstRow, firstRow + rows) are the records in file bytes [from, to) (blank lines aside). */
 export interface RowRange {
@@ -44,43 +44,25 @@ export type PartTextReader = (part: number, request: TextRequest) => Promise<rea
 
 /**
  * The columns a request names, read from the file `source` as text: values get codes in the order of
- * the part's rows. Throws when a record is not where the parse saw it (the file changed since).
+ * the part's rows. Throws when the records are not where the parse saw them (the file changed since).
  * `shared`: the codes on shared memory (posted by a worker without copying, see zeroFloat64).
  */
 export async function readPartText(source: string, request: TextRequest, shared = false): Promise<PartText[]> {
   const { ranges, columns, offsets, rowCount } = request;
-  const dicts = columns.map(() => new ByteDictionary());
-  const codes = columns.map(() => zeroInt32(rowCount, shared));
-  const unescaper = new FieldUnescaper();
-  let row = 0;
+  // Each column a text column with every row still to read, filled as a parse refills a column
+  // that turned to text (csv.ts).
+  const builders = columns.map((c) => ColumnBuilder.pendingText(c + 1, rowCount, shared));
+  const refill = new RowRefiller(builders, offsets);
   for (const range of ranges) {
-    if (range.firstRow !== row) throw new Error(`the rows to re-read are not in order (row ${range.firstRow}, expected ${row})`);
-    const end = range.firstRow + range.rows;
-    await scanFileRecords(source, range.from, range.to, (buf, tok, start) => {
-      if (tok.isBlank()) return;
-      if (row >= end || start !== offsets[row]) throw new Error(`the record at byte ${start} is not the row the parse read there`);
-      for (let k = 0; k < columns.length; k++) {
-        const c = columns[k];
-        let s = tok.starts[c];
-        let e = tok.ends[c];
-        let field = buf;
-        if (tok.flags[c] === FIELD_ESCAPED) {
-          field = unescaper.unescape(buf, s, e);
-          s = 0;
-          e = field.length;
-        }
-        // As ColumnBuilder's text values: an empty field is missing (-1).
-        codes[k][row] = s === e ? -1 : dicts[k].code(field, s, e);
-      }
-      row++;
-    });
-    if (row !== end) throw new Error(`bytes ${range.from}-${range.to} held ${row - range.firstRow} rows, not ${range.rows}`);
+    if (range.firstRow !== refill.row) throw new Error(`the rows to re-read are not in order (row ${range.firstRow}, expected ${refill.row})`);
+    await scanFileRecords(source, range.from, range.to, refill.visit);
+    const read = refill.row - range.firstRow;
+    if (read !== range.rows) throw new Error(`bytes ${range.from}-${range.to} held ${read} of their ${range.rows} rows where the parse read them`);
   }
-  if (row !== rowCount) throw new Error(`${row} rows re-read, not ${rowCount}`);
-  return columns.map((_, k) => ({
-    codes: codes[k],
-    dictionary: dicts[k].strings,
-    rawKeys: rawKeys(dicts[k]),
-    firstRows: firstRows(codes[k], rowCount, dicts[k].size),
-  }));
+  if (refill.row !== rowCount) throw new Error(`${refill.row} rows re-read, not ${rowCount}`);
+  return builders.map((b) => {
+    const codes = b.codes as Int32Array;
+    const dict = b.dict as ByteDictionary;
+    return { codes, dictionary: dict.strings, rawKeys: rawKeys(dict), firstRows: firstRows(codes, rowCount, dict.size) };
+  });
 }
