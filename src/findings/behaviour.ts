@@ -527,22 +527,21 @@ export function detectBruteForce(ctx: Context, hits: Hits, order: Uint32Array | 
     for (let x = 0; x < attemptOrder.length; x++) attemptTimes[x] = ctx.time[attemptOrder[x]];
   }
   const groups = groupBy(codes, count, attemptOrder, attemptTimes);
+  // Most attempts within one window, per group (all of them without times); a group's times ascend.
   const gt = groups.times;
   const windowMs = opts.bruteWindowSeconds * 1000;
   const peak = new Int32Array(groups.count);
   for (let g = 0; g < groups.count; g++) {
     const a = groups.start[g];
     const b = groups.start[g + 1];
-    if (!ctx.time) {
+    if (!gt) {
       peak[g] = b - a;
       continue;
     }
-    const time = ctx.time;
     let lo = a;
     let best = 0;
     for (let k = a; k < b; k++) {
-      const t = gt ? gt[k] : time[groups.rows[k]];
-      while ((gt ? gt[lo] : time[groups.rows[lo]]) < t - windowMs) lo++;
+      while (gt[lo] < gt[k] - windowMs) lo++;
       best = Math.max(best, k - lo + 1);
     }
     peak[g] = best;
