@@ -400,14 +400,12 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
             const pngs = await Promise.all(CHART_KINDS.map((kind) => renderStoredChart(kind, sources)));
             await settleAll(CHART_KINDS.map((kind, k) => writeFile(file(`${kind}.png`), pngs[k])));
           });
+    // results.csv (every row) is written when first downloaded, from input.csv and rows.bin,
+    // unless the file is small enough for it to cost nothing now.
     const reports = timed(() =>
-      settleAll([
-        // results.csv (every row) is written when first downloaded, from input.csv and rows.bin,
-        // unless the file is small enough for it to cost nothing now.
-        lazyResults
-          ? writeRowsFile(file('rows.bin'), { table, scores, severity, isAnomaly, flowFindings: findings.flows })
-          : writeScoredDataset({ sourcePath: inputPath, table, outPath: file('results.csv'), scores, severity, isAnomaly, flowFindings: findings.flows }),
-      ]),
+      lazyResults
+        ? writeRowsFile(file('rows.bin'), { table, scores, severity, isAnomaly, flowFindings: findings.flows })
+        : writeScoredDataset({ sourcePath: inputPath, table, outPath: file('results.csv'), scores, severity, isAnomaly, flowFindings: findings.flows }),
     );
     const writes = timed(() =>
       settleAll([
@@ -438,12 +436,13 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
 
     const total = table.rowCount;
     const warnings = [...table.warnings, ...fit.warnings.map((w) => w.message)];
+    const durationMs = round(performance.now() - started, 1);
     const summary: AnalysisSummary = {
       id,
       createdAt: new Date().toISOString(),
       fileName: options.fileName,
       fileBytes,
-      durationMs: 0,
+      durationMs,
       parameters: { features: [...features], contamination, nEstimators, randomState },
       statistics: {
         total_records: total,
@@ -469,15 +468,13 @@ export async function runAnalysis(options: RunAnalysisOptions): Promise<Analysis
         distribution: { bins: settings.distribution.bins },
         timeline: { available: findings.time.available },
       },
-      timings: timer.timings,
+      timings: { ...timer.timings },
       behaviourOnly,
     };
-    const durationMs = round(performance.now() - started, 1);
-    const final: AnalysisSummary = { ...summary, durationMs, timings: { ...timer.timings } };
-    await writeFile(file('summary.json'), JSON.stringify(final));
+    await writeFile(file('summary.json'), JSON.stringify(summary));
     await store.commit(id);
     timer.mark('commit');
-    const done: AnalysisSummary = { ...final, timings: { ...timer.timings } };
+    const done: AnalysisSummary = { ...summary, timings: { ...timer.timings } };
     logger?.info(`analysis finished: ${total} rows, ${anomalous.length} anomalies, ${findings.incidents.length} incidents in ${durationMs}ms`, {
       rows: total,
       anomalies: anomalous.length,
