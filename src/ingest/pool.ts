@@ -23,8 +23,11 @@ export const PARSE_POOL_WORKERS = 2;
 /** An answer to a question (`ask`): the part of an ended parse, some of its columns read again as text, or the parse of the whole file. */
 export type ParseWorkerAnswer = Extract<ParseWorkerResult, { kind: 'part' | 'text' | 'file' }>;
 
-/** A question to a worker: answered, in order, by a ParseWorkerAnswer. */
+/** A question to a worker: answered, in order, by a ParseWorkerAnswer (AnswerTo). */
 export type ParseWorkerQuestion = Extract<ParseWorkerMessage, { kind: 'end' | 'text' | 'file' }>;
+
+/** The answer to a question: `end` gets the `part`, `text` and `file` an answer of their kind. */
+export type AnswerTo<Q extends ParseWorkerQuestion> = Extract<ParseWorkerAnswer, { kind: { end: 'part'; text: 'text'; file: 'file' }[Q['kind']] }>;
 
 /** The parse using a worker: told of each batch it has parsed, and of its failure. */
 export interface ParseWorkerUser {
@@ -134,11 +137,12 @@ export class ParseWorker {
     this.holdProcess();
   }
 
-  ask(msg: ParseWorkerQuestion): Promise<ParseWorkerAnswer> {
+  ask<Q extends ParseWorkerQuestion>(msg: Q): Promise<AnswerTo<Q>> {
     return new Promise((resolve) => {
       if (!this.alive) return; // its failure was reported: the parse has ended
       if (msg.kind === 'file') this.keep = false;
-      this.waiting.push(resolve);
+      // The worker answers each question with its answer's kind, in order.
+      this.waiting.push(resolve as (msg: ParseWorkerAnswer) => void);
       this.post(msg);
     });
   }
@@ -189,7 +193,7 @@ export class ParseWorkerLease {
     this.worker?.post(msg);
   }
 
-  ask(msg: ParseWorkerQuestion): Promise<ParseWorkerAnswer> {
+  ask<Q extends ParseWorkerQuestion>(msg: Q): Promise<AnswerTo<Q>> {
     return this.worker === null ? new Promise(() => undefined) : this.worker.ask(msg);
   }
 

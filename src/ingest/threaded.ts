@@ -13,7 +13,6 @@
  */
 import type { CsvParserOptions } from './csv.ts';
 import { mergeParts } from './merge.ts';
-import type { ParseWorkerResult } from './parse-worker.ts';
 import type { PartResult } from './part.ts';
 import { takeParseWorkers } from './pool.ts';
 import type { PartText, TextRequest } from './reread.ts';
@@ -40,10 +39,6 @@ export interface ThreadedCsvParser {
   /** Stops the parse and lets its workers go; a pending `end` rejects. */
   abort(): void;
 }
-
-type PartAnswer = Extract<ParseWorkerResult, { kind: 'part' }>;
-type TextAnswer = Extract<ParseWorkerResult, { kind: 'text' }>;
-type FileAnswer = Extract<ParseWorkerResult, { kind: 'file' }>;
 
 export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}): ThreadedCsvParser {
   const count = options.maxRows !== undefined ? 1 : Math.max(1, Math.floor(options.workers ?? 2));
@@ -75,19 +70,19 @@ export function createThreadedCsvParser(options: ThreadedCsvParserOptions = {}):
     const parts = await Promise.all(
       workers.map(async (w, i): Promise<PartResult | undefined> => {
         if (!used.has(i)) return undefined;
-        return ((await w.ask({ kind: 'end', source })) as PartAnswer).result;
+        return (await w.ask({ kind: 'end', source })).result;
       }),
     );
     // A part's rows read again as text by the worker that parsed it (the parts at the same time).
     const readText = async (part: number, request: TextRequest): Promise<readonly PartText[]> => {
-      const answer = (await workers[part].ask({ kind: 'text', source, request })) as TextAnswer;
+      const answer = await workers[part].ask({ kind: 'text', source, request });
       if (!answer.ok) throw new Error(answer.message);
       return answer.texts;
     };
     const outcome = await mergeParts(splitter.plan, parts, readText, options);
     if ('table' in outcome) return outcome.table;
     if ('error' in outcome) throw outcome.error;
-    const answer = (await workers[0].ask({ kind: 'file', source })) as FileAnswer;
+    const answer = await workers[0].ask({ kind: 'file', source });
     if (answer.ok) return answer.table;
     throw answer.csv === null ? new Error(answer.message) : new CsvFormatError(answer.message, answer.csv.line, answer.csv.column, answer.csv.columnName);
   };
