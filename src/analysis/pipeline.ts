@@ -32,6 +32,7 @@ import {
   writeScoredDataset,
 } from '../reports/index.ts';
 import type { Logger } from '../logging/index.ts';
+import { settleAll } from '../lib/settle.ts';
 import { AnalysisStore } from '../storage/index.ts';
 import type { AnalysisIncident, AnalysisParameters, AnalysisSummary, IncidentFlow } from './types.ts';
 
@@ -134,14 +135,6 @@ class StepTimer {
 async function timed(task: () => Promise<unknown>): Promise<{ end: number }> {
   await task();
   return { end: performance.now() };
-}
-
-/** Waits for every promise (none is left running on failure), then throws the first error. */
-async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]> {
-  const settled = await Promise.allSettled(promises);
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 async function moveFile(from: string, to: string, keep: boolean): Promise<void> {

@@ -14,6 +14,7 @@ import type { AttackType, FlowFinding } from '../findings/types.ts';
 import { type Column, columnValueAsText, type FlowTable, formatTimestamp } from '../ingest/index.ts';
 import { writeAnomalyRowsFile } from './anomalies-file.ts';
 import { prepareAnomalyReport, type PreparedReport, writePreparedReport } from './writers.ts';
+import { settleAll } from '../lib/settle.ts';
 
 /** One column of AnomalyRow.values (index k is the k-th anomaly). */
 export type PackedValueColumn =
@@ -381,6 +382,5 @@ export async function writeAnomalyFiles(job: AnomalyRowsJob, prepared?: Promise<
   const writes: Promise<void>[] = [];
   if (job.outPath !== null) writes.push(writeAnomalyRowsJob(job));
   if (job.report !== null) writes.push(prepared !== undefined ? prepared.then((p) => writeAnomalyReportJob(job, p)) : writeAnomalyReportJob(job));
-  const settled = await Promise.allSettled(writes);
-  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  await settleAll(writes);
 }
